@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ConfigurationError, describeError } from '../errors.js';
+import { SLUICE_VERSION } from '../version.js';
+
+/** Exit codes of the sluice command. */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Builds the `sluice` command tree. Subcommands register here as they are added. */
+export function buildProgram(): Command {
+  return new Command('sluice')
+    .description(
+      'Keeps Elasticsearch documents in step with a MySQL/MariaDB database: binlog -> Kafka -> documents -> Elasticsearch.',
+    )
+    .version(SLUICE_VERSION, '-V, --version', 'print the version of sluice')
+    .helpOption('-h, --help', 'show this help')
+    .showHelpAfterError('(run sluice --help for the commands)')
+    .addHelpText(
+      'after',
+      '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n',
+    );
+}
+
+/**
+ * Runs the CLI with `argv` (as in process.argv) and resolves to the process exit code:
+ * 0 on success, 2 for usage and configuration errors (nothing was started), 1 otherwise.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT_CODES.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const helpOrVersion = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      return helpOrVersion ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (error instanceof ConfigurationError) {
+      process.stderr.write(`sluice: ${error.message}\n  fix: ${error.fix}\n`);
+      return EXIT_CODES.usage;
+    }
+    process.stderr.write(`sluice: ${describeError(error)}\n`);
+    return EXIT_CODES.failure;
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,44 @@
+import type { ConnectionOptions } from 'mysql2';
+import { ConfigurationError } from '../../errors.js';
+
+/**
+ * mysql2 connection options for a mysql:// URL. Values come back exact: BIGINT and DECIMAL as
+ * strings when a JavaScript number cannot hold them, DATETIME/TIMESTAMP interpreted in UTC.
+ */
+export function mysqlConnectionOptions(url: string): ConnectionOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new ConfigurationError(`invalid MySQL URL "${redactUrl(url)}"`, 'use mysql://user:password@host:port[/database]', { cause });
+  }
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new ConfigurationError(
+      `invalid MySQL URL "${redactUrl(url)}": the scheme must be mysql://`,
+      'use mysql://user:password@host:port[/database]',
+    );
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  return {
+    host: parsed.hostname,
+    port: parsed.port === '' ? 3306 : Number(parsed.port),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    ...(database === '' ? {} : { database }),
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    connectTimeout: 10_000,
+  };
+}
+
+/** The URL with its password replaced by ***, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}

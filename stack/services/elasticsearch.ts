@@ -1,0 +1,128 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENDPOINT_VARIABLES, LOCAL_STACK_PORTS } from '../../src/config/endpoints.js';
+import { describeError } from '../../src/errors.js';
+import { missingModules, readClusterCapabilities, REQUIRED_MODULES } from '../../src/sinks/elasticsearch/capabilities.js';
+import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { javaHome } from '../host-tools.js';
+import { runToCompletion, spawnDetached, type DetachedProcess } from '../processes.js';
+import type { LocalService, ProbeResult } from '../service.js';
+import { giveToServiceAccount } from '../service-user.js';
+import { PROJECT_ROOT, SERVICE_VERSIONS, servicePaths } from '../settings.js';
+import { StackError } from '../stack-error.js';
+
+const CLUSTER_NAME = 'sluice-stack';
+
+/** elasticsearch.yml of a single node on loopback, security off (no x-pack auth, plain HTTP). */
+export function elasticsearchYml(home: string, port: number, transportPort: number): string {
+  return [
+    `cluster.name: ${CLUSTER_NAME}`,
+    'node.name: sluice-stack-1',
+    `path.data: ${join(home, 'data')}`,
+    `path.logs: ${join(home, 'logs')}`,
+    'network.host: 127.0.0.1',
+    `http.port: ${port}`,
+    `transport.port: ${transportPort}`,
+    'discovery.type: single-node',
+    'xpack.security.enabled: false',
+    'action.destructive_requires_name: false',
+    'cluster.routing.allocation.disk.threshold_enabled: false',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Folders holding extra Elasticsearch modules (e.g. lang-painless and reindex copied from the
+ * official distribution of the same version): $SLUICE_ES_MODULES_DIR, then
+ * ../shared/elasticsearch/<version>/modules beside the project.
+ */
+export function extraModuleDirectories(env: NodeJS.ProcessEnv = process.env): string[] {
+  const candidates = [env.SLUICE_ES_MODULES_DIR, join(PROJECT_ROOT, '..', 'shared', 'elasticsearch', SERVICE_VERSIONS.elasticsearch, 'modules')];
+  return candidates.filter((dir): dir is string => dir !== undefined && dir !== '' && existsSync(dir));
+}
+
+/**
+ * A single-node Elasticsearch 8 from Maven Central's integ-test-zip, run as an unprivileged user
+ * (Elasticsearch refuses root) with a 1 GiB heap.
+ */
+export const elasticsearchService: LocalService = {
+  name: 'elasticsearch',
+  endpointVariable: ENDPOINT_VARIABLES.elasticsearchNode,
+  endpoint: (context) => context.endpoints.elasticsearchNode,
+  port: LOCAL_STACK_PORTS.elasticsearch,
+  paths: (context) => servicePaths(context.stackDir, 'elasticsearch', join('logs', `${CLUSTER_NAME}.log`)),
+  startTimeoutMs: 180_000,
+  stopGraceMs: 60_000,
+  writesOwnPidFile: true,
+  startFailureFix: 'read the log; heap or disk problems show there, and `npm run stack -- down --purge` resets the node',
+
+  async probe(context): Promise<ProbeResult> {
+    const client = createElasticsearchClient({ node: context.endpoints.elasticsearchNode, requestTimeoutMs: 5_000, maxRetries: 0 });
+    try {
+      const health = await client.cluster.health({ wait_for_status: 'yellow', timeout: '2s' });
+      if (health.timed_out || health.status === 'red') return { healthy: false, reason: `cluster status ${health.status}` };
+      const capabilities = await readClusterCapabilities(client);
+      if (!capabilities.version.startsWith('8.')) {
+        return {
+          healthy: false,
+          reason: `Elasticsearch ${capabilities.version}`,
+          misconfiguration: {
+            problem: `server version ${capabilities.version} does not match the client's major (8)`,
+            fix: `point ${ENDPOINT_VARIABLES.elasticsearchNode} at an Elasticsearch 8.x node`,
+          },
+        };
+      }
+      const warnings = missingModules(capabilities).map(
+        (name) => `module ${name} missing: no ${REQUIRED_MODULES[name]} (see README, "Elasticsearch modules")`,
+      );
+      return { healthy: true, details: `Elasticsearch ${capabilities.version}, status ${health.status}`, warnings };
+    } catch (error) {
+      return { healthy: false, reason: describeError(error) };
+    } finally {
+      await client.close();
+    }
+  },
+
+  async prepare(context): Promise<void> {
+    const { home } = this.paths(context);
+    const distribution = distributionHome(home);
+    if (!existsSync(join(distribution, 'bin', 'elasticsearch'))) {
+      const artifacts = await context.jvmArtifacts();
+      mkdirSync(home, { recursive: true });
+      const unzip = await runToCompletion('unzip', ['-q', '-o', artifacts.elasticsearchZip, '-d', home]);
+      if (unzip.code !== 0) {
+        throw new StackError('elasticsearch', `unzip of ${artifacts.elasticsearchZip} failed`, 'delete the stack directory\'s artifacts folder and retry', {
+          logTail: unzip.output,
+        });
+      }
+    }
+    for (const dir of ['data', 'logs', 'tmp']) mkdirSync(join(home, dir), { recursive: true });
+    writeFileSync(join(distribution, 'config', 'elasticsearch.yml'), elasticsearchYml(home, this.port, LOCAL_STACK_PORTS.elasticsearchTransport));
+    writeFileSync(join(distribution, 'config', 'jvm.options.d', 'sluice-heap.options'), '-Xms1g\n-Xmx1g\n');
+    for (const source of extraModuleDirectories()) {
+      for (const module of readdirSync(source)) {
+        const target = join(distribution, 'modules', module);
+        if (!existsSync(target)) cpSync(join(source, module), target, { recursive: true });
+      }
+    }
+    giveToServiceAccount(home, context.runAs);
+  },
+
+  start(context): Promise<DetachedProcess> {
+    const { home, pidFile } = this.paths(context);
+    const distribution = distributionHome(home);
+    return Promise.resolve(
+      spawnDetached(join(distribution, 'bin', 'elasticsearch'), ['-d', '-p', pidFile], {
+        logFile: join(home, 'launcher.log'),
+        cwd: distribution,
+        runAs: context.runAs,
+        env: { ES_JAVA_HOME: javaHome(), ES_TMPDIR: join(home, 'tmp'), ES_JAVA_OPTS: '' },
+      }),
+    );
+  },
+};
+
+function distributionHome(home: string): string {
+  return join(home, `elasticsearch-${SERVICE_VERSIONS.elasticsearch}`);
+}
+
