@@ -1,0 +1,67 @@
+import { logLevel, type Kafka } from 'kafkajs';
+import type { Client } from '@elastic/elasticsearch';
+import { createConnection, type Connection } from 'mysql2/promise';
+import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
+import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createKafka } from '../../src/streams/kafka-client.js';
+import { uniqueName } from './names.js';
+
+/** The endpoints the integration tests use: the local stack, or the SLUICE_* variables. */
+export const endpoints = endpointsFromEnvironment();
+
+/** Things to undo after a test, in reverse order. */
+export class Cleanup {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+
+  /** Registers a step; it runs even when earlier steps fail. */
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+
+  /** Runs every step, last registered first, and rethrows the first failure. */
+  async run(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** A connection to the test MariaDB (no database selected), closed by `cleanup`. */
+export async function openMysql(cleanup: Cleanup, database?: string): Promise<Connection> {
+  const connection = await createConnection({ ...mysqlConnectionOptions(endpoints.mysqlUrl), ...(database === undefined ? {} : { database }) });
+  cleanup.add(() => connection.end());
+  return connection;
+}
+
+/** Creates a database with a unique name, dropped by `cleanup`. */
+export async function createTestDatabase(cleanup: Cleanup, prefix = 'test'): Promise<string> {
+  const name = uniqueName(prefix);
+  const admin = await openMysql(cleanup);
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${name}\``));
+  return name;
+}
+
+/** A kafkajs client for the test broker, quiet and with short retries. */
+export function testKafka(clientId = uniqueName('test_client')): Kafka {
+  return createKafka({
+    brokers: endpoints.kafkaBrokers,
+    clientId,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
+/** An Elasticsearch client for the test node, closed by `cleanup`. */
+export function testElasticsearch(cleanup: Cleanup): Client {
+  const client = createElasticsearchClient({ node: endpoints.elasticsearchNode, requestTimeoutMs: 30_000, maxRetries: 1 });
+  cleanup.add(() => client.close());
+  return client;
+}
