@@ -1,0 +1,147 @@
+import avro from 'avsc';
+import type { ChangeEvent, ChangeSource, Row } from '../../sources/change-event.js';
+import type { ColumnDefinition } from '../../sources/mysql/column-definition.js';
+import { SluiceError } from '../../errors.js';
+import { avroName } from './column-schema.js';
+import { DecimalStringType } from './decimal-string-type.js';
+import { envelopeSchema } from './envelope-schema.js';
+import { frame, schemaId, unframe } from './framing.js';
+
+/** Parses a schema with sluice's logical types (exact decimals). */
+export function parseSchema(schema: avro.Schema | string): avro.Type {
+  return avro.Type.forSchema(typeof schema === 'string' ? (JSON.parse(schema) as avro.Schema) : schema, {
+    logicalTypes: { decimal: DecimalStringType },
+    wrapUnions: false,
+  });
+}
+
+/** A writer schema: its id, JSON text (as published in the schema topic) and parsed type. */
+export interface WriterSchema {
+  readonly id: string;
+  readonly json: string;
+  readonly type: avro.Type;
+  /** Avro field name -> SQL column name, for the row records. */
+  readonly columns: ReadonlyArray<{ readonly field: string; readonly column: string }>;
+}
+
+/** Builds the writer schema of a table's change events for its current columns. */
+export function writerSchema(pipeline: string, db: string, table: string, columns: readonly ColumnDefinition[]): WriterSchema {
+  const json = JSON.stringify(envelopeSchema(pipeline, db, table, columns));
+  return {
+    id: schemaId(json),
+    json,
+    type: parseSchema(json),
+    columns: columns.map((column) => ({ field: avroName(column.name), column: column.name })),
+  };
+}
+
+/** Encodes a change event with a writer schema, framed with the schema id. */
+export function encodeChangeEvent(schema: WriterSchema, event: ChangeEvent): Buffer {
+  const toRecord = (row: Row | null): Record<string, unknown> | null => {
+    if (row === null) return null;
+    const record: Record<string, unknown> = {};
+    for (const { field, column } of schema.columns) record[field] = row[column] ?? null;
+    return record;
+  };
+  const source = event.source;
+  const record = {
+    before: toRecord(event.before),
+    after: toRecord(event.after),
+    source: {
+      version: source.version,
+      connector: source.connector,
+      name: source.name,
+      ts_ms: source.tsMs,
+      snapshot: source.snapshot,
+      db: source.db,
+      table: source.table,
+      server_id: source.serverId,
+      gtid: source.gtid,
+      file: source.file,
+      pos: source.pos,
+      row: source.row,
+    },
+    op: event.op,
+    ts_ms: event.tsMs,
+    transaction: event.transaction === null ? null : { id: event.transaction.id, total_order: event.transaction.totalOrder },
+  };
+  try {
+    return frame(schema.id, schema.type.toBuffer(record));
+  } catch (cause) {
+    throw new SluiceError(`cannot encode a change event of ${source.db}.${source.table}`, { cause, context: { gtid: source.gtid, row: source.row } });
+  }
+}
+
+interface EnvelopeRecord {
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  source: {
+    version: string; connector: string; name: string; ts_ms: number; snapshot: ChangeSource['snapshot']; db: string; table: string;
+    server_id: number; gtid: string | null; file: string | null; pos: number | null; row: number;
+  };
+  op: ChangeEvent['op'];
+  ts_ms: number;
+  transaction: { id: string; total_order: number } | null;
+}
+
+/**
+ * Decodes a framed change event. `resolveSchema` returns the writer schema JSON of an id (from the
+ * schema topic); row fields are mapped back to their SQL column names.
+ */
+export async function decodeChangeEvent(message: Buffer, resolveSchema: (id: string) => Promise<string>): Promise<ChangeEvent> {
+  const { schemaId: id, body } = unframe(message);
+  const json = await resolveSchema(id);
+  const type = cachedType(json);
+  const record = type.fromBuffer(body) as EnvelopeRecord;
+  const names = columnNames(json);
+  const toRow = (value: Record<string, unknown> | null): Row | null => {
+    if (value === null) return null;
+    const row: Row = {};
+    for (const [field, fieldValue] of Object.entries(value)) row[names.get(field) ?? field] = fieldValue as Row[string];
+    return row;
+  };
+  const source = record.source;
+  return {
+    op: record.op,
+    before: toRow(record.before),
+    after: toRow(record.after),
+    source: {
+      version: source.version,
+      connector: source.connector,
+      name: source.name,
+      tsMs: source.ts_ms,
+      snapshot: source.snapshot,
+      db: source.db,
+      table: source.table,
+      serverId: source.server_id,
+      gtid: source.gtid,
+      file: source.file,
+      pos: source.pos,
+      row: source.row,
+    },
+    tsMs: record.ts_ms,
+    transaction: record.transaction === null ? null : { id: record.transaction.id, totalOrder: record.transaction.total_order },
+  };
+}
+
+const typeCache = new Map<string, avro.Type>();
+function cachedType(json: string): avro.Type {
+  let type = typeCache.get(json);
+  if (type === undefined) {
+    type = parseSchema(json);
+    typeCache.set(json, type);
+  }
+  return type;
+}
+
+const namesCache = new Map<string, Map<string, string>>();
+function columnNames(json: string): Map<string, string> {
+  let names = namesCache.get(json);
+  if (names === undefined) {
+    const schema = JSON.parse(json) as { fields: Array<{ name: string; type: unknown[] }> };
+    const row = schema.fields[0]?.type[1] as { fields: Array<{ name: string; 'sluice.column'?: string }> };
+    names = new Map(row.fields.map((field) => [field.name, field['sluice.column'] ?? field.name]));
+    namesCache.set(json, names);
+  }
+  return names;
+}

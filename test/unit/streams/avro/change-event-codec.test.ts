@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { ChangeEvent, Row } from '../../../../src/sources/change-event.js';
+import { parseColumnType } from '../../../../src/sources/mysql/column-definition.js';
+import { decodeChangeEvent, encodeChangeEvent, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
+import { bigIntToBytes, bytesToBigInt, decimalToUnscaled, unscaledToDecimal } from '../../../../src/streams/avro/decimal-string-type.js';
+
+const COLUMNS = [
+  ['id', 'bigint(20) unsigned'],
+  ['sb', 'bigint(20)'],
+  ['ti', 'tinyint(4)'],
+  ['iu', 'int(10) unsigned'],
+  ['d', 'decimal(30,10)'],
+  ['f', 'float'],
+  ['db', 'double'],
+  ['dt', 'datetime(6)'],
+  ['ts', 'timestamp(3)'],
+  ['dte', 'date'],
+  ['tm', 'time(6)'],
+  ['yr', 'year(4)'],
+  ['js', 'longtext'],
+  ['en', "enum('a','b,c')"],
+  ['st', "set('x','y')"],
+  ['bl', 'blob'],
+  ['bt', 'bit(10)'],
+  ['vc', 'varchar(20)'],
+  ['nul', 'int(11)'],
+  ['odd name-é', 'varchar(5)'],
+].map(([name, type]) => parseColumnType(name, type));
+
+const ROW: Row = {
+  id: '18446744073709551615',
+  sb: '-9223372036854775808',
+  ti: -128,
+  iu: 4294967295,
+  d: '-12345678901234567890.0123456789',
+  f: 1.5,
+  db: 2.25,
+  dt: '2024-02-29 23:59:59.123456',
+  ts: '2038-01-19 03:14:07.999',
+  dte: '9999-12-31',
+  tm: '-838:59:59.000000',
+  yr: 2155,
+  js: '{"big":12345678901234567890}',
+  en: 'b,c',
+  st: 'x,y',
+  bl: Buffer.from([0, 255]),
+  bt: Buffer.from([2, 1]),
+  vc: 'héllo',
+  nul: null,
+  'odd name-é': 'ok',
+};
+
+function event(after: Row | null, before: Row | null = null): ChangeEvent {
+  return {
+    op: before === null ? 'c' : after === null ? 'd' : 'u',
+    before,
+    after,
+    source: { version: '0.1.0', connector: 'mysql', name: 'p', tsMs: 1_700_000_000_000, snapshot: 'false', db: 'shop', table: 'item', serverId: 1, gtid: '0-1-42', file: 'binlog.000001', pos: 1234, row: 3 },
+    tsMs: 1_700_000_000_123,
+    transaction: { id: '0-1-42', totalOrder: 4 },
+  };
+}
+
+describe('change event codec', () => {
+  it('round-trips every column type exactly, with the Debezium envelope', async () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const original = event(ROW, { ...ROW, vc: 'before' });
+    const decoded = await decodeChangeEvent(encodeChangeEvent(schema, original), (id) => {
+      expect(id).toBe(schema.id);
+      return Promise.resolve(schema.json);
+    });
+    expect(decoded).toEqual(original);
+  });
+
+  it('decodes old messages with their own schema after the table changed', async () => {
+    const v1 = writerSchema('p', 'shop', 'item', COLUMNS.slice(0, 3));
+    const v2 = writerSchema('p', 'shop', 'item', [...COLUMNS.slice(0, 3), parseColumnType('added', 'varchar(10)')]);
+    expect(v2.id).not.toBe(v1.id);
+    const registry = new Map([
+      [v1.id, v1.json],
+      [v2.id, v2.json],
+    ]);
+    const resolve = (id: string): Promise<string> => Promise.resolve(registry.get(id)!);
+    const old = await decodeChangeEvent(encodeChangeEvent(v1, event({ id: '1', sb: '2', ti: 3 })), resolve);
+    const latest = await decodeChangeEvent(encodeChangeEvent(v2, event({ id: '1', sb: '2', ti: 3, added: 'new' })), resolve);
+    expect(old.after).toEqual({ id: '1', sb: '2', ti: 3 });
+    expect(latest.after).toEqual({ id: '1', sb: '2', ti: 3, added: 'new' });
+  });
+
+  it('gives different ids to decimals that differ only in scale', () => {
+    const scale2 = writerSchema('p', 'shop', 'item', [parseColumnType('d', 'decimal(10,2)')]);
+    const scale4 = writerSchema('p', 'shop', 'item', [parseColumnType('d', 'decimal(10,4)')]);
+    expect(scale2.id).not.toBe(scale4.id);
+  });
+
+  it('refuses a value that does not fit its column', () => {
+    const schema = writerSchema('p', 'shop', 'item', [parseColumnType('d', 'decimal(4,2)')]);
+    expect(() => encodeChangeEvent(schema, event({ d: '123.45' }))).toThrow('cannot encode a change event of shop.item');
+  });
+
+  it('rejects messages without the sluice frame', async () => {
+    await expect(decodeChangeEvent(Buffer.from('{"json":true}'), () => Promise.resolve(''))).rejects.toThrow('not a sluice Avro message');
+  });
+});
+
+describe('exact decimals', () => {
+  it('converts between decimal strings and unscaled integers', () => {
+    expect(decimalToUnscaled('-1.50', 3)).toBe(-1500n);
+    expect(decimalToUnscaled('12.345', 2)).toBeUndefined();
+    expect(decimalToUnscaled('abc', 2)).toBeUndefined();
+    expect(unscaledToDecimal(-1500n, 3)).toBe('-1.500');
+    expect(unscaledToDecimal(5n, 3)).toBe('0.005');
+    expect(unscaledToDecimal(18446744073709551615n, 0)).toBe('18446744073709551615');
+  });
+
+  it('uses minimal two-complement bytes', () => {
+    for (const value of [0n, 127n, 128n, -128n, -129n, 18446744073709551615n, -9223372036854775808n]) {
+      expect(bytesToBigInt(bigIntToBytes(value))).toBe(value);
+    }
+    expect(bigIntToBytes(128n)).toEqual(Buffer.from([0, 128]));
+    expect(bigIntToBytes(-1n)).toEqual(Buffer.from([255]));
+  });
+});
+
+describe('parseColumnType', () => {
+  it('reads information_schema and binlog spellings alike', () => {
+    expect(parseColumnType('a', 'bigint(20) unsigned')).toEqual(parseColumnType('a', 'bigint unsigned'));
+    expect(parseColumnType('a', 'decimal(30,10)')).toMatchObject({ baseType: 'decimal', precision: 30, scale: 10 });
+    expect(parseColumnType('a', 'datetime(6)')).toMatchObject({ baseType: 'datetime', fsp: 6 });
+    expect(parseColumnType('a', "enum('a','it''s','b,c')").enumValues).toEqual(['a', "it's", 'b,c']);
+  });
+});
