@@ -1,0 +1,32 @@
+/**
+ * A MariaDB GTID position ("0-1-42,1-5-7": the last GTID per replication domain) as a map from
+ * domain to GTID. Completing a transaction moves its domain's entry to the transaction's GTID.
+ */
+export function parseGtidPosition(text: string): Map<string, string> {
+  const position = new Map<string, string>();
+  for (const part of text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
+    const domain = part.split('-')[0] ?? '';
+    position.set(domain, part);
+  }
+  return position;
+}
+
+/** Formats a position map as MariaDB expects it in @slave_connect_state (sorted by domain). */
+export function formatGtidPosition(position: ReadonlyMap<string, string>): string {
+  return [...position.entries()]
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, gtid]) => gtid)
+    .join(',');
+}
+
+/** The position after the transaction `gtid` completed. */
+export function advanceGtidPosition(positionText: string, gtid: string): string {
+  const position = parseGtidPosition(positionText);
+  position.set(gtid.split('-')[0] ?? '', gtid);
+  return formatGtidPosition(position);
+}
+
+/** True for a MariaDB GTID ("domain-server-sequence"). */
+export function isMariaDbGtid(gtid: string): boolean {
+  return /^\d+-\d+-\d+$/.test(gtid);
+}

@@ -1,0 +1,68 @@
+import type { Connection } from 'mysql2/promise';
+import { parseColumnType, type ColumnDefinition } from './column-definition.js';
+
+/** What sluice knows of a captured table. */
+export interface TableInfo {
+  readonly db: string;
+  readonly table: string;
+  readonly columns: readonly ColumnDefinition[];
+  /** Primary-key columns in key order; empty for a table without a primary key. */
+  readonly primaryKey: readonly string[];
+}
+
+/** Decides whether a table is captured. */
+export type TableFilter = (db: string, table: string) => boolean;
+
+/** `db.table`, the catalog key of a table. */
+export function tableKey(db: string, table: string): string {
+  return `${db}.${table}`;
+}
+
+/**
+ * Reads the base tables of `databases` that pass `filter`, with their columns (ordinal order)
+ * and primary keys, from information_schema.
+ */
+export async function readTableCatalog(connection: Connection, databases: readonly string[], filter: TableFilter): Promise<Map<string, TableInfo>> {
+  if (databases.length === 0) return new Map();
+  const placeholders = databases.map(() => '?').join(', ');
+  const [columnRows] = await connection.query(
+    `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS type
+       FROM information_schema.COLUMNS c
+       JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+      WHERE c.TABLE_SCHEMA IN (${placeholders}) AND t.TABLE_TYPE = 'BASE TABLE'
+      ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`,
+    [...databases],
+  );
+  const [keyRows] = await connection.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name
+       FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA IN (${placeholders}) AND INDEX_NAME = 'PRIMARY'
+      ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`,
+    [...databases],
+  );
+  const columns = new Map<string, ColumnDefinition[]>();
+  for (const row of columnRows as Array<{ db: string; tbl: string; name: string; type: string }>) {
+    if (!filter(row.db, row.tbl)) continue;
+    const key = tableKey(row.db, row.tbl);
+    const list = columns.get(key) ?? [];
+    list.push(parseColumnType(row.name, String(row.type)));
+    columns.set(key, list);
+  }
+  const keys = new Map<string, string[]>();
+  for (const row of keyRows as Array<{ db: string; tbl: string; name: string }>) {
+    const key = tableKey(row.db, row.tbl);
+    keys.set(key, [...(keys.get(key) ?? []), row.name]);
+  }
+  const catalog = new Map<string, TableInfo>();
+  for (const [key, tableColumns] of columns) {
+    const [db, ...rest] = key.split('.');
+    catalog.set(key, { db: db ?? '', table: rest.join('.'), columns: tableColumns, primaryKey: keys.get(key) ?? [] });
+  }
+  return catalog;
+}
+
+/** Reads one table's info, undefined when it does not exist (any more). */
+export async function readTableInfo(connection: Connection, db: string, table: string): Promise<TableInfo | undefined> {
+  const catalog = await readTableCatalog(connection, [db], (candidateDb, candidateTable) => candidateDb === db && candidateTable === table);
+  return catalog.get(tableKey(db, table));
+}

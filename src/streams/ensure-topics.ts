@@ -1,0 +1,34 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+
+/** A topic sluice needs, with how it must be created. */
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Compacted topics keep the last value per key forever (schemas, positions). */
+  readonly compacted?: boolean;
+}
+
+/**
+ * Creates the topics that do not exist yet (existing ones are left as they are) and waits for
+ * their leaders. Returns the names it created.
+ */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.topic));
+  if (missing.length === 0) return [];
+  const topics: ITopicConfig[] = missing.map((spec) => ({
+    topic: spec.topic,
+    numPartitions: spec.partitions,
+    replicationFactor: spec.replicationFactor,
+    configEntries: spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+  }));
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } catch (error) {
+    // another process may have created them in between; anything else is real
+    const nowExisting = new Set(await admin.listTopics());
+    if (!missing.every((spec) => nowExisting.has(spec.topic))) throw error;
+  }
+  return missing.map((spec) => spec.topic);
+}
