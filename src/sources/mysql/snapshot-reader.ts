@@ -81,8 +81,7 @@ async function startConsistentSnapshot(connection: Connection): Promise<string> 
 }
 
 async function* readPages(connection: Connection, tables: readonly TableInfo[], pageSize: number): AsyncGenerator<SnapshotPage> {
-  for (let index = 0; index < tables.length; index += 1) {
-    const table = tables[index]!;
+  for (const [index, table] of tables.entries()) {
     const lastTable = index === tables.length - 1;
     const from = `${quote(table.db)}.${quote(table.table)}`;
     const key = table.primaryKey;
