@@ -13,6 +13,19 @@ export {
   LOCAL_STACK_PORTS,
 } from './config/endpoints.js';
 export type { ServiceEndpoints } from './config/endpoints.js';
+export {
+  pipelineConfigSchema,
+  defaultServerId,
+  tableMatches,
+  selectTables,
+  redactPipelineConfig,
+  formatKeyPath,
+  PIPELINE_NAME_PATTERN,
+  TABLE_PATTERN,
+} from './config/pipeline-config.js';
+export type { PipelineConfig, TableName } from './config/pipeline-config.js';
+export { interpolateEnvironment } from './config/environment-interpolation.js';
+export { loadPipelineConfig, parsePipelineConfig } from './config/load-pipeline-config.js';
 export { mysqlConnectionOptions, redactUrl } from './sources/mysql/connection-options.js';
 export { findBinlogProblems, readBinlogVariables, isMariaDb, BINLOG_VARIABLES } from './sources/mysql/binlog-requirements.js';
 export type { BinlogProblem } from './sources/mysql/binlog-requirements.js';

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigurationError, describeError } from '../errors.js';
+import { registerValidateCommand } from './commands/validate.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /** Exit codes of the sluice command. */
@@ -8,7 +9,7 @@ export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
 
 /** Builds the `sluice` command tree. Subcommands register here as they are added. */
 export function buildProgram(): Command {
-  return new Command('sluice')
+  const program = new Command('sluice')
     .description(
       'Keeps Elasticsearch documents in step with a MySQL/MariaDB database: binlog -> Kafka -> documents -> Elasticsearch.',
     )
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
       'after',
       '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n',
     );
+  registerValidateCommand(program);
+  return program;
 }
 
 /**

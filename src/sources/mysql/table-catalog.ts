@@ -1,4 +1,7 @@
 import type { Connection } from 'mysql2/promise';
+
+/** Anything that runs queries: a connection or a pool. */
+export type Queryable = Pick<Connection, 'query'>;
 import { parseColumnType, type ColumnDefinition } from './column-definition.js';
 
 /** What sluice knows of a captured table. */
@@ -22,7 +25,7 @@ export function tableKey(db: string, table: string): string {
  * Reads the base tables of `databases` that pass `filter`, with their columns (ordinal order)
  * and primary keys, from information_schema.
  */
-export async function readTableCatalog(connection: Connection, databases: readonly string[], filter: TableFilter): Promise<Map<string, TableInfo>> {
+export async function readTableCatalog(connection: Queryable, databases: readonly string[], filter: TableFilter): Promise<Map<string, TableInfo>> {
   if (databases.length === 0) return new Map();
   const placeholders = databases.map(() => '?').join(', ');
   const [columnRows] = await connection.query(
@@ -62,7 +65,7 @@ export async function readTableCatalog(connection: Connection, databases: readon
 }
 
 /** Reads one table's info, undefined when it does not exist (any more). */
-export async function readTableInfo(connection: Connection, db: string, table: string): Promise<TableInfo | undefined> {
+export async function readTableInfo(connection: Queryable, db: string, table: string): Promise<TableInfo | undefined> {
   const catalog = await readTableCatalog(connection, [db], (candidateDb, candidateTable) => candidateDb === db && candidateTable === table);
   return catalog.get(tableKey(db, table));
 }

@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { redactUrl } from '../sources/mysql/connection-options.js';
+import { parseBrokerList } from './endpoints.js';
+
+/**
+ * The pipeline file: which database tables to capture, where Kafka and Elasticsearch are, and
+ * (later) how documents are built. Every object is strict (an unknown key is an error, so a typo
+ * never silently falls back to a default). Each field carries a description that says what to
+ * write; the loader shows it as the `fix` of a ConfigurationError.
+ */
+
+/** Pipeline names: used in topic and consumer-group names. */
+export const PIPELINE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** "database.table" patterns of `include` / `exclude`; "*" matches any characters in either part. */
+export const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
+
+const DATABASE_NAME = /^[^./\\*\s]+$/;
+const BROKER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
+const TOPIC_PREFIX = /^[A-Za-z0-9._-]{1,200}$/;
+const SERVER_ID_MAX = 4_294_967_295;
+const DEFAULT_SERVER_ID_MIN = 1000;
+const DEFAULT_SERVER_ID_MAX = 2 ** 31 - 1;
+
+/** A whole number in [min, max]; a string of digits (from `${VAR}` interpolation) counts as one. */
+function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+    z.int().min(min).max(max),
+  );
+}
+
+function urlWithScheme(schemes: readonly string[], what: string) {
+  return z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be ${what}` },
+  );
+}
+
+const tablePatterns = z
+  .array(z.string().regex(TABLE_PATTERN, 'must be a "database.table" pattern ("*" matches any characters)'))
+  .describe('a list of "database.table" patterns, e.g. [sakila.film, sakila.film_*] ("*" matches any characters)');
+
+const snapshotSchema = z
+  .strictObject({
+    mode: z.enum(['initial', 'never', 'always']).default('initial').describe('initial, never or always'),
+    pageSize: wholeNumber(1, 100_000).default(1000).describe('a whole number of rows from 1 to 100000, e.g. 1000'),
+  })
+  .describe('a mapping with mode (initial | never | always) and pageSize');
+
+const mysqlSchema = z
+  .strictObject({
+    url: urlWithScheme(['mysql:', 'mariadb:'], 'a mysql:// or mariadb:// URL').describe(
+      'a URL like mysql://user:password@host:3306 (or mariadb://); ${SLUICE_MYSQL_URL} reads it from the environment',
+    ),
+    serverId: wholeNumber(1, SERVER_ID_MAX)
+      .optional()
+      .describe('a replication server id from 1 to 4294967295 that no other replica uses, e.g. 5401'),
+    databases: z
+      .array(z.string().regex(DATABASE_NAME, 'must be a database name (no ".", "/", "\\", "*" or spaces)').max(64))
+      .min(1)
+      .describe('a list of database names, e.g. [sakila]'),
+    include: tablePatterns.optional(),
+    exclude: tablePatterns.default(() => []),
+    snapshot: snapshotSchema.prefault({}),
+    heartbeatIntervalMs: wholeNumber(100).default(10_000).describe('milliseconds, at least 100, e.g. 10000'),
+    binlogPurged: z
+      .enum(['fail', 'snapshot'])
+      .default('fail')
+      .describe('fail (stop and say so) or snapshot (take a new snapshot) when the binlog position is gone'),
+  })
+  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogPurged');
+
+const batchSchema = z
+  .strictObject({
+    maxMessages: wholeNumber(1).default(1000).describe('a whole number of messages, at least 1, e.g. 1000'),
+    maxBytes: wholeNumber(1).default(1_048_576).describe('a whole number of bytes, at least 1, e.g. 1048576'),
+    maxDelayMs: wholeNumber(0).default(50).describe('milliseconds, at least 0, e.g. 50'),
+  })
+  .describe('a mapping with maxMessages, maxBytes and maxDelayMs');
+
+const kafkaSchema = z
+  .strictObject({
+    brokers: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? parseBrokerList(value) : value),
+        z.array(z.string().superRefine(checkBroker)).min(1),
+      )
+      .describe('a list of host:port, e.g. [127.0.0.1:19092], or one comma-separated string'),
+    topicPrefix: z
+      .string()
+      .regex(TOPIC_PREFIX, 'must be 1 to 200 of the characters a-z A-Z 0-9 . _ -')
+      .optional()
+      .describe('a topic name prefix of letters, digits, ".", "_" and "-", e.g. sakila'),
+    partitions: wholeNumber(1).default(3).describe('a whole number of partitions, at least 1, e.g. 3'),
+    replicationFactor: wholeNumber(1).default(1).describe('a whole number, at least 1, e.g. 1'),
+    batch: batchSchema.prefault({}),
+  })
+  .describe('a mapping with brokers and optionally topicPrefix, partitions, replicationFactor, batch');
+
+const elasticsearchSchema = z
+  .strictObject({
+    node: urlWithScheme(['http:', 'https:'], 'an http:// or https:// URL').describe(
+      'an http(s) URL, e.g. http://127.0.0.1:19200; ${SLUICE_ES_NODE} reads it from the environment',
+    ),
+  })
+  .describe('a mapping with node');
+
+/** The schema of a pipeline file (after `${VAR}` interpolation). Parsing applies every default. */
+export const pipelineConfigSchema = z
+  .strictObject({
+    pipeline: z
+      .string()
+      .regex(PIPELINE_NAME_PATTERN, 'must start with a lowercase letter, then up to 62 of a-z 0-9 _ -')
+      .describe('a name of lowercase letters, digits, "_" and "-" starting with a letter, e.g. sakila'),
+    source: z.strictObject({ mysql: mysqlSchema }).describe('a mapping with mysql'),
+    kafka: kafkaSchema,
+    elasticsearch: elasticsearchSchema.optional(),
+    documents: z
+      .record(z.string(), z.unknown())
+      .default(() => ({}))
+      .describe('a mapping of document definitions (may be empty: {})'),
+  })
+  .superRefine((config, context) => {
+    const { databases, include } = config.source.mysql;
+    include?.forEach((pattern, index) => {
+      const database = pattern.slice(0, pattern.indexOf('.'));
+      if (!databases.some((name) => globMatches(database, name))) {
+        context.addIssue({
+          code: 'custom',
+          path: ['source', 'mysql', 'include', index],
+          message: `"${pattern}" matches no database of source.mysql.databases (${databases.join(', ')})`,
+        });
+      }
+    });
+  })
+  .transform(({ pipeline, source, kafka, ...rest }) => {
+    // The defaults that depend on the pipeline name, each in its place in the key order.
+    const { url, serverId, ...mysql } = source.mysql;
+    const { brokers, topicPrefix, ...settings } = kafka;
+    return {
+      pipeline,
+      source: { mysql: { url, serverId: serverId ?? defaultServerId(pipeline), ...mysql } },
+      kafka: { brokers, topicPrefix: topicPrefix ?? pipeline, ...settings },
+      ...rest,
+    };
+  });
+
+/** A validated pipeline file with every default applied. */
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/** A table of the source database. */
+export interface TableName {
+  readonly database: string;
+  readonly table: string;
+}
+
+/**
+ * The replication server id used when the file gives none: a stable FNV-1a hash of the pipeline
+ * name into 1000..2^31-1, so restarts keep the id and two pipelines rarely collide.
+ */
+export function defaultServerId(pipeline: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(pipeline, 'utf8')) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return DEFAULT_SERVER_ID_MIN + (hash % (DEFAULT_SERVER_ID_MAX - DEFAULT_SERVER_ID_MIN + 1));
+}
+
+/** True when `database`.`table` matches a "db.table" pattern ("*" matches any characters; case-sensitive). */
+export function tableMatches(pattern: string, database: string, table: string): boolean {
+  const dot = pattern.indexOf('.');
+  if (dot < 0) return false;
+  return globMatches(pattern.slice(0, dot), database) && globMatches(pattern.slice(dot + 1), table);
+}
+
+/**
+ * The tables the pipeline captures, in the order given: those of `source.mysql.databases` that
+ * match an `include` pattern (every table when there is no `include`) and no `exclude` pattern.
+ */
+export function selectTables<T extends TableName>(config: PipelineConfig, tables: readonly T[]): T[] {
+  const { databases, include, exclude } = config.source.mysql;
+  return tables.filter(
+    ({ database, table }) =>
+      databases.includes(database) &&
+      (include === undefined || include.some((pattern) => tableMatches(pattern, database, table))) &&
+      !exclude.some((pattern) => tableMatches(pattern, database, table)),
+  );
+}
+
+/** The config with the passwords of its URLs replaced by ***, for printing and logs. */
+export function redactPipelineConfig(config: PipelineConfig): PipelineConfig {
+  return {
+    ...config,
+    source: { mysql: { ...config.source.mysql, url: redactUrl(config.source.mysql.url) } },
+    ...(config.elasticsearch === undefined ? {} : { elasticsearch: { node: redactUrl(config.elasticsearch.node) } }),
+  };
+}
+
+/** A key path as written in messages: `source.mysql.include[0]`, `documents["a b"]`; "(top level)" when empty. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$-]*$/.test(key)) text += text === '' ? key : `.${key}`;
+    else text += `[${JSON.stringify(String(key))}]`;
+  }
+  return text === '' ? '(top level)' : text;
+}
+
+function globMatches(glob: string, value: string): boolean {
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 'u').test(value);
+}
+
+function checkBroker(broker: string, context: z.RefinementCtx): void {
+  const port = BROKER.exec(broker)?.[1];
+  if (port === undefined) context.addIssue({ code: 'custom', message: 'must be host:port, e.g. 127.0.0.1:9092' });
+  else if (Number(port) < 1 || Number(port) > 65_535) context.addIssue({ code: 'custom', message: 'has a port outside 1..65535' });
+}

@@ -1,0 +1,240 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { bufferTime, concatMap, filter, fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
+import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
+import { describeError } from '../errors.js';
+import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
+import type { ChangeEvent } from '../sources/change-event.js';
+import { readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
+import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
+import { readTableCatalog, readTableInfo, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
+import { SLUICE_VERSION } from '../version.js';
+import { ChangeWriter, type OutgoingChange } from './change-writer.js';
+import { PositionStore } from './position-store.js';
+import { positionTopic } from './topic-names.js';
+
+/** The position a MySQL capture saves in the position topic. */
+export interface SavedCapturePosition extends BinlogPosition {
+  readonly version: 1;
+  readonly snapshotCompleted: boolean;
+  readonly savedAtMs: number;
+}
+
+/** Settings of a {@link MysqlCapture}. */
+export interface MysqlCaptureSettings {
+  readonly pipeline: string;
+  readonly topicPrefix: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly connection: ConnectionOptions;
+  readonly serverId: number;
+  readonly databases: readonly string[];
+  readonly filter: TableFilter;
+  readonly snapshot: { readonly mode: 'initial' | 'never' | 'always'; readonly pageSize: number };
+  readonly batch: { readonly maxMessages: number; readonly maxDelayMs: number };
+  /** How often the position is saved, also when nothing was captured (heartbeat). */
+  readonly positionIntervalMs: number;
+  /** Above this many unacknowledged events, reading pauses until half of them are acknowledged. */
+  readonly maxPendingEvents?: number;
+  /** Ignore the saved position and snapshot again. */
+  readonly resnapshot?: boolean;
+  readonly retryPolicy?: RetryPolicy;
+  readonly logger: Logger;
+}
+
+/** Counters of a running capture. */
+export interface CaptureStats {
+  snapshotRows: number;
+  streamedRows: number;
+  batches: number;
+  pauses: number;
+  lastSaved: SavedCapturePosition | undefined;
+}
+
+/**
+ * Captures a MySQL/MariaDB database into Kafka: a consistent snapshot (when there is no saved
+ * position), then the binlog from exactly where the snapshot was consistent. Events go out in
+ * binlog order; a position is saved only after Kafka acknowledged every earlier event, so a
+ * restart (even after kill -9) re-emits at most the unacknowledged events and skips none.
+ */
+export class MysqlCapture {
+  readonly stats: CaptureStats = { snapshotRows: 0, streamedRows: 0, batches: 0, pauses: 0, lastSaved: undefined };
+  private readonly writer: ChangeWriter;
+  private readonly positions: PositionStore<SavedCapturePosition>;
+  private readonly sourceId: string;
+  private readonly tables = new Map<string, TableInfo | null>();
+  private pool: Pool | undefined;
+  private acked: SavedCapturePosition | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly settings: MysqlCaptureSettings,
+  ) {
+    this.writer = new ChangeWriter(kafka, settings);
+    this.positions = new PositionStore(kafka, positionTopic(settings.topicPrefix));
+    this.sourceId = `mysql:${settings.pipeline}`;
+  }
+
+  /** Runs until `signal` aborts (then saves the last acknowledged position) or a fatal error. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { logger } = this.settings;
+    await this.writer.connect();
+    this.pool = createPool({ ...this.settings.connection, connectionLimit: 2 });
+    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'position not saved')), this.settings.positionIntervalMs);
+    try {
+      const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
+      for (const [key, info] of await readTableCatalog(this.pool, this.settings.databases, this.settings.filter)) this.tables.set(key, info);
+      let start: BinlogPosition;
+      const snapshotNeeded = this.settings.snapshot.mode === 'always' || (this.settings.snapshot.mode === 'initial' && saved?.snapshotCompleted !== true);
+      if (snapshotNeeded && !signal.aborted) {
+        start = { gtidPosition: await this.snapshot(signal) };
+      } else if (saved !== undefined) {
+        start = saved;
+        logger.info({ position: saved }, 'resuming from the saved position');
+      } else {
+        start = { gtidPosition: await this.currentGtidPosition() };
+        logger.info({ position: start }, 'no snapshot (mode never): streaming from the current binlog position');
+      }
+      this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...start };
+      if (!signal.aborted) await this.stream(start, signal);
+    } finally {
+      clearInterval(heartbeat);
+      await this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'final position not saved'));
+      await this.writer.close();
+      await this.pool.end();
+    }
+  }
+
+  private async snapshot(signal: AbortSignal): Promise<string> {
+    const tables = [...this.tables.values()].filter((info): info is TableInfo => info !== null);
+    const snapshot = await openSnapshot(this.settings.connection, tables, this.settings.snapshot.pageSize);
+    this.settings.logger.info({ tables: tables.length, gtidPosition: snapshot.gtidPosition }, 'snapshot started');
+    try {
+      for await (const page of snapshot.pages()) {
+        if (signal.aborted) return snapshot.gtidPosition;
+        await this.send(this.snapshotChanges(page, snapshot.startedAtMs));
+        this.stats.snapshotRows += page.rows.length;
+      }
+    } finally {
+      await snapshot.close();
+    }
+    this.acked = { version: 1, gtidPosition: snapshot.gtidPosition, snapshotCompleted: true, savedAtMs: 0 };
+    await this.savePosition();
+    this.settings.logger.info({ rows: this.stats.snapshotRows, gtidPosition: snapshot.gtidPosition }, 'snapshot completed');
+    return snapshot.gtidPosition;
+  }
+
+  private snapshotChanges(page: SnapshotPage, tsMs: number): OutgoingChange[] {
+    return page.rows.map((row, index): OutgoingChange => ({
+      columns: page.table.columns,
+      primaryKey: page.table.primaryKey,
+      event: {
+        op: 'r',
+        before: null,
+        after: row,
+        source: this.sourceFields(page.table.db, page.table.table, tsMs, page.last && index === page.rows.length - 1 ? 'last' : 'true', null, null, null, 0),
+        tsMs: Date.now(),
+        transaction: null,
+      },
+    }));
+  }
+
+  private async stream(start: BinlogPosition, signal: AbortSignal): Promise<void> {
+    const maxPending = this.settings.maxPendingEvents ?? this.settings.batch.maxMessages * 20;
+    let pending = 0;
+    let control: { pause(): void; resume(): void } | undefined;
+    let paused = false;
+    const items = readBinlog({
+      connection: this.settings.connection,
+      serverId: this.settings.serverId,
+      databases: this.settings.databases,
+      filter: this.settings.filter,
+      start,
+      onFlowControl: (flow) => (control = flow),
+    });
+    await lastValueFrom(
+      items.pipe(
+        takeUntil(fromEvent(signal, 'abort')),
+        tap(() => {
+          pending += 1;
+          if (!paused && pending > maxPending) {
+            paused = true;
+            this.stats.pauses += 1;
+            control?.pause();
+          }
+        }),
+        bufferTime(this.settings.batch.maxDelayMs, null, this.settings.batch.maxMessages),
+        filter((batch) => batch.length > 0),
+        concatMap(async (batch) => {
+          await this.send(await this.streamChanges(batch));
+          const last = batch[batch.length - 1].position;
+          this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...last };
+          this.stats.batches += 1;
+          pending -= batch.length;
+          if (paused && pending <= maxPending / 2) {
+            paused = false;
+            control?.resume();
+          }
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+  }
+
+  private async streamChanges(batch: readonly BinlogItem[]): Promise<OutgoingChange[]> {
+    const changes: OutgoingChange[] = [];
+    for (const item of batch) {
+      if (item.kind === 'mark') {
+        if (item.ddlSchema !== undefined) for (const key of [...this.tables.keys()]) if (key.startsWith(`${item.ddlSchema}.`)) this.tables.delete(key);
+        continue;
+      }
+      const info = await this.tableInfo(item);
+      changes.push({ columns: item.columns, primaryKey: info?.primaryKey ?? [], event: this.streamEvent(item) });
+      this.stats.streamedRows += 1;
+    }
+    return changes;
+  }
+
+  private streamEvent(item: BinlogRowChange): ChangeEvent {
+    return {
+      op: item.op,
+      before: item.before,
+      after: item.after,
+      source: this.sourceFields(item.db, item.table, item.tsMs, 'false', item.gtid, item.file, item.pos, item.row),
+      tsMs: Date.now(),
+      transaction: { id: item.gtid, totalOrder: item.row + 1 },
+    };
+  }
+
+  private sourceFields(db: string, table: string, tsMs: number, snapshot: ChangeEvent['source']['snapshot'], gtid: string | null, file: string | null, pos: number | null, row: number): ChangeEvent['source'] {
+    return { version: SLUICE_VERSION, connector: 'mysql', name: this.settings.pipeline, tsMs, snapshot, db, table, serverId: this.settings.serverId, gtid, file, pos, row };
+  }
+
+  private async tableInfo(item: BinlogRowChange): Promise<TableInfo | null> {
+    const key = tableKey(item.db, item.table);
+    if (!this.tables.has(key)) {
+      this.tables.set(key, (await readTableInfo(this.pool!, item.db, item.table)) ?? null);
+    }
+    return this.tables.get(key) ?? null;
+  }
+
+  private send(changes: readonly OutgoingChange[]): Promise<void> {
+    return retry(() => this.writer.write(changes), {
+      policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
+    });
+  }
+
+  private async savePosition(): Promise<void> {
+    const acked = this.acked;
+    if (acked === undefined || acked === this.stats.lastSaved) return;
+    const position = { ...acked, savedAtMs: Date.now() };
+    await this.positions.save(this.writer.kafkaProducer, this.sourceId, position);
+    this.stats.lastSaved = acked;
+  }
+
+  private async currentGtidPosition(): Promise<string> {
+    const [rows] = await this.pool!.query('SELECT @@gtid_binlog_pos AS gtid');
+    return String((rows as Array<{ gtid: string }>)[0]?.gtid ?? '');
+  }
+}
