@@ -75,6 +75,19 @@ export class ChangeWriter {
     ]);
   }
 
+  /**
+   * Creates the topics of these tables when missing, so consumers can subscribe before the
+   * first change arrives.
+   */
+  async ensureTableTopics(tables: ReadonlyArray<{ readonly db: string; readonly table: string; readonly primaryKey: readonly string[] }>): Promise<void> {
+    const specs = tables
+      .map((info) => ({ topic: changeTopic(this.settings.topicPrefix, info.db, info.table), hasKey: info.primaryKey.length > 0 }))
+      .filter(({ topic }) => !this.knownTopics.has(topic))
+      .map(({ topic, hasKey }) => ({ topic, partitions: hasKey ? this.settings.partitions : 1, replicationFactor: this.settings.replicationFactor }));
+    await ensureTopics(this.admin, specs);
+    for (const spec of specs) this.knownTopics.add(spec.topic);
+  }
+
   /** Sends the changes in order and resolves when all are acknowledged. */
   async write(changes: readonly OutgoingChange[]): Promise<void> {
     if (changes.length === 0) return;

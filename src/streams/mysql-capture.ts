@@ -84,6 +84,7 @@ export class MysqlCapture {
     try {
       const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
       for (const [key, info] of await readTableCatalog(this.pool, this.settings.databases, this.settings.filter)) this.tables.set(key, info);
+      await this.writer.ensureTableTopics([...this.tables.values()].filter((info): info is TableInfo => info !== null));
       let start: BinlogPosition;
       const snapshotNeeded = this.settings.snapshot.mode === 'always' || (this.settings.snapshot.mode === 'initial' && saved?.snapshotCompleted !== true);
       if (snapshotNeeded && !signal.aborted) {

@@ -170,7 +170,10 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
   });
 }
 
-/** Translates zongji's errors; a purged binlog gets the message that tells the user to re-snapshot. */
+/**
+ * Translates zongji's errors; a purged binlog gets the message that tells the user to re-snapshot
+ * (and `context.binlogPurged`, see {@link isBinlogPurged}).
+ */
 export function binlogError(error: unknown, start: BinlogPosition): SluiceError {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { errno?: number; code?: string }).errno;
@@ -178,8 +181,13 @@ export function binlogError(error: unknown, start: BinlogPosition): SluiceError 
     return new SluiceError(
       `the binlog needed to resume from GTID position "${start.gtidPosition}" is no longer available (purged): ${message}. ` +
         'Re-snapshot: run `sluice source --resnapshot`, or set source.mysql.binlogPurged: snapshot',
-      { cause: error, context: { gtidPosition: start.gtidPosition } },
+      { cause: error, context: { gtidPosition: start.gtidPosition, binlogPurged: true } },
     );
   }
   return new SluiceError(`binlog stream failed: ${message}`, { retriable: true, cause: error });
+}
+
+/** True for the error {@link binlogError} raises when the binlog to resume from was purged. */
+export function isBinlogPurged(error: unknown): boolean {
+  return error instanceof SluiceError && error.context.binlogPurged === true;
 }

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
+import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
+import { createLogger } from '../../logging.js';
+import { isBinlogPurged } from '../../sources/mysql/binlog-reader.js';
+import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
+import { MysqlCapture } from '../../streams/mysql-capture.js';
+import { createKafka } from '../../streams/kafka-client.js';
+
+/** Options of `sluice source`. */
+export interface SourceCommandOptions {
+  readonly config: string;
+  readonly resnapshot?: boolean;
+}
+
+/**
+ * Runs the capture of a pipeline file until `signal` aborts: checks the database first (problems
+ * are ConfigurationErrors: exit code 2, nothing written), then snapshots and streams into Kafka.
+ * A purged binlog stops with the error that says to re-snapshot, or re-snapshots by itself when
+ * the file says `binlogPurged: snapshot`.
+ */
+export async function runSource(options: SourceCommandOptions, signal: AbortSignal): Promise<void> {
+  const config = loadPipelineConfig(options.config);
+  await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
+  const logger = createLogger('sluice.source');
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}` });
+  let resnapshot = options.resnapshot === true;
+  for (;;) {
+    const capture = new MysqlCapture(kafka, captureSettings(config, logger, { resnapshot }));
+    const progress = setInterval(() => logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture progress'), 10_000);
+    try {
+      await capture.run(signal);
+      logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture stopped');
+      return;
+    } catch (error) {
+      if (!isBinlogPurged(error) || config.source.mysql.binlogPurged !== 'snapshot' || resnapshot) throw error;
+      logger.warn('the binlog to resume from was purged: taking a new snapshot (binlogPurged: snapshot)');
+      resnapshot = true;
+    } finally {
+      clearInterval(progress);
+    }
+  }
+}
+
+/** Adds `sluice source -c <file> [--resnapshot]`. */
+export function registerSourceCommand(program: Command): Command {
+  return program
+    .command('source')
+    .description('capture the source database into Kafka (snapshot, then binlog) until SIGINT/SIGTERM')
+    .requiredOption('-c, --config <file>', 'the pipeline file (YAML)')
+    .option('--resnapshot', 'ignore the saved position and take a new snapshot (for example after the binlog was purged)')
+    .exitOverride()
+    .action(async (options: SourceCommandOptions) => {
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await runSource(options, controller.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}

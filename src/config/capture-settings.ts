@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
+import type { PreflightExpectations } from '../sources/mysql/preflight.js';
+import type { TableFilter } from '../sources/mysql/table-catalog.js';
+import type { MysqlCaptureSettings } from '../streams/mysql-capture.js';
+import { selectTables, type PipelineConfig } from './pipeline-config.js';
+
+/** The table filter of a pipeline: its databases, include and exclude patterns. */
+export function pipelineTableFilter(config: PipelineConfig): TableFilter {
+  return (database, table) => selectTables(config, [{ database, table }]).length === 1;
+}
+
+/** What the preflight checks expect of the source database. */
+export function preflightExpectations(config: PipelineConfig): PreflightExpectations {
+  const mysql = config.source.mysql;
+  return {
+    databases: mysql.databases,
+    explicitTables: (mysql.include ?? []).filter((pattern) => !pattern.includes('*')),
+    filter: pipelineTableFilter(config),
+  };
+}
+
+/** The settings of the MySQL capture for a pipeline file. */
+export function captureSettings(config: PipelineConfig, logger: Logger, overrides: { resnapshot?: boolean } = {}): MysqlCaptureSettings {
+  const mysql = config.source.mysql;
+  return {
+    pipeline: config.pipeline,
+    topicPrefix: config.kafka.topicPrefix ?? config.pipeline,
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+    connection: mysqlConnectionOptions(mysql.url),
+    serverId: mysql.serverId,
+    databases: mysql.databases,
+    filter: pipelineTableFilter(config),
+    snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize },
+    batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
+    positionIntervalMs: mysql.heartbeatIntervalMs,
+    resnapshot: overrides.resnapshot === true,
+    logger,
+  };
+}

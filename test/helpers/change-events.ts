@@ -1,0 +1,44 @@
+import type { Kafka } from 'kafkajs';
+import type { ChangeEvent } from '../../src/sources/change-event.js';
+import { decodeChangeEvent } from '../../src/streams/avro/change-event-codec.js';
+import { SchemaTopic } from '../../src/streams/schema-topic.js';
+import { schemaTopic } from '../../src/streams/topic-names.js';
+import { uniqueName } from './names.js';
+import type { Cleanup } from './services.js';
+
+/** A change event as read back from Kafka, with its message key, topic, partition and offset. */
+export interface ReadEvent {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly event: ChangeEvent;
+}
+
+/**
+ * Consumes and decodes every change event of `topics` from the beginning, in a background
+ * consumer that `cleanup` stops. `events` grows as messages arrive (per partition in offset order).
+ */
+export async function collectChangeEvents(kafka: Kafka, topicPrefix: string, topics: readonly string[], cleanup: Cleanup): Promise<{ events: ReadEvent[] }> {
+  const schemas = new SchemaTopic(kafka, schemaTopic(topicPrefix));
+  const consumer = kafka.consumer({ groupId: uniqueName('collector'), sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  await consumer.connect();
+  cleanup.add(() => consumer.disconnect());
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+  const collected = { events: [] as ReadEvent[] };
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      if (message.value === null) return;
+      const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
+      collected.events.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, event });
+    },
+  });
+  return collected;
+}
+
+/** The latest event per message key (per topic), i.e. what a compacted topic would keep. */
+export function latestByKey(events: readonly ReadEvent[]): Map<string, ChangeEvent> {
+  const latest = new Map<string, ChangeEvent>();
+  for (const read of events) latest.set(`${read.topic}|${read.key}`, read.event);
+  return latest;
+}
