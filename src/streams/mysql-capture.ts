@@ -32,7 +32,10 @@ export interface MysqlCaptureSettings {
   readonly filter: TableFilter;
   readonly snapshot: { readonly mode: 'initial' | 'never' | 'always'; readonly pageSize: number };
   readonly batch: { readonly maxMessages: number; readonly maxDelayMs: number };
-  /** How often the position is saved, also when nothing was captured (heartbeat). */
+  /**
+   * The position is saved after every acknowledged batch; this interval also saves it when
+   * nothing was captured (heartbeat).
+   */
   readonly positionIntervalMs: number;
   /** Above this many unacknowledged events, reading pauses until half of them are acknowledged. */
   readonly maxPendingEvents?: number;
@@ -54,8 +57,9 @@ export interface CaptureStats {
 /**
  * Captures a MySQL/MariaDB database into Kafka: a consistent snapshot (when there is no saved
  * position), then the binlog from exactly where the snapshot was consistent. Events go out in
- * binlog order; a position is saved only after Kafka acknowledged every earlier event, so a
- * restart (even after kill -9) re-emits at most the unacknowledged events and skips none.
+ * binlog order; a position is saved right after Kafka acknowledged its batch and every earlier
+ * one, so a restart (even after kill -9) skips nothing and re-emits at most the one batch whose
+ * position was being saved.
  */
 export class MysqlCapture {
   readonly stats: CaptureStats = { snapshotRows: 0, streamedRows: 0, batches: 0, pauses: 0, lastSaved: undefined };
@@ -171,6 +175,7 @@ export class MysqlCapture {
           const last = batch[batch.length - 1].position;
           this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...last };
           this.stats.batches += 1;
+          await this.savePosition();
           pending -= batch.length;
           if (paused && pending <= maxPending / 2) {
             paused = false;
