@@ -3,7 +3,15 @@ import { ENDPOINT_VARIABLES } from '../src/config/endpoints.js';
 import { describeError } from '../src/errors.js';
 import { createStackContext, LOCAL_SERVICES, stackDown, stackStatus, stackUp, type ServiceReport } from './stack.js';
 import { formatReports } from './report.js';
+import type { LocalService } from './service.js';
 import { StackError } from './stack-error.js';
+
+/** The services named on the command line (all when none), refusing unknown names. */
+function selectServices(names: readonly string[]): readonly LocalService[] {
+  const unknown = names.filter((name) => !LOCAL_SERVICES.some((service) => service.name === name));
+  if (unknown.length > 0) throw new StackError('stack', `unknown service ${unknown.join(', ')}`, `use ${LOCAL_SERVICES.map((s) => s.name).join(', ')}`);
+  return names.length === 0 ? LOCAL_SERVICES : LOCAL_SERVICES.filter((service) => names.includes(service.name));
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const context = createStackContext();
@@ -23,16 +31,14 @@ async function main(argv: readonly string[]): Promise<number> {
     .description('start (or reuse) every service, wait until healthy, print the connection settings')
     .argument('[services...]', `a subset of: ${LOCAL_SERVICES.map((service) => service.name).join(', ')}`)
     .action(async (names: string[]) => {
-      const selected = names.length === 0 ? LOCAL_SERVICES : LOCAL_SERVICES.filter((service) => names.includes(service.name));
-      const unknown = names.filter((name) => !LOCAL_SERVICES.some((service) => service.name === name));
-      if (unknown.length > 0) throw new StackError('stack', `unknown service ${unknown.join(', ')}`, `use ${LOCAL_SERVICES.map((s) => s.name).join(', ')}`);
-      print(await stackUp(context, selected));
+      print(await stackUp(context, selectServices(names)));
     });
   program
     .command('down')
     .description('stop the services this stack started (never others)')
+    .argument('[services...]', `a subset of: ${LOCAL_SERVICES.map((service) => service.name).join(', ')}`)
     .option('--purge', 'also delete their data (downloads stay cached)')
-    .action(async (options: { purge?: boolean }) => print(await stackDown(context, options)));
+    .action(async (names: string[], options: { purge?: boolean }) => print(await stackDown(context, { ...options, services: selectServices(names) })));
   program
     .command('status')
     .description('show how each service stands; exit 1 when one is not healthy')

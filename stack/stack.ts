@@ -128,9 +128,9 @@ function unhealthyError(service: LocalService, probe: ProbeResult & { healthy: f
  * Stops the services this stack started (those with a pid file whose process is ours), never
  * anything else. With `purge`, also deletes their data.
  */
-export async function stackDown(context: StackContext, options: { purge?: boolean } = {}): Promise<ServiceReport[]> {
+export async function stackDown(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] } = {}): Promise<ServiceReport[]> {
   const reports: ServiceReport[] = [];
-  for (const service of [...LOCAL_SERVICES].reverse()) {
+  for (const service of [...(options.services ?? LOCAL_SERVICES)].reverse()) {
     const paths = service.paths(context);
     const pid = readPidFile(paths.pidFile);
     const outcome = pid === undefined ? 'absent' : await stopProcess(pid, context.stackDir, service.stopGraceMs);

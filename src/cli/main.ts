@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigurationError, describeError } from '../errors.js';
+import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /** Exit codes of the sluice command. */
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
       '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n',
     );
   registerValidateCommand(program);
+  registerReplayCommand(program);
+  registerSourceCommand(program);
   return program;
 }
 

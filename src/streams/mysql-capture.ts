@@ -51,6 +51,8 @@ export interface CaptureStats {
   streamedRows: number;
   batches: number;
   pauses: number;
+  /** The most events read but not yet acknowledged at any time (bounded by backpressure). */
+  maxPending: number;
   lastSaved: SavedCapturePosition | undefined;
 }
 
@@ -62,7 +64,7 @@ export interface CaptureStats {
  * position was being saved.
  */
 export class MysqlCapture {
-  readonly stats: CaptureStats = { snapshotRows: 0, streamedRows: 0, batches: 0, pauses: 0, lastSaved: undefined };
+  readonly stats: CaptureStats = { snapshotRows: 0, streamedRows: 0, batches: 0, pauses: 0, maxPending: 0, lastSaved: undefined };
   private readonly writer: ChangeWriter;
   private readonly positions: PositionStore<SavedCapturePosition>;
   private readonly sourceId: string;
@@ -162,6 +164,7 @@ export class MysqlCapture {
         takeUntil(fromEvent(signal, 'abort')),
         tap(() => {
           pending += 1;
+          if (pending > this.stats.maxPending) this.stats.maxPending = pending;
           if (!paused && pending > maxPending) {
             paused = true;
             this.stats.pauses += 1;

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { changeTopic } from '../../src/streams/topic-names.js';
+import { kafkaService } from '../../stack/services/kafka.js';
+import { createStackContext, isExternal, stackDown, stackUp } from '../../stack/stack.js';
+import { collectChangeEvents } from '../helpers/change-events.js';
+import { uniqueName } from '../helpers/names.js';
+import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const OUTAGE_MS = 60_000;
+const stack = createStackContext();
+
+describe.runIf(!isExternal(kafkaService, stack.endpoints))('a 60-second Kafka outage under a steady write load', () => {
+  it('pauses reading, keeps memory bounded, loses nothing and catches up by itself', async () => {
+    const db = await createTestDatabase(cleanup, 'outage');
+    const prefix = uniqueName('outage');
+    const sql = await openMysql(cleanup, db);
+    await sql.query('CREATE TABLE t (id INT PRIMARY KEY, at BIGINT)');
+    const controller = new AbortController();
+    const capture = new MysqlCapture(testKafka(), {
+      pipeline: prefix, topicPrefix: prefix, partitions: 2, replicationFactor: 1,
+      connection: mysqlConnectionOptions(endpoints.mysqlUrl), serverId: 300_000 + Math.floor(Math.random() * 1_000_000),
+      databases: [db], filter: () => true, snapshot: { mode: 'initial', pageSize: 100 },
+      batch: { maxMessages: 100, maxDelayMs: 20 }, positionIntervalMs: 500, maxPendingEvents: 1_000,
+      retryPolicy: { initialDelayMs: 200, maxDelayMs: 2_000, multiplier: 2, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: 5 * 60_000, jitter: 0.2 },
+      logger: pino({ level: 'silent' }),
+    });
+    const running = capture.run(controller.signal);
+    cleanup.add(async () => {
+      controller.abort();
+      await running;
+    });
+    await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the snapshot' });
+
+    let written = 0;
+    let writing = true;
+    const load = (async () => {
+      while (writing) {
+        written += 1;
+        await sql.query('INSERT INTO t VALUES (?, ?)', [written, Date.now()]);
+        await sleep(5);
+      }
+    })();
+    await sleep(5_000);
+    await stackDown(stack, { services: [kafkaService] });
+    const downAt = Date.now();
+    const writtenAtOutage = written;
+    await sleep(OUTAGE_MS);
+    const writtenDuringOutage = written - writtenAtOutage;
+    expect(capture.stats.pauses, 'reading paused while Kafka was down').toBeGreaterThan(0);
+    await stackUp(stack, [kafkaService]);
+    process.stdout.write(`Kafka down for ${Math.round((Date.now() - downAt) / 1000)} s while ${writtenDuringOutage} rows were written\n`);
+    await sleep(5_000);
+    writing = false;
+    await load;
+
+    const collected = await collectChangeEvents(testKafka(), prefix, [changeTopic(prefix, db, 't')], cleanup);
+    await waitFor(() => new Set(collected.events.map((read) => read.event.after?.id)).size >= written, { timeoutMs: 180_000, intervalMs: 500, description: `all ${written} rows in Kafka` });
+    const ids = new Set(collected.events.map((read) => read.event.after?.id));
+    for (let id = 1; id <= written; id += 1) expect(ids.has(id), `row ${id}`).toBe(true);
+    expect(capture.stats.maxPending, 'unacknowledged events stayed bounded').toBeLessThan(1_000 + 5_000);
+    process.stdout.write(`captured ${written} rows, at most ${capture.stats.maxPending} unacknowledged, ${capture.stats.pauses} pauses\n`);
+  });
+});
