@@ -107,6 +107,48 @@ describe('MySQL capture', () => {
     expect(transaction.map((read) => read.event.op).sort()).toEqual(['c', 'd', 'u']);
   });
 
+  it('under concurrent writes during the snapshot, ends with a final event per key equal to the final row', async () => {
+    const db = await createTestDatabase(cleanup, 'race');
+    const prefix = uniqueName('race');
+    const sql = await openMysql(cleanup, db);
+    const writer = await openMysql(cleanup, db);
+    await sql.query('CREATE TABLE t (id INT PRIMARY KEY, v INT, note VARCHAR(20))');
+    await sql.query("INSERT INTO t SELECT seq, 0, 'initial' FROM seq_1_to_2000");
+    let writing = true;
+    let operations = 0;
+    let nextId = 2001;
+    const load = (async () => {
+      while (writing) {
+        const id = 1 + Math.floor(Math.random() * (nextId - 1));
+        const choice = Math.random();
+        if (choice < 0.6) await writer.query('UPDATE t SET v = v + 1, note = ? WHERE id = ?', [`u${operations}`, id]);
+        else if (choice < 0.8) await writer.query('DELETE FROM t WHERE id = ?', [id]);
+        else await writer.query('INSERT INTO t VALUES (?, 0, ?)', [nextId++, `i${operations}`]);
+        operations += 1;
+      }
+    })();
+    const { capture } = startCapture(db, prefix, { snapshot: { mode: 'initial', pageSize: 50 } });
+    await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the snapshot', timeoutMs: 60_000 });
+    writing = false;
+    await load;
+    const [gtid] = await writer.query('SELECT @@last_gtid AS gtid');
+    const lastGtid = (gtid as Array<{ gtid: string }>)[0]?.gtid ?? '';
+    await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: 'catching up', timeoutMs: 60_000 });
+    expect(operations, 'writes raced with the snapshot').toBeGreaterThan(50);
+
+    const topic = changeTopic(prefix, db, 't');
+    const collected = await collectChangeEvents(testKafka(), prefix, [topic], cleanup);
+    const admin = testKafka().admin();
+    await admin.connect();
+    cleanup.add(() => admin.disconnect());
+    const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+    await waitFor(() => collected.events.length >= total, { description: `${total} events`, timeoutMs: 60_000 });
+    const captured = latestRows(collected.events, topic);
+    const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
+    for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);
+    for (const [key, after] of captured) if (!table.has(key)) expect(after, `${key} was deleted`).toBeNull();
+  });
+
   it('resumes from its saved position after a stop: changes made meanwhile arrive once', async () => {
     const db = await createTestDatabase(cleanup, 'resume');
     const prefix = uniqueName('res');
