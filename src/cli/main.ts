@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigurationError, describeError } from '../errors.js';
+import { registerSnapshotCommand } from './commands/snapshot.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerReplayCommand(program);
   registerSourceCommand(program);
+  registerSnapshotCommand(program);
   return program;
 }
 

@@ -20,8 +20,11 @@ export interface ChangeSource {
   readonly name: string;
   /** Commit time of the change in the source (ms since epoch). */
   readonly tsMs: number;
-  /** 'true' for snapshot reads, 'last' for the last read of a snapshot, 'false' for streamed changes. */
-  readonly snapshot: 'true' | 'last' | 'false';
+  /**
+   * 'true' for snapshot reads, 'last' for the last read of a snapshot, 'incremental' for reads of
+   * an incremental snapshot taken while streaming, 'false' for streamed changes.
+   */
+  readonly snapshot: 'true' | 'last' | 'incremental' | 'false';
   readonly db: string;
   readonly table: string;
   readonly serverId: number;

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { bufferTime, concatMap, filter, fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
+import { bufferTime, concatMap, filter, fromEvent, interval, lastValueFrom, map, merge, takeUntil, tap } from 'rxjs';
 import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
 import { describeError } from '../errors.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
@@ -10,6 +10,8 @@ import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reade
 import { readTableCatalog, readTableInfo, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
+import { IncrementalSnapshots, type IncrementalSnapshotState } from './incremental-snapshots.js';
+import { SnapshotSignalListener } from './snapshot-signals.js';
 import { PositionStore } from './position-store.js';
 import { positionTopic } from './topic-names.js';
 
@@ -18,7 +20,12 @@ export interface SavedCapturePosition extends BinlogPosition {
   readonly version: 1;
   readonly snapshotCompleted: boolean;
   readonly savedAtMs: number;
+  /** Incremental snapshots requested and not finished yet. */
+  readonly incremental?: IncrementalSnapshotState;
 }
+
+type StreamItem = BinlogItem | { readonly kind: 'tick' };
+const TICK: StreamItem = { kind: 'tick' };
 
 /** Settings of a {@link MysqlCapture}. */
 export interface MysqlCaptureSettings {
@@ -69,8 +76,14 @@ export class MysqlCapture {
   private readonly positions: PositionStore<SavedCapturePosition>;
   private readonly sourceId: string;
   private readonly tables = new Map<string, TableInfo | null>();
+  private readonly incremental: IncrementalSnapshots;
+  private readonly signals: SnapshotSignalListener;
   private pool: Pool | undefined;
   private acked: SavedCapturePosition | undefined;
+  private ackedIncremental: IncrementalSnapshotState = { queue: [] };
+  private lastSavedJson = '';
+  /** The GTID position of the transactions the stream has emitted (where incremental chunks may go). */
+  private streamPosition = '';
 
   constructor(
     kafka: Kafka,
@@ -79,6 +92,8 @@ export class MysqlCapture {
     this.writer = new ChangeWriter(kafka, settings);
     this.positions = new PositionStore(kafka, positionTopic(settings.topicPrefix));
     this.sourceId = `mysql:${settings.pipeline}`;
+    this.incremental = new IncrementalSnapshots(settings.connection, settings.snapshot.pageSize, (name) => this.tableInfoByName(name), settings.logger);
+    this.signals = new SnapshotSignalListener(kafka, settings.topicPrefix, settings.pipeline, settings.replicationFactor);
   }
 
   /** Runs until `signal` aborts (then saves the last acknowledged position) or a fatal error. */
@@ -89,6 +104,10 @@ export class MysqlCapture {
     const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'position not saved')), this.settings.positionIntervalMs);
     try {
       const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
+      if (saved?.incremental !== undefined) {
+        this.incremental.restore(saved.incremental);
+        this.ackedIncremental = saved.incremental;
+      }
       for (const [key, info] of await readTableCatalog(this.pool, this.settings.databases, this.settings.filter)) this.tables.set(key, info);
       await this.writer.ensureTableTopics([...this.tables.values()].filter((info): info is TableInfo => info !== null));
       let start: BinlogPosition;
@@ -103,9 +122,14 @@ export class MysqlCapture {
         logger.info({ position: start }, 'no snapshot (mode never): streaming from the current binlog position');
       }
       this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...start };
+      this.streamPosition = start.gtidPosition;
+      // joining the signal consumer group takes seconds: streaming does not wait for it
+      const listening = this.signals.start((request) => this.onSnapshotRequest(request.tables));
+      listening.catch((error: unknown) => logger.error({ err: describeError(error) }, 'snapshot requests cannot be received'));
       if (!signal.aborted) await this.stream(start, signal);
     } finally {
       clearInterval(heartbeat);
+      await this.signals.stop().catch(() => undefined);
       await this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'final position not saved'));
       await this.writer.close();
       await this.pool.end();
@@ -160,9 +184,10 @@ export class MysqlCapture {
       onFlowControl: (flow) => (control = flow),
     });
     await lastValueFrom(
-      items.pipe(
+      merge(items, interval(250).pipe(map(() => TICK))).pipe(
         takeUntil(fromEvent(signal, 'abort')),
-        tap(() => {
+        tap((item) => {
+          if (item.kind === 'tick') return;
           pending += 1;
           if (pending > this.stats.maxPending) this.stats.maxPending = pending;
           if (!paused && pending > maxPending) {
@@ -175,11 +200,13 @@ export class MysqlCapture {
         filter((batch) => batch.length > 0),
         concatMap(async (batch) => {
           await this.send(await this.streamChanges(batch));
-          const last = batch[batch.length - 1].position;
-          this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...last };
+          const positions = batch.filter((item): item is BinlogItem => item.kind !== 'tick');
+          const last = positions[positions.length - 1]?.position;
+          if (last !== undefined) this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...last };
+          this.ackedIncremental = this.incremental.state();
           this.stats.batches += 1;
           await this.savePosition();
-          pending -= batch.length;
+          pending -= positions.length;
           if (paused && pending <= maxPending / 2) {
             paused = false;
             control?.resume();
@@ -190,18 +217,58 @@ export class MysqlCapture {
     );
   }
 
-  private async streamChanges(batch: readonly BinlogItem[]): Promise<OutgoingChange[]> {
+  private async streamChanges(batch: readonly StreamItem[]): Promise<OutgoingChange[]> {
     const changes: OutgoingChange[] = [];
     for (const item of batch) {
+      if (item.kind === 'tick') {
+        changes.push(...this.reachedChunk());
+        continue;
+      }
       if (item.kind === 'mark') {
         if (item.ddlSchema !== undefined) for (const key of [...this.tables.keys()]) if (key.startsWith(`${item.ddlSchema}.`)) this.tables.delete(key);
+        this.streamPosition = item.position.gtidPosition;
+        changes.push(...this.reachedChunk());
         continue;
       }
       const info = await this.tableInfo(item);
       changes.push({ columns: item.columns, primaryKey: info?.primaryKey ?? [], event: this.streamEvent(item) });
       this.stats.streamedRows += 1;
     }
+    if (this.incremental.active) {
+      await this.incremental.prepare();
+      changes.push(...this.reachedChunk());
+    }
     return changes;
+  }
+
+  /** The rows of the waiting incremental-snapshot chunk, when the stream has reached its position. */
+  private reachedChunk(): OutgoingChange[] {
+    const reached = this.incremental.takeReached(this.streamPosition);
+    if (reached === undefined) return [];
+    const { table } = reached.chunk;
+    this.stats.snapshotRows += reached.chunk.rows.length;
+    return reached.chunk.rows.map((row): OutgoingChange => ({
+      columns: table.columns,
+      primaryKey: table.primaryKey,
+      event: { op: 'r', before: null, after: row, source: this.sourceFields(table.db, table.table, Date.now(), 'incremental', null, null, null, 0), tsMs: Date.now(), transaction: null },
+    }));
+  }
+
+  /** Queues an incremental snapshot of tables (`db.table`) and saves the request with the position. */
+  private async onSnapshotRequest(tables: readonly string[]): Promise<void> {
+    const added = this.incremental.request(tables);
+    if (added.length === 0) return;
+    this.settings.logger.info({ tables: added }, 'incremental snapshot requested');
+    this.ackedIncremental = { ...this.ackedIncremental, queue: [...this.ackedIncremental.queue, ...added.filter((table) => !this.ackedIncremental.queue.includes(table))] };
+    await this.savePosition();
+  }
+
+  private async tableInfoByName(name: string): Promise<TableInfo | null> {
+    const dot = name.indexOf('.');
+    const [db, table] = [name.slice(0, dot), name.slice(dot + 1)];
+    if (dot < 0 || !this.settings.filter(db, table)) return null;
+    if (!this.tables.has(name)) this.tables.set(name, (await readTableInfo(this.pool!, db, table)) ?? null);
+    return this.tables.get(name) ?? null;
   }
 
   private streamEvent(item: BinlogRowChange): ChangeEvent {
@@ -236,10 +303,14 @@ export class MysqlCapture {
 
   private async savePosition(): Promise<void> {
     const acked = this.acked;
-    if (acked === undefined || acked === this.stats.lastSaved) return;
-    const position = { ...acked, savedAtMs: Date.now() };
-    await this.positions.save(this.writer.kafkaProducer, this.sourceId, position);
-    this.stats.lastSaved = acked;
+    if (acked === undefined) return;
+    const { incremental: _previous, ...base } = acked;
+    const position: SavedCapturePosition = { ...base, ...(this.ackedIncremental.queue.length > 0 ? { incremental: this.ackedIncremental } : {}), savedAtMs: 0 };
+    const json = JSON.stringify(position);
+    if (json === this.lastSavedJson) return;
+    this.lastSavedJson = json;
+    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...position, savedAtMs: Date.now() });
+    this.stats.lastSaved = position;
   }
 
   private async currentGtidPosition(): Promise<string> {

@@ -20,3 +20,8 @@ export function schemaTopic(prefix: string): string {
 export function positionTopic(prefix: string): string {
   return `${prefix}.__positions`;
 }
+
+/** The topic where snapshot requests reach a running source: `<prefix>.__signals`. */
+export function signalTopic(prefix: string): string {
+  return `${prefix}.__signals`;
+}

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import type { Connection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { MysqlCapture, type MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
@@ -8,6 +9,7 @@ import { collectChangeEvents, latestByKey, type ReadEvent } from '../helpers/cha
 import { uniqueName } from '../helpers/names.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
+import { writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -143,6 +145,60 @@ describe('MySQL capture', () => {
     cleanup.add(() => admin.disconnect());
     const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
     await waitFor(() => collected.events.length >= total, { description: `${total} events`, timeoutMs: 60_000 });
+    const captured = latestRows(collected.events, topic);
+    const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
+    for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);
+    for (const [key, after] of captured) if (!table.has(key)) expect(after, `${key} was deleted`).toBeNull();
+  });
+
+  it('snapshots a table again on request while streaming, chunk by chunk, without regressing any row', async () => {
+    const db = await createTestDatabase(cleanup, 'incr');
+    const prefix = uniqueName('incr');
+    const sql = await openMysql(cleanup, db);
+    const writer = await openMysql(cleanup, db);
+    await sql.query('CREATE TABLE t (id INT PRIMARY KEY, v INT)');
+    await sql.query('INSERT INTO t SELECT seq, 0 FROM seq_1_to_500');
+    const { capture } = startCapture(db, prefix, { snapshot: { mode: 'initial', pageSize: 50 } });
+    await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the snapshot', timeoutMs: 60_000 });
+    let writing = true;
+    const load = (async () => {
+      for (let n = 0; writing; n += 1) {
+        const id = 1 + Math.floor(Math.random() * 520);
+        if (n % 5 === 4) await writer.query('DELETE FROM t WHERE id = ?', [id]);
+        else await writer.query('INSERT INTO t VALUES (?, 1) ON DUPLICATE KEY UPDATE v = v + 1', [id]);
+      }
+    })();
+    const file = writePipelineFile(`
+pipeline: ${prefix}
+source:
+  mysql:
+    url: ${endpoints.mysqlUrl}
+    databases: [${db}]
+kafka:
+  brokers: [${endpoints.kafkaBrokers.join(', ')}]
+`);
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['node', 'sluice', 'snapshot', '-c', file, '--table', `${db}.t`])).toBe(0);
+    } finally {
+      stdout.mockRestore();
+    }
+    await waitFor(() => capture.stats.snapshotRows > 500 && capture.stats.lastSaved?.incremental === undefined, { description: 'the incremental snapshot', timeoutMs: 60_000 });
+    writing = false;
+    await load;
+    const [gtid] = await writer.query('SELECT @@last_gtid AS gtid');
+    const lastGtid = (gtid as Array<{ gtid: string }>)[0]?.gtid ?? '';
+    await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: 'catching up' });
+
+    const topic = changeTopic(prefix, db, 't');
+    const collected = await collectChangeEvents(testKafka(), prefix, [topic], cleanup);
+    const admin = testKafka().admin();
+    await admin.connect();
+    cleanup.add(() => admin.disconnect());
+    const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+    await waitFor(() => collected.events.length >= total, { description: `${total} events` });
+    const incremental = collected.events.filter((read) => read.event.source.snapshot === 'incremental');
+    expect(incremental.length).toBeGreaterThan(300);
     const captured = latestRows(collected.events, topic);
     const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
     for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);

@@ -30,3 +30,20 @@ export function advanceGtidPosition(positionText: string, gtid: string): string 
 export function isMariaDbGtid(gtid: string): boolean {
   return /^\d+-\d+-\d+$/.test(gtid);
 }
+
+/**
+ * True when `current` includes every transaction of `target`: for each replication domain of
+ * the target, the current position has reached its sequence number.
+ */
+export function gtidPositionReached(current: string, target: string): boolean {
+  const currentPosition = parseGtidPosition(current);
+  for (const [domain, gtid] of parseGtidPosition(target)) {
+    const reached = currentPosition.get(domain);
+    if (reached === undefined || sequenceOf(reached) < sequenceOf(gtid)) return false;
+  }
+  return true;
+}
+
+function sequenceOf(gtid: string): bigint {
+  return BigInt(gtid.split('-')[2] ?? '0');
+}

@@ -38,7 +38,7 @@ export async function openSnapshot(connectionOptions: ConnectionOptions, tables:
   try {
     await connection.query("SET SESSION time_zone = '+00:00'");
     await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    const gtidPosition = await startConsistentSnapshot(connection);
+    const gtidPosition = await consistentSnapshotGtidPosition(connection);
     const startedAtMs = Date.now();
     return {
       gtidPosition,
@@ -55,7 +55,11 @@ export async function openSnapshot(connectionOptions: ConnectionOptions, tables:
   }
 }
 
-async function startConsistentSnapshot(connection: Connection): Promise<string> {
+/**
+ * Starts a consistent-snapshot transaction on `connection` and returns the GTID position it is
+ * consistent with (see {@link openSnapshot}). The caller ends the transaction.
+ */
+export async function consistentSnapshotGtidPosition(connection: Connection): Promise<string> {
   const [variables] = await connection.query("SELECT @@version AS version, @@version_comment AS version_comment");
   const server = (variables as Array<{ version: string; version_comment: string }>)[0] ?? { version: '', version_comment: '' };
   if (isMariaDb(server)) {

@@ -28,7 +28,7 @@ export function envelopeSchema(pipeline: string, db: string, table: string, colu
             { name: 'connector', type: 'string' },
             { name: 'name', type: 'string' },
             { name: 'ts_ms', type: 'long' },
-            { name: 'snapshot', type: { type: 'enum', name: 'SnapshotMarker', symbols: ['true', 'last', 'false'] }, default: 'false' },
+            { name: 'snapshot', type: { type: 'enum', name: 'SnapshotMarker', symbols: ['true', 'last', 'incremental', 'false'] }, default: 'false' },
             { name: 'db', type: 'string' },
             { name: 'table', type: 'string' },
             { name: 'server_id', type: 'long' },
