@@ -56,7 +56,7 @@ export class IncrementalSnapshots {
   /** Reads the next chunk when none is waiting; unknown tables are dropped from the queue. */
   async prepare(): Promise<void> {
     while (this.pending === undefined && this.queue.length > 0) {
-      const name = this.queue[0]!;
+      const name = this.queue[0];
       const info = await this.tableInfo(name);
       if (info === null) {
         this.logger.warn({ table: name }, 'incremental snapshot: table not captured or gone; skipped');
