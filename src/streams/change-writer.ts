@@ -29,12 +29,12 @@ export interface ChangeWriterSettings {
  */
 export function changeKey(primaryKey: readonly string[], row: Row | null): string | null {
   if (primaryKey.length === 0 || row === null) return null;
-  const key: Record<string, unknown> = {};
-  for (const column of primaryKey) {
+  // built by hand: a JavaScript object would move digit-only column names first
+  const entries = primaryKey.map((column) => {
     const value = row[column];
-    key[column] = Buffer.isBuffer(value) ? value.toString('hex') : (value ?? null);
-  }
-  return JSON.stringify(key);
+    return `${JSON.stringify(column)}:${JSON.stringify(Buffer.isBuffer(value) ? value.toString('hex') : (value ?? null))}`;
+  });
+  return `{${entries.join(',')}}`;
 }
 
 /**

@@ -43,7 +43,7 @@ export class IncrementalSnapshots {
 
   /** Queues tables (`db.table`) that are not queued yet; returns those added. */
   request(tables: readonly string[]): string[] {
-    const added = tables.filter((table) => !this.queue.includes(table));
+    const added = [...new Set(tables)].filter((table) => !this.queue.includes(table));
     this.queue.push(...added);
     return added;
   }

@@ -45,5 +45,6 @@ export function gtidPositionReached(current: string, target: string): boolean {
 }
 
 function sequenceOf(gtid: string): bigint {
-  return BigInt(gtid.split('-')[2] ?? '0');
+  const sequence = gtid.split('-')[2] ?? '';
+  return /^\d+$/.test(sequence) ? BigInt(sequence) : -1n;
 }

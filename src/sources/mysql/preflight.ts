@@ -13,12 +13,17 @@ export interface PreflightExpectations {
 }
 
 /**
- * The replication privileges a grant list lacks: REPLICATION SLAVE (to read the binlog) and
- * REPLICATION CLIENT (MariaDB 10.5+: BINLOG MONITOR) to read positions. ALL PRIVILEGES ON *.*
- * and SUPER cover both.
+ * The replication privileges a grant list lacks: REPLICATION SLAVE (MySQL 8.4: REPLICATION
+ * REPLICA) to read the binlog, and REPLICATION CLIENT (MariaDB 10.5+: BINLOG MONITOR; SUPER
+ * covers it) to read positions. ALL PRIVILEGES ON *.* covers both. Only global grants
+ * (`ON *.*`) count, and only their privilege list is read (not the user name).
  */
 export function missingReplicationPrivileges(grants: readonly string[]): string[] {
-  const global = grants.filter((grant) => /\bON\s+\*\.\*\s+TO\b/i.test(grant)).join(' ').toUpperCase();
+  const global = grants
+    .map((grant) => /^\s*GRANT\s+(.+?)\s+ON\s+\*\.\*\s+TO\b/i.exec(grant)?.[1])
+    .filter((privileges): privileges is string => privileges !== undefined)
+    .join(', ')
+    .toUpperCase();
   if (/\bALL PRIVILEGES\b/.test(global)) return [];
   const missing: string[] = [];
   if (!/\bREPLICATION (SLAVE|REPLICA)\b/.test(global)) missing.push('REPLICATION SLAVE');
