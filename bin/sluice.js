@@ -2,4 +2,4 @@
 // The `sluice` command: runs the compiled CLI (built by `npm run build`, which `npm ci` runs).
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = await main(process.argv);
+process.exit(await main(process.argv));

@@ -54,5 +54,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exitCode = await main(process.argv);
+  // a finished command leaves nothing to wait for: exit even if a client library keeps a handle open
+  process.exit(await main(process.argv));
 }

@@ -34,6 +34,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     filter: pipelineTableFilter(config),
     snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize },
     batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
+    maxRequestBytes: config.kafka.batch.maxBytes,
     positionIntervalMs: mysql.heartbeatIntervalMs,
     resnapshot: overrides.resnapshot === true,
     logger,

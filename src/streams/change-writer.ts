@@ -1,8 +1,8 @@
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { ChangeEvent, Row } from '../sources/change-event.js';
 import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
-import { ensureTopics } from './ensure-topics.js';
+import { ensureTopics, type TopicSpec } from './ensure-topics.js';
 import { SchemaTopic } from './schema-topic.js';
 import { changeTopic, positionTopic, schemaTopic } from './topic-names.js';
 
@@ -19,7 +19,12 @@ export interface ChangeWriterSettings {
   readonly topicPrefix: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** Upper bound of one produce request's payload; larger writes are split (default 1 MiB). */
+  readonly maxRequestBytes?: number;
 }
+
+/** Largest single change message the change topics accept (topic max.message.bytes). */
+export const MAX_CHANGE_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The message key of a change: the primary-key columns and values as JSON, in key order
@@ -48,7 +53,7 @@ export class ChangeWriter {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private readonly knownTopics = new Set<string>();
-  private readonly writerSchemas = new Map<string, WriterSchema>();
+  private readonly writerSchemas = new WeakMap<readonly ColumnDefinition[], WriterSchema>();
 
   constructor(
     kafka: Kafka,
@@ -83,29 +88,39 @@ export class ChangeWriter {
     const specs = tables
       .map((info) => ({ topic: changeTopic(this.settings.topicPrefix, info.db, info.table), hasKey: info.primaryKey.length > 0 }))
       .filter(({ topic }) => !this.knownTopics.has(topic))
-      .map(({ topic, hasKey }) => ({ topic, partitions: hasKey ? this.settings.partitions : 1, replicationFactor: this.settings.replicationFactor }));
+      .map(({ topic, hasKey }) => this.tableTopicSpec(topic, hasKey));
     await ensureTopics(this.admin, specs);
     for (const spec of specs) this.knownTopics.add(spec.topic);
   }
 
-  /** Sends the changes in order and resolves when all are acknowledged. */
-  async write(changes: readonly OutgoingChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    const byTopic = new Map<string, Message[]>();
+  /**
+   * Sends the changes in order, in requests of at most `maxRequestBytes`, and resolves when all
+   * are acknowledged. `trailer` messages (the saved position of earlier, already acknowledged
+   * changes) ride along in the first request.
+   */
+  async write(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
+    const maxBytes = this.settings.maxRequestBytes ?? 1024 * 1024;
+    let request = new Map<string, Message[]>(trailer.map((entry) => [entry.topic, [...entry.messages]]));
+    let requestBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (request.size === 0) return;
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...request].map(([topic, messages]) => ({ topic, messages })) });
+      request = new Map();
+      requestBytes = 0;
+    };
     for (const change of changes) {
       const { db, table } = change.event.source;
       const topic = changeTopic(this.settings.topicPrefix, db, table);
-      await this.ensureTableTopic(topic, change.primaryKey.length > 0);
-      const schema = await this.schemaFor(db, table, change.columns);
-      const messages = byTopic.get(topic) ?? [];
-      messages.push({
-        key: changeKey(change.primaryKey, change.event.after ?? change.event.before),
-        value: encodeChangeEvent(schema, change.event),
-        timestamp: String(change.event.source.tsMs),
-      });
-      byTopic.set(topic, messages);
+      if (!this.knownTopics.has(topic)) await this.ensureTableTopic(topic, change.primaryKey.length > 0);
+      const schema = this.writerSchemas.get(change.columns) ?? (await this.publishSchema(db, table, change.columns));
+      const value = encodeChangeEvent(schema, change.event);
+      if (requestBytes > 0 && requestBytes + value.length > maxBytes) await flush();
+      const messages = request.get(topic) ?? [];
+      messages.push({ key: changeKey(change.primaryKey, change.event.after ?? change.event.before), value, timestamp: String(change.event.source.tsMs) });
+      request.set(topic, messages);
+      requestBytes += value.length;
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await flush();
   }
 
   /** Disconnects. */
@@ -115,21 +130,19 @@ export class ChangeWriter {
   }
 
   private async ensureTableTopic(topic: string, hasKey: boolean): Promise<void> {
-    if (this.knownTopics.has(topic)) return;
-    await ensureTopics(this.admin, [
-      { topic, partitions: hasKey ? this.settings.partitions : 1, replicationFactor: this.settings.replicationFactor },
-    ]);
+    await ensureTopics(this.admin, [this.tableTopicSpec(topic, hasKey)]);
     this.knownTopics.add(topic);
   }
 
-  private async schemaFor(db: string, table: string, columns: readonly ColumnDefinition[]): Promise<WriterSchema> {
-    const cacheKey = JSON.stringify([db, table, columns]);
-    let schema = this.writerSchemas.get(cacheKey);
-    if (schema === undefined) {
-      schema = writerSchema(this.settings.pipeline, db, table, columns);
-      await this.schemas.publish(this.producer, schema);
-      this.writerSchemas.set(cacheKey, schema);
-    }
+  private tableTopicSpec(topic: string, hasKey: boolean): TopicSpec {
+    return { topic, partitions: hasKey ? this.settings.partitions : 1, replicationFactor: this.settings.replicationFactor, maxMessageBytes: MAX_CHANGE_MESSAGE_BYTES };
+  }
+
+  private async publishSchema(db: string, table: string, columns: readonly ColumnDefinition[]): Promise<WriterSchema> {
+    const schema = writerSchema(this.settings.pipeline, db, table, columns);
+    await this.schemas.publish(this.producer, schema);
+    this.writerSchemas.set(columns, schema);
     return schema;
   }
+
 }

@@ -7,6 +7,8 @@ export interface TopicSpec {
   readonly replicationFactor: number;
   /** Compacted topics keep the last value per key forever (schemas, positions). */
   readonly compacted?: boolean;
+  /** Topic max.message.bytes, for tables with large rows. */
+  readonly maxMessageBytes?: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     topic: spec.topic,
     numPartitions: spec.partitions,
     replicationFactor: spec.replicationFactor,
-    configEntries: spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    configEntries: [
+      ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+      ...(spec.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }]),
+    ],
   }));
   try {
     await admin.createTopics({ topics, waitForLeaders: true });

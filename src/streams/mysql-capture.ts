@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { bufferTime, concatMap, filter, fromEvent, interval, lastValueFrom, map, merge, takeUntil, tap } from 'rxjs';
 import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
@@ -39,6 +39,8 @@ export interface MysqlCaptureSettings {
   readonly filter: TableFilter;
   readonly snapshot: { readonly mode: 'initial' | 'never' | 'always'; readonly pageSize: number };
   readonly batch: { readonly maxMessages: number; readonly maxDelayMs: number };
+  /** Upper bound of one produce request's payload (kafka.batch.maxBytes). */
+  readonly maxRequestBytes?: number;
   /**
    * The position is saved after every acknowledged batch; this interval also saves it when
    * nothing was captured (heartbeat).
@@ -66,9 +68,9 @@ export interface CaptureStats {
 /**
  * Captures a MySQL/MariaDB database into Kafka: a consistent snapshot (when there is no saved
  * position), then the binlog from exactly where the snapshot was consistent. Events go out in
- * binlog order; a position is saved right after Kafka acknowledged its batch and every earlier
- * one, so a restart (even after kill -9) skips nothing and re-emits at most the one batch whose
- * position was being saved.
+ * binlog order; a batch's position is saved only after Kafka acknowledged the batch and every
+ * earlier one (in the next batch's request under load, at once when idle), so a restart (even
+ * after kill -9) skips nothing and re-emits at most the last two batches.
  */
 export class MysqlCapture {
   readonly stats: CaptureStats = { snapshotRows: 0, streamedRows: 0, batches: 0, pauses: 0, maxPending: 0, lastSaved: undefined };
@@ -199,14 +201,18 @@ export class MysqlCapture {
         bufferTime(this.settings.batch.maxDelayMs, null, this.settings.batch.maxMessages),
         filter((batch) => batch.length > 0),
         concatMap(async (batch) => {
-          await this.send(await this.streamChanges(batch));
+          // the position of the previous, acknowledged batch rides along with this batch's request
+          const previous = this.unsavedPosition();
+          await this.send(await this.streamChanges(batch), previous === undefined ? [] : [this.positions.message(this.sourceId, { ...previous.position, savedAtMs: Date.now() })]);
+          if (previous !== undefined) this.markSaved(previous);
           const positions = batch.filter((item): item is BinlogItem => item.kind !== 'tick');
           const last = positions[positions.length - 1]?.position;
           if (last !== undefined) this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...last };
           this.ackedIncremental = this.incremental.state();
           this.stats.batches += 1;
-          await this.savePosition();
           pending -= positions.length;
+          // nothing queued behind this batch: save its position now rather than with the next one
+          if (pending === 0) await this.savePosition();
           if (paused && pending <= maxPending / 2) {
             paused = false;
             control?.resume();
@@ -294,23 +300,33 @@ export class MysqlCapture {
     return this.tables.get(key) ?? null;
   }
 
-  private send(changes: readonly OutgoingChange[]): Promise<void> {
-    return retry(() => this.writer.write(changes), {
+  private send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
+    return retry(() => this.writer.write(changes, trailer), {
       policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
       onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
     });
   }
 
-  private async savePosition(): Promise<void> {
+  /** The acknowledged position when it differs from the last one saved. */
+  private unsavedPosition(): { position: SavedCapturePosition; json: string } | undefined {
     const acked = this.acked;
-    if (acked === undefined) return;
+    if (acked === undefined) return undefined;
     const { incremental: _previous, ...base } = acked;
     const position: SavedCapturePosition = { ...base, ...(this.ackedIncremental.queue.length > 0 ? { incremental: this.ackedIncremental } : {}), savedAtMs: 0 };
     const json = JSON.stringify(position);
-    if (json === this.lastSavedJson) return;
-    this.lastSavedJson = json;
-    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...position, savedAtMs: Date.now() });
-    this.stats.lastSaved = position;
+    return json === this.lastSavedJson ? undefined : { position, json };
+  }
+
+  private markSaved(saved: { position: SavedCapturePosition; json: string }): void {
+    this.lastSavedJson = saved.json;
+    this.stats.lastSaved = saved.position;
+  }
+
+  private async savePosition(): Promise<void> {
+    const unsaved = this.unsavedPosition();
+    if (unsaved === undefined) return;
+    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...unsaved.position, savedAtMs: Date.now() });
+    this.markSaved(unsaved);
   }
 
   private async currentGtidPosition(): Promise<string> {

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer, TopicMessages } from 'kafkajs';
 import { readTopicToEnd } from './read-topic-to-end.js';
 
 /**
@@ -19,6 +19,11 @@ export class PositionStore<Position> {
       latest = message.value === null ? undefined : (JSON.parse(message.value.toString()) as Position);
     });
     return latest;
+  }
+
+  /** The message that saves a position, to send along with other messages. */
+  message(sourceId: string, position: Position): TopicMessages {
+    return { topic: this.topic, messages: [{ key: sourceId, value: JSON.stringify(position) }] };
   }
 
   /** Saves a position; resolves once Kafka acknowledged it on all in-sync replicas. */

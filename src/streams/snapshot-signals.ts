@@ -35,6 +35,8 @@ export async function requestSnapshot(kafka: Kafka, topicPrefix: string, tables:
  */
 export class SnapshotSignalListener {
   private consumer: Consumer | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -44,7 +46,19 @@ export class SnapshotSignalListener {
   ) {}
 
   /** Starts listening; requests made while the source was down are delivered too. */
-  async start(onSignal: (signal: SnapshotSignal) => Promise<void>): Promise<void> {
+  start(onSignal: (signal: SnapshotSignal) => Promise<void>): Promise<void> {
+    this.starting = this.listen(onSignal);
+    return this.starting;
+  }
+
+  /** Stops listening, also when called while `start` is still joining the group. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
+    await this.consumer?.disconnect();
+  }
+
+  private async listen(onSignal: (signal: SnapshotSignal) => Promise<void>): Promise<void> {
     const topic = signalTopic(this.topicPrefix);
     const admin = this.kafka.admin();
     await admin.connect();
@@ -53,8 +67,10 @@ export class SnapshotSignalListener {
     } finally {
       await admin.disconnect();
     }
+    if (this.stopped) return;
     this.consumer = this.kafka.consumer({ groupId: `${this.pipeline}.source-signals`, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
     await this.consumer.connect();
+    if (this.stopped) return;
     await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ message }) => {
@@ -65,8 +81,4 @@ export class SnapshotSignalListener {
     });
   }
 
-  /** Stops listening. */
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-  }
 }

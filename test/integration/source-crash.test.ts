@@ -15,7 +15,7 @@ const ROWS = 100_000;
 const BATCH = 1_000;
 
 describe('sluice source killed with SIGKILL', () => {
-  it('resumes a 100,000-row transaction with no gap and at most one batch delivered twice', { timeout: 600_000 }, async () => {
+  it('resumes a 100,000-row transaction with no gap and at most two batches delivered twice', { timeout: 600_000 }, async () => {
     const db = await createTestDatabase(cleanup, 'crash');
     const pipeline = uniqueName('crash').replaceAll('_', '-');
     const sql = await openMysql(cleanup, db);
@@ -70,6 +70,6 @@ kafka:
     process.stdout.write(`kill -9 at ${inKafkaAtKill} rows in Kafka, saved position ${rowsDone} rows into the transaction, ${duplicates} rows delivered twice\n`);
     expect(ids.size, 'no row missing').toBe(ROWS);
     expect(duplicates, 'only rows after the saved position are re-sent').toBe(inKafkaAtKill - rowsDone);
-    expect(duplicates).toBeLessThanOrEqual(BATCH);
+    expect(duplicates).toBeLessThanOrEqual(2 * BATCH);
   });
 });
