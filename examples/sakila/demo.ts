@@ -1,11 +1,16 @@
 /**
  * `npm run demo`: brings the local stack up (or uses the services named by SLUICE_*), loads the
- * Sakila sample database into MariaDB when it is not there yet, and prints what it holds and
- * where the binlog stands. Later versions of sluice run the Sakila pipeline from here.
+ * Sakila sample database into MariaDB when it is not there yet, captures it into Kafka with the
+ * pipeline of examples/sakila/pipeline.yml (snapshot, then the binlog), makes one live change and
+ * prints that change event as read back from Kafka.
  */
 import { createConnection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { fileURLToPath } from 'node:url';
+import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { describeError } from '../../src/errors.js';
+import { createKafka } from '../../src/streams/kafka-client.js';
+import { captureAndShowAChange, topicCounts } from './capture-demo.js';
 import { formatReports } from '../../stack/report.js';
 import { createStackContext, stackUp } from '../../stack/stack.js';
 import { loadSakila, sakilaCounts } from './load-sakila.js';
@@ -35,8 +40,24 @@ async function demo(): Promise<void> {
         ...Object.entries(counts ?? {}).map(([table, count]) => `  ${table.padEnd(12)}${String(count).padStart(7)} rows`),
         `binlog position (GTID): ${(position as Array<{ gtid: string }>)[0]?.gtid ?? 'unknown'}`,
         '',
-        'Every change to these tables is now in the row binlog, ready for capture.',
-        'Stop the services with: npm run stack -- down',
+      ].join('\n'),
+    );
+    const config = loadPipelineConfig(fileURLToPath(new URL('pipeline.yml', import.meta.url)));
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-demo' });
+    process.stdout.write('\nsluice demo: capturing sakila into Kafka (snapshot, then the binlog)\n');
+    const started = Date.now();
+    const change = await captureAndShowAChange(kafka, config, connection);
+    const messages = await topicCounts(kafka, config.kafka.topicPrefix ?? config.pipeline);
+    process.stdout.write(
+      [
+        `captured in ${((Date.now() - started) / 1000).toFixed(1)} s; messages per topic:`,
+        ...messages.map(([topic, count]) => `  ${topic.padEnd(34)}${String(count).padStart(7)}`),
+        '',
+        'a live change (UPDATE sakila.film ... WHERE film_id = 1), read back from Kafka:',
+        JSON.stringify({ op: change.op, before: { description: change.before?.description }, after: { film_id: change.after?.film_id, title: change.after?.title, description: change.after?.description }, source: change.source, transaction: change.transaction }, null, 2),
+        '',
+        'Run the capture yourself: npm run sluice -- source -c examples/sakila/pipeline.yml',
+        'Stop the services with:   npm run stack -- down',
         '',
       ].join('\n'),
     );

@@ -37,6 +37,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     maxRequestBytes: config.kafka.batch.maxBytes,
     positionIntervalMs: mysql.heartbeatIntervalMs,
     resnapshot: overrides.resnapshot === true,
+    binlogPurged: mysql.binlogPurged,
     logger,
   };
 }

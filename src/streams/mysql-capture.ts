@@ -5,7 +5,7 @@ import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
 import { describeError } from '../errors.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
-import { readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
+import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
 import { readTableCatalog, readTableInfo, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
@@ -48,6 +48,8 @@ export interface MysqlCaptureSettings {
   readonly positionIntervalMs: number;
   /** Above this many unacknowledged events, reading pauses until half of them are acknowledged. */
   readonly maxPendingEvents?: number;
+  /** What to do when the binlog to resume from was purged: stop with the error (default), or snapshot again. */
+  readonly binlogPurged?: 'fail' | 'snapshot';
   /** Ignore the saved position and snapshot again. */
   readonly resnapshot?: boolean;
   readonly retryPolicy?: RetryPolicy;
@@ -128,7 +130,15 @@ export class MysqlCapture {
       // joining the signal consumer group takes seconds: streaming does not wait for it
       const listening = this.signals.start((request) => this.onSnapshotRequest(request.tables));
       listening.catch((error: unknown) => logger.error({ err: describeError(error) }, 'snapshot requests cannot be received'));
-      if (!signal.aborted) await this.stream(start, signal);
+      try {
+        if (!signal.aborted) await this.stream(start, signal);
+      } catch (error) {
+        if (!isBinlogPurged(error) || this.settings.binlogPurged !== 'snapshot') throw error;
+        logger.warn({ position: start }, 'the binlog to resume from was purged: taking a new snapshot (binlogPurged: snapshot)');
+        start = { gtidPosition: await this.snapshot(signal) };
+        this.streamPosition = start.gtidPosition;
+        if (!signal.aborted) await this.stream(start, signal);
+      }
     } finally {
       clearInterval(heartbeat);
       await this.signals.stop().catch(() => undefined);

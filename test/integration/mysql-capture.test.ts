@@ -101,6 +101,7 @@ describe('MySQL capture', () => {
     const snapshotEvents = collected.events.filter((read) => read.event.op === 'r');
     expect(snapshotEvents.every((read) => read.event.source.snapshot !== 'false')).toBe(true);
     const streamed = collected.events.filter((read) => read.event.op !== 'r');
+    expect(streamed.every((read) => /^binlog\.\d+$/.test(read.event.source.file ?? '') && (read.event.source.pos ?? 0) > 0)).toBe(true);
     const perRow = new Set(streamed.map((read) => `${read.event.source.gtid}/${read.event.source.row}/${read.topic}`));
     expect(perRow.size, 'no streamed change delivered twice').toBe(streamed.length);
     const transaction = streamed.filter((read) => read.event.after?.id === 13 || read.event.after?.name === 'eleven-tx' || read.event.before?.id === 12);

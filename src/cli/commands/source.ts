@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { createLogger } from '../../logging.js';
-import { isBinlogPurged } from '../../sources/mysql/binlog-reader.js';
 import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
 import { MysqlCapture } from '../../streams/mysql-capture.js';
 import { createKafka } from '../../streams/kafka-client.js';
@@ -24,21 +23,13 @@ export async function runSource(options: SourceCommandOptions, signal: AbortSign
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const logger = createLogger('sluice.source');
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}` });
-  let resnapshot = options.resnapshot === true;
-  for (;;) {
-    const capture = new MysqlCapture(kafka, captureSettings(config, logger, { resnapshot }));
-    const progress = setInterval(() => logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture progress'), 10_000);
-    try {
-      await capture.run(signal);
-      logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture stopped');
-      return;
-    } catch (error) {
-      if (!isBinlogPurged(error) || config.source.mysql.binlogPurged !== 'snapshot' || resnapshot) throw error;
-      logger.warn('the binlog to resume from was purged: taking a new snapshot (binlogPurged: snapshot)');
-      resnapshot = true;
-    } finally {
-      clearInterval(progress);
-    }
+  const capture = new MysqlCapture(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }));
+  const progress = setInterval(() => logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture progress'), 10_000);
+  try {
+    await capture.run(signal);
+    logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture stopped');
+  } finally {
+    clearInterval(progress);
   }
 }
 

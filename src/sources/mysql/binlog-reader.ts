@@ -75,6 +75,7 @@ interface ZongJiEvent {
   query?: string;
   schema?: string;
   flags?: { isDdl?: boolean };
+  binlogName?: string;
 }
 
 const ROW_EVENTS: Record<string, Exclude<ChangeOperation, 'r'>> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
@@ -88,6 +89,8 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
   return new Observable<BinlogItem>((subscriber) => {
     const zongji = new ZongJi({ ...options.connection, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z' });
     let completed = options.start.gtidPosition;
+    // the server starts a dump with a (fake) rotate event naming the current file, then one per new file
+    let file: string | null = null;
     let current: { gtid: string; rows: number; skip: number } | undefined;
     const columnsCache = new Map<ZongJiTableMap, ColumnDefinition[]>();
 
@@ -107,6 +110,10 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
         const resumeHere = options.start.inTransaction?.gtid === gtid;
         current = { gtid, rows: 0, skip: resumeHere ? (options.start.inTransaction?.rowsDone ?? 0) : 0 };
         if (event.flags?.isDdl === true) current.skip = Number.POSITIVE_INFINITY;
+        return;
+      }
+      if (name === 'rotate') {
+        file = event.binlogName ?? file;
         return;
       }
       if (name === 'xid') {
@@ -145,7 +152,7 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
           before: op === 'c' ? null : normalizeRow(columns, images?.before ?? rowData),
           after: op === 'd' ? null : normalizeRow(columns, images?.after ?? rowData),
           gtid: current.gtid,
-          file: (zongji as unknown as { filename?: string }).filename ?? null,
+          file,
           pos: event.nextPosition,
           row,
           tsMs: event.timestamp,
