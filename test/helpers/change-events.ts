@@ -5,6 +5,7 @@ import { SchemaTopic } from '../../src/streams/schema-topic.js';
 import { schemaTopic } from '../../src/streams/topic-names.js';
 import { uniqueName } from './names.js';
 import type { Cleanup } from './services.js';
+import { waitFor } from './wait-for.js';
 
 /** A change event as read back from Kafka, with its message key, topic, partition and offset. */
 export interface ReadEvent {
@@ -41,4 +42,19 @@ export function latestByKey(events: readonly ReadEvent[]): Map<string, ChangeEve
   const latest = new Map<string, ChangeEvent>();
   for (const read of events) latest.set(`${read.topic}|${read.key}`, read.event);
   return latest;
+}
+
+/** Every change event `topic` holds when called, read back from the beginning and decoded. */
+export async function readWholeTopic(kafka: Kafka, topicPrefix: string, topic: string, cleanup: Cleanup): Promise<ReadEvent[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total: number;
+  try {
+    total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+  const collected = await collectChangeEvents(kafka, topicPrefix, [topic], cleanup);
+  await waitFor(() => collected.events.length >= total, { description: `the ${total} events of ${topic}`, timeoutMs: 120_000 });
+  return collected.events;
 }

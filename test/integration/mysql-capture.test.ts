@@ -5,7 +5,7 @@ import type { Connection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { MysqlCapture, type MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
-import { collectChangeEvents, latestByKey, type ReadEvent } from '../helpers/change-events.js';
+import { collectChangeEvents, latestByKey, readWholeTopic, type ReadEvent } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
@@ -56,6 +56,21 @@ function latestRows(events: readonly ReadEvent[], topic: string): Map<string, Re
   return state;
 }
 
+/** Waits until the capture saved a position that includes the last transaction of `connection`. */
+async function waitUntilCaughtUp(capture: MysqlCapture, connection: Connection): Promise<void> {
+  const [result] = await connection.query('SELECT @@last_gtid AS gtid');
+  const lastGtid = (result as Array<{ gtid: string }>)[0]?.gtid ?? '';
+  await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: `position ${lastGtid} saved`, timeoutMs: 60_000 });
+}
+
+/** The last event of every key equals the table's row now; keys gone from the table end with a delete. */
+async function expectFinalEventsEqualTable(events: readonly ReadEvent[], topic: string, sql: Connection): Promise<void> {
+  const captured = latestRows(events, topic);
+  const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
+  for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);
+  for (const [key, after] of captured) if (!table.has(key)) expect(after, `${key} was deleted`).toBeNull();
+}
+
 describe('MySQL capture', () => {
   it('snapshots, hands over to the binlog without gap or double, and keeps per-row order', async () => {
     const db = await createTestDatabase(cleanup, 'capture');
@@ -65,6 +80,8 @@ describe('MySQL capture', () => {
     await sql.query('CREATE TABLE link (a INT, b INT, note VARCHAR(10), PRIMARY KEY (a, b))');
     await sql.query("INSERT INTO item VALUES (1,'one',1.10),(2,'two',2.20),(3,'three',3.30),(4,'four',4.40),(5,'five',5.50),(6,'six',6.60),(7,'seven',7.70)");
     await sql.query("INSERT INTO link VALUES (1,1,'x'),(1,2,'y')");
+    await sql.query('CREATE TABLE nokey (x INT, note VARCHAR(10))');
+    await sql.query("INSERT INTO nokey VALUES (1, 'a'), (1, 'a')");
 
     const { capture } = startCapture(db, prefix);
     // changes racing with the snapshot: each lands either in the snapshot or in the stream, never lost
@@ -81,13 +98,14 @@ describe('MySQL capture', () => {
     await sql.commit();
     await sql.query("UPDATE link SET note = 'z' WHERE a = 1 AND b = 2");
     await sql.query('DELETE FROM link WHERE a = 1 AND b = 1');
+    await sql.query("UPDATE nokey SET note = 'b' LIMIT 1");
     await sql.query("INSERT INTO item VALUES (99,'last',0.01)");
 
+    await waitUntilCaughtUp(capture, sql);
     const itemTopic = changeTopic(prefix, db, 'item');
     const linkTopic = changeTopic(prefix, db, 'link');
-    const collected = await collectChangeEvents(testKafka(), prefix, [itemTopic, linkTopic], cleanup);
-    await waitFor(() => collected.events.some((read) => read.event.after?.id === 99), { description: 'the last change', timeoutMs: 60_000 });
-    await waitFor(() => collected.events.some((read) => read.topic === linkTopic && read.event.op === 'd'), { description: 'the link delete' });
+    const collected = { events: [...(await readWholeTopic(testKafka(), prefix, itemTopic, cleanup)), ...(await readWholeTopic(testKafka(), prefix, linkTopic, cleanup))] };
+    expect(collected.events.some((read) => read.event.after?.id === 99), 'the last change').toBe(true);
 
     const itemsNow = new Map((await rows(sql, 'item')).map((row) => [JSON.stringify({ id: row.id }), row]));
     const itemsCaptured = latestRows(collected.events, itemTopic);
@@ -97,6 +115,15 @@ describe('MySQL capture', () => {
       ['{"a":1,"b":1}', null],
       ['{"a":1,"b":2}', { a: 1, b: 2, note: 'z' }],
     ]));
+
+    // a table without a primary key: null keys, one partition, every change in order
+    const noKeyTopic = changeTopic(prefix, db, 'nokey');
+    const noKeyEvents = await readWholeTopic(testKafka(), prefix, noKeyTopic, cleanup);
+    expect(noKeyEvents.map((read) => [read.key, read.partition, read.event.op, read.event.after?.note])).toEqual([
+      [null, 0, 'r', 'a'],
+      [null, 0, 'r', 'a'],
+      [null, 0, 'u', 'b'],
+    ]);
 
     const snapshotEvents = collected.events.filter((read) => read.event.op === 'r');
     expect(snapshotEvents.every((read) => read.event.source.snapshot !== 'false')).toBe(true);
@@ -134,22 +161,11 @@ describe('MySQL capture', () => {
     await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the snapshot', timeoutMs: 60_000 });
     writing = false;
     await load;
-    const [gtid] = await writer.query('SELECT @@last_gtid AS gtid');
-    const lastGtid = (gtid as Array<{ gtid: string }>)[0]?.gtid ?? '';
-    await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: 'catching up', timeoutMs: 60_000 });
+    await waitUntilCaughtUp(capture, writer);
     expect(operations, 'writes raced with the snapshot').toBeGreaterThan(50);
 
     const topic = changeTopic(prefix, db, 't');
-    const collected = await collectChangeEvents(testKafka(), prefix, [topic], cleanup);
-    const admin = testKafka().admin();
-    await admin.connect();
-    cleanup.add(() => admin.disconnect());
-    const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
-    await waitFor(() => collected.events.length >= total, { description: `${total} events`, timeoutMs: 60_000 });
-    const captured = latestRows(collected.events, topic);
-    const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
-    for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);
-    for (const [key, after] of captured) if (!table.has(key)) expect(after, `${key} was deleted`).toBeNull();
+    await expectFinalEventsEqualTable(await readWholeTopic(testKafka(), prefix, topic, cleanup), topic, sql);
   });
 
   it('snapshots a table again on request while streaming, chunk by chunk, without regressing any row', async () => {
@@ -187,23 +203,12 @@ kafka:
     await waitFor(() => capture.stats.snapshotRows > 500 && capture.stats.lastSaved?.incremental === undefined, { description: 'the incremental snapshot', timeoutMs: 60_000 });
     writing = false;
     await load;
-    const [gtid] = await writer.query('SELECT @@last_gtid AS gtid');
-    const lastGtid = (gtid as Array<{ gtid: string }>)[0]?.gtid ?? '';
-    await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: 'catching up' });
+    await waitUntilCaughtUp(capture, writer);
 
     const topic = changeTopic(prefix, db, 't');
-    const collected = await collectChangeEvents(testKafka(), prefix, [topic], cleanup);
-    const admin = testKafka().admin();
-    await admin.connect();
-    cleanup.add(() => admin.disconnect());
-    const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
-    await waitFor(() => collected.events.length >= total, { description: `${total} events` });
-    const incremental = collected.events.filter((read) => read.event.source.snapshot === 'incremental');
-    expect(incremental.length).toBeGreaterThan(300);
-    const captured = latestRows(collected.events, topic);
-    const table = new Map((await rows(sql, 't')).map((row) => [JSON.stringify({ id: row.id }), row]));
-    for (const [key, row] of table) expect(captured.get(key), key).toEqual(row);
-    for (const [key, after] of captured) if (!table.has(key)) expect(after, `${key} was deleted`).toBeNull();
+    const events = await readWholeTopic(testKafka(), prefix, topic, cleanup);
+    expect(events.filter((read) => read.event.source.snapshot === 'incremental').length).toBeGreaterThan(300);
+    await expectFinalEventsEqualTable(events, topic, sql);
   });
 
   it('resumes from its saved position after a stop: changes made meanwhile arrive once', async () => {
