@@ -78,7 +78,7 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const capture = new MysqlCapture(kafka, {
     pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: 900_002,
     databases: [db], filter: () => true, snapshot: { mode: 'never', pageSize: 1_000 },
-    batch: { maxMessages: 5_000, maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
+    batch: { maxMessages: Number(process.env.BATCH ?? 1_000), maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
   });
   // start streaming from `start` without a snapshot: seed the saved position
   const { PositionStore } = await import('../src/streams/position-store.js');
@@ -95,12 +95,15 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
 
   const controller = new AbortController();
   const began = performance.now();
+  const cpuBefore = process.cpuUsage();
   const running = capture.run(controller.signal);
   const endSequence = end.split('-')[2];
   while (capture.stats.lastSaved?.gtidPosition.split(',').some((gtid) => gtid.split('-')[2] === endSequence) !== true || capture.stats.streamedRows < ROWS) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stdout.write(`sluice process CPU during capture: ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s, ${capture.stats.batches} batches\n`);
   controller.abort();
   await running;
   return capture.stats.streamedRows / seconds;
