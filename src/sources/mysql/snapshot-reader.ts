@@ -78,7 +78,7 @@ export async function consistentSnapshotGtidPosition(connection: Connection): Pr
   try {
     await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
     const [executed] = await connection.query('SELECT @@GLOBAL.gtid_executed AS gtid');
-    return String((executed as Array<{ gtid: string }>)[0]?.gtid ?? '');
+    return String((executed as Array<{ gtid: string }>)[0]?.gtid ?? '').replace(/\s+/g, '');
   } finally {
     await connection.query('UNLOCK TABLES');
   }

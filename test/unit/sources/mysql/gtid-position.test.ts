@@ -87,6 +87,21 @@ describe('isMariaDbGtid', () => {
   });
 });
 
+describe('MySQL GTID sets', () => {
+  const uuid = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+
+  it('advances a MySQL executed set by adding the transaction', () => {
+    expect(advanceGtidPosition(`${uuid}:1-5`, `${uuid}:6`)).toBe(`${uuid}:1-6`);
+    expect(advanceGtidPosition('', `${uuid}:1`)).toBe(`${uuid}:1`);
+  });
+
+  it('is reached when every interval of the target is in the current set', () => {
+    expect(gtidPositionReached(`${uuid}:1-10`, `${uuid}:1-7`)).toBe(true);
+    expect(gtidPositionReached(`${uuid}:1-6`, `${uuid}:1-7`)).toBe(false);
+    expect(gtidPositionReached(`${uuid}:1-10`, `${uuid}:1-7,${uuid.replace('3e', '4f')}:1`)).toBe(false);
+  });
+});
+
 describe('gtidPositionReached', () => {
   it('treats a malformed sequence as not reached instead of throwing', () => {
     expect(gtidPositionReached('0-1-x', '0-1-2')).toBe(false);
