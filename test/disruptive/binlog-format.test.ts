@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
-import { writePipelineFile } from '../helpers/sluice-process.js';
+import { Cleanup, createTestDatabase, openMysql } from '../helpers/services.js';
+import { pipelineYaml, runCli, writePipelineFile } from '../helpers/sluice-process.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -17,24 +16,8 @@ describe('a server whose binlog is not ROW with full row images', () => {
       await admin.query("SET GLOBAL binlog_format = 'ROW'");
       await admin.query("SET GLOBAL binlog_row_image = 'FULL'");
     });
-    const file = writePipelineFile(`
-pipeline: ${uniqueName('fmt').replaceAll('_', '-')}
-source:
-  mysql:
-    url: ${endpoints.mysqlUrl}
-    databases: [${db}]
-kafka:
-  brokers: [${endpoints.kafkaBrokers.join(', ')}]
-`);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let code: number;
-    let message: string;
-    try {
-      code = await main(['node', 'sluice', 'source', '-c', file]);
-      message = stderr.mock.calls.map(([chunk]) => String(chunk)).join('');
-    } finally {
-      stderr.mockRestore();
-    }
+    const file = writePipelineFile(pipelineYaml(uniqueName('fmt').replaceAll('_', '-'), [db]));
+    const { code, stderr: message } = await runCli(['source', '-c', file]);
     expect(code).toBe(2);
     expect(message).toContain('binlog_format=MIXED (needs ROW)');
     expect(message).toContain('binlog_row_image=MINIMAL (needs FULL)');

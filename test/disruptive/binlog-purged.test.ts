@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PositionStore } from '../../src/streams/position-store.js';
 import type { SavedCapturePosition } from '../../src/streams/mysql-capture.js';
 import { changeTopic, positionTopic } from '../../src/streams/topic-names.js';
 import { collectChangeEvents } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
-import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
+import { pipelineYaml, runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -19,17 +18,7 @@ describe('a binlog purged past the saved position', () => {
     const sql = await openMysql(cleanup, db);
     await sql.query('CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))');
     await sql.query("INSERT INTO t VALUES (1, 'a')");
-    const file = (onPurge: string): string =>
-      writePipelineFile(`
-pipeline: ${pipeline}
-source:
-  mysql:
-    url: ${endpoints.mysqlUrl}
-    databases: [${db}]
-    binlogPurged: ${onPurge}
-kafka:
-  brokers: [${endpoints.kafkaBrokers.join(', ')}]
-`);
+    const file = (onPurge: string): string => writePipelineFile(pipelineYaml(pipeline, [db], { mysqlExtra: `binlogPurged: ${onPurge}` }));
     const positions = new PositionStore<SavedCapturePosition>(testKafka(), positionTopic(pipeline));
     const first = startSluice(['source', '-c', file('fail')], cleanup);
     await waitFor(async () => (await positions.load(`mysql:${pipeline}`))?.snapshotCompleted, { timeoutMs: 60_000, intervalMs: 300, description: 'the snapshot' });
@@ -44,15 +33,7 @@ kafka:
     const current = (status as Array<{ File: string }>)[0]?.File ?? '';
     await sql.query(`PURGE BINARY LOGS TO '${current}'`);
 
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let code: number;
-    let message: string;
-    try {
-      code = await main(['node', 'sluice', 'source', '-c', file('fail')]);
-      message = stderr.mock.calls.map(([chunk]) => String(chunk)).join('');
-    } finally {
-      stderr.mockRestore();
-    }
+    const { code, stderr: message } = await runCli(['source', '-c', file('fail')]);
     expect(code).toBe(1);
     expect(message).toContain('is no longer available (purged)');
     expect(message).toContain('sluice source --resnapshot');

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { PROJECT_ROOT } from '../../stack/settings.js';
+import { endpoints } from './services.js';
 import type { Cleanup } from './services.js';
 
 /** A `sluice` CLI process started by a test. */
@@ -39,4 +42,34 @@ export function writePipelineFile(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-test-')), 'pipeline.yml');
   writeFileSync(file, yaml);
   return file;
+}
+
+/** The YAML of a pipeline capturing `databases` from the test MariaDB into the test Kafka. */
+export function pipelineYaml(pipeline: string, databases: readonly string[], options: { url?: string; mysqlExtra?: string; kafkaExtra?: string } = {}): string {
+  return [
+    `pipeline: ${pipeline}`,
+    'source:',
+    '  mysql:',
+    `    url: ${options.url ?? endpoints.mysqlUrl}`,
+    `    databases: [${databases.join(', ')}]`,
+    ...(options.mysqlExtra === undefined ? [] : options.mysqlExtra.split('\n').map((line) => `    ${line}`)),
+    'kafka:',
+    `  brokers: [${endpoints.kafkaBrokers.join(', ')}]`,
+    ...(options.kafkaExtra === undefined ? [] : options.kafkaExtra.split('\n').map((line) => `  ${line}`)),
+    '',
+  ].join('\n');
+}
+
+/** Runs `sluice <args>` in this process through `main()` and returns its exit code and what it printed. */
+export async function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(['node', 'sluice', ...args]);
+    const text = (spy: typeof stdout): string => spy.mock.calls.map(([chunk]) => String(chunk)).join('');
+    return { code, stdout: text(stdout), stderr: text(stderr) };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
 }

@@ -1,6 +1,5 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { MysqlCapture, type MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
@@ -9,7 +8,7 @@ import { collectChangeEvents, latestByKey, readWholeTopic, type ReadEvent } from
 import { uniqueName } from '../helpers/names.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
-import { writePipelineFile } from '../helpers/sluice-process.js';
+import { pipelineYaml, runCli, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -185,21 +184,8 @@ describe('MySQL capture', () => {
         else await writer.query('INSERT INTO t VALUES (?, 1) ON DUPLICATE KEY UPDATE v = v + 1', [id]);
       }
     })();
-    const file = writePipelineFile(`
-pipeline: ${prefix}
-source:
-  mysql:
-    url: ${endpoints.mysqlUrl}
-    databases: [${db}]
-kafka:
-  brokers: [${endpoints.kafkaBrokers.join(', ')}]
-`);
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      expect(await main(['node', 'sluice', 'snapshot', '-c', file, '--table', `${db}.t`])).toBe(0);
-    } finally {
-      stdout.mockRestore();
-    }
+    const file = writePipelineFile(pipelineYaml(prefix, [db]));
+    expect((await runCli(['snapshot', '-c', file, '--table', `${db}.t`])).code).toBe(0);
     await waitFor(() => capture.stats.snapshotRows > 500 && capture.stats.lastSaved?.incremental === undefined, { description: 'the incremental snapshot', timeoutMs: 60_000 });
     writing = false;
     await load;

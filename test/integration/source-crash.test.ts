@@ -4,8 +4,8 @@ import { changeTopic, positionTopic } from '../../src/streams/topic-names.js';
 import type { SavedCapturePosition } from '../../src/streams/mysql-capture.js';
 import { collectChangeEvents } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
-import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
+import { pipelineYaml, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -20,18 +20,7 @@ describe('sluice source killed with SIGKILL', () => {
     const pipeline = uniqueName('crash').replaceAll('_', '-');
     const sql = await openMysql(cleanup, db);
     await sql.query('CREATE TABLE big (id INT PRIMARY KEY, payload VARCHAR(40))');
-    const file = writePipelineFile(`
-pipeline: ${pipeline}
-source:
-  mysql:
-    url: ${endpoints.mysqlUrl}
-    databases: [${db}]
-    heartbeatIntervalMs: 500
-kafka:
-  brokers: [${endpoints.kafkaBrokers.join(', ')}]
-  partitions: 3
-  batch: { maxMessages: ${BATCH}, maxDelayMs: 20 }
-`);
+    const file = writePipelineFile(pipelineYaml(pipeline, [db], { mysqlExtra: 'heartbeatIntervalMs: 500', kafkaExtra: `partitions: 3\nbatch: { maxMessages: ${BATCH}, maxDelayMs: 20 }` }));
     const kafka = testKafka();
     const positions = new PositionStore<SavedCapturePosition>(kafka, positionTopic(pipeline));
     const admin = kafka.admin();

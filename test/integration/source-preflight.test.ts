@@ -1,36 +1,21 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { main } from '../../src/cli/main.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { MysqlCapture } from '../../src/streams/mysql-capture.js';
 import { uniqueName } from '../helpers/names.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
-import { writePipelineFile } from '../helpers/sluice-process.js';
+import { pipelineYaml, runCli, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 function pipelineFile(pipeline: string, url: string, databases: string[], include?: string[]): string {
-  return writePipelineFile(`
-pipeline: ${pipeline}
-source:
-  mysql:
-    url: ${url}
-    databases: [${databases.join(', ')}]
-${include === undefined ? '' : `    include: [${include.join(', ')}]\n`}kafka:
-  brokers: [${endpoints.kafkaBrokers.join(', ')}]
-`);
+  return writePipelineFile(pipelineYaml(pipeline, databases, { url, ...(include === undefined ? {} : { mysqlExtra: `include: [${include.join(', ')}]` }) }));
 }
 
-async function runSource(file: string): Promise<{ code: number; stderr: string }> {
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(['node', 'sluice', 'source', '-c', file]);
-    return { code, stderr: stderr.mock.calls.map(([chunk]) => String(chunk)).join('') };
-  } finally {
-    stderr.mockRestore();
-  }
+function runSource(file: string): Promise<{ code: number; stderr: string }> {
+  return runCli(['source', '-c', file]);
 }
 
 async function topicsOf(pipeline: string): Promise<string[]> {
