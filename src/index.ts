@@ -29,7 +29,7 @@ export { loadPipelineConfig, parsePipelineConfig } from './config/load-pipeline-
 export { mysqlConnectionOptions, redactUrl } from './sources/mysql/connection-options.js';
 export { findBinlogProblems, readBinlogVariables, isMariaDb, BINLOG_VARIABLES } from './sources/mysql/binlog-requirements.js';
 export type { BinlogProblem } from './sources/mysql/binlog-requirements.js';
-export { createKafka } from './streams/kafka-client.js';
+export { createKafka, pinoLogCreator } from './streams/kafka-client.js';
 export type { KafkaClientSettings } from './streams/kafka-client.js';
 export { createElasticsearchClient } from './sinks/elasticsearch/client.js';
 export type { ElasticsearchClientSettings } from './sinks/elasticsearch/client.js';

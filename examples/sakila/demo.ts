@@ -7,6 +7,7 @@
 import { createConnection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { fileURLToPath } from 'node:url';
+import { logLevel } from 'kafkajs';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { describeError } from '../../src/errors.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
@@ -43,7 +44,7 @@ async function demo(): Promise<void> {
       ].join('\n'),
     );
     const config = loadPipelineConfig(fileURLToPath(new URL('pipeline.yml', import.meta.url)));
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-demo' });
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-demo', logLevel: logLevel.NOTHING });
     process.stdout.write('\nsluice demo: capturing sakila into Kafka (snapshot, then the binlog)\n');
     const started = Date.now();
     const change = await captureAndShowAChange(kafka, config, connection);

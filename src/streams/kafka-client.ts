@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
+import type { Logger } from 'pino';
 
 /** Settings for {@link createKafka}. */
 export interface KafkaClientSettings {
@@ -10,6 +11,23 @@ export interface KafkaClientSettings {
   readonly retry?: RetryOptions;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** When given, kafkajs' log lines go to this logger (as a `kafkajs` child) instead of stdout. */
+  readonly logger?: Logger;
+}
+
+/**
+ * A kafkajs log creator writing to a pino logger. kafkajs reports retriable broker conditions
+ * (a coordinator still loading, a leader moving) as errors and retries them itself, so they are
+ * logged as warnings; the error that finally fails an operation reaches sluice as an exception.
+ */
+export function pinoLogCreator(logger: Logger): logCreator {
+  const child = logger.child({ component: 'kafkajs' });
+  return () => ({ level, log }) => {
+    const { message, ...fields } = log;
+    if (level === logLevel.ERROR || level === logLevel.WARN) child.warn(fields, message);
+    else if (level === logLevel.INFO) child.debug(fields, message);
+    else child.trace(fields, message);
+  };
 }
 
 /** A kafkajs client for the given brokers. It opens no connection until a producer, consumer or admin connects. */
@@ -21,6 +39,7 @@ export function createKafka(settings: KafkaClientSettings): Kafka {
     connectionTimeout: settings.connectionTimeoutMs ?? 3_000,
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     ...(settings.retry === undefined ? {} : { retry: settings.retry }),
+    ...(settings.logger === undefined ? {} : { logCreator: pinoLogCreator(settings.logger) }),
   };
   return new Kafka(config);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { logLevel } from 'kafkajs';
 import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { createLogger } from '../../logging.js';
@@ -22,7 +23,7 @@ export async function runSource(options: SourceCommandOptions, signal: AbortSign
   const config = loadPipelineConfig(options.config);
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const logger = createLogger('sluice.source');
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}` });
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
   const capture = new MysqlCapture(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }));
   const progress = setInterval(() => logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture progress'), 10_000);
   try {
