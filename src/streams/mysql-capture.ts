@@ -125,6 +125,8 @@ export class MysqlCapture {
         start = { gtidPosition: await this.currentGtidPosition() };
         logger.info({ position: start }, 'no snapshot (mode never): streaming from the current binlog position');
       }
+      // stopped during the snapshot: nothing is saved, so the next start snapshots again
+      if (signal.aborted) return;
       this.acked = { version: 1, snapshotCompleted: true, savedAtMs: 0, ...start };
       this.streamPosition = start.gtidPosition;
       // joining the signal consumer group takes seconds: streaming does not wait for it
@@ -136,8 +138,9 @@ export class MysqlCapture {
         if (!isBinlogPurged(error) || this.settings.binlogPurged !== 'snapshot') throw error;
         logger.warn({ position: start }, 'the binlog to resume from was purged: taking a new snapshot (binlogPurged: snapshot)');
         start = { gtidPosition: await this.snapshot(signal) };
+        if (signal.aborted) return;
         this.streamPosition = start.gtidPosition;
-        if (!signal.aborted) await this.stream(start, signal);
+        await this.stream(start, signal);
       }
     } finally {
       clearInterval(heartbeat);

@@ -197,6 +197,23 @@ describe('MySQL capture', () => {
     await expectFinalEventsEqualTable(events, topic, sql);
   });
 
+  it('saves no position when stopped in the middle of its snapshot, so the next start snapshots everything', async () => {
+    const db = await createTestDatabase(cleanup, 'halfsnap');
+    const prefix = uniqueName('half');
+    const sql = await openMysql(cleanup, db);
+    await sql.query('CREATE TABLE t (id INT PRIMARY KEY, v INT)');
+    await sql.query('INSERT INTO t SELECT seq, seq FROM seq_1_to_3000');
+    const first = startCapture(db, prefix, { snapshot: { mode: 'initial', pageSize: 10 } });
+    await waitFor(() => first.capture.stats.snapshotRows > 0, { description: 'the snapshot under way' });
+    await first.stop();
+    expect(first.capture.stats.snapshotRows).toBeLessThan(3000);
+    expect(first.capture.stats.lastSaved).toBeUndefined();
+
+    const second = startCapture(db, prefix, { snapshot: { mode: 'initial', pageSize: 500 } });
+    await waitFor(() => second.capture.stats.lastSaved?.snapshotCompleted, { description: 'the full snapshot', timeoutMs: 60_000 });
+    expect(second.capture.stats.snapshotRows).toBe(3000);
+  });
+
   it('resumes from its saved position after a stop: changes made meanwhile arrive once', async () => {
     const db = await createTestDatabase(cleanup, 'resume');
     const prefix = uniqueName('res');
