@@ -12,7 +12,10 @@ import { pino } from 'pino';
 import { endpointsFromEnvironment } from '../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../src/sources/mysql/connection-options.js';
 import { createKafka } from '../src/streams/kafka-client.js';
+import { ensureTopics } from '../src/streams/ensure-topics.js';
 import { MysqlCapture } from '../src/streams/mysql-capture.js';
+import { PositionStore } from '../src/streams/position-store.js';
+import { positionTopic } from '../src/streams/topic-names.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
@@ -81,9 +84,6 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
     batch: { maxMessages: Number(process.env.BATCH ?? 1_000), maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
   });
   // start streaming from `start` without a snapshot: seed the saved position
-  const { PositionStore } = await import('../src/streams/position-store.js');
-  const { positionTopic } = await import('../src/streams/topic-names.js');
-  const { ensureTopics } = await import('../src/streams/ensure-topics.js');
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [{ topic: positionTopic(prefix), partitions: 1, replicationFactor: 1, compacted: true }]);

@@ -7,7 +7,7 @@ import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
-import { readTableCatalog, readTableInfo, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
+import { readTableCatalog, readTableInfo, splitTableKey, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
 import { IncrementalSnapshots, type IncrementalSnapshotState } from './incremental-snapshots.js';
@@ -249,7 +249,7 @@ export class MysqlCapture {
         changes.push(...this.reachedChunk());
         continue;
       }
-      const info = await this.tableInfo(item);
+      const info = await this.tableInfo(item.db, item.table);
       changes.push({ columns: item.columns, primaryKey: info?.primaryKey ?? [], event: this.streamEvent(item) });
       this.stats.streamedRows += 1;
     }
@@ -282,12 +282,11 @@ export class MysqlCapture {
     await this.savePosition();
   }
 
+  /** The info of a captured table named `db.table`; null when it is not captured or does not exist. */
   private async tableInfoByName(name: string): Promise<TableInfo | null> {
-    const dot = name.indexOf('.');
-    const [db, table] = [name.slice(0, dot), name.slice(dot + 1)];
-    if (dot < 0 || !this.settings.filter(db, table)) return null;
-    if (!this.tables.has(name)) this.tables.set(name, (await readTableInfo(this.pool!, db, table)) ?? null);
-    return this.tables.get(name) ?? null;
+    const parts = splitTableKey(name);
+    if (parts === undefined || !this.settings.filter(parts.db, parts.table)) return null;
+    return this.tableInfo(parts.db, parts.table);
   }
 
   private streamEvent(item: BinlogRowChange): ChangeEvent {
@@ -305,11 +304,10 @@ export class MysqlCapture {
     return { version: SLUICE_VERSION, connector: 'mysql', name: this.settings.pipeline, tsMs, snapshot, db, table, serverId: this.settings.serverId, gtid, file, pos, row };
   }
 
-  private async tableInfo(item: BinlogRowChange): Promise<TableInfo | null> {
-    const key = tableKey(item.db, item.table);
-    if (!this.tables.has(key)) {
-      this.tables.set(key, (await readTableInfo(this.pool!, item.db, item.table)) ?? null);
-    }
+  /** A table's info from the cache, read from the database when new (or dropped by a DDL). */
+  private async tableInfo(db: string, table: string): Promise<TableInfo | null> {
+    const key = tableKey(db, table);
+    if (!this.tables.has(key)) this.tables.set(key, (await readTableInfo(this.pool!, db, table)) ?? null);
     return this.tables.get(key) ?? null;
   }
 

@@ -1,4 +1,4 @@
-import { logLevel, type Kafka } from 'kafkajs';
+import { logLevel, type Consumer, type Kafka } from 'kafkajs';
 import type { Client } from '@elastic/elasticsearch';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
@@ -64,4 +64,21 @@ export function testElasticsearch(cleanup: Cleanup): Client {
   const client = createElasticsearchClient({ node: endpoints.elasticsearchNode, requestTimeoutMs: 30_000, maxRetries: 1 });
   cleanup.add(() => client.close());
   return client;
+}
+
+/** Starts a consumer of `groupId` on `topics` and resolves once it has joined the group; `cleanup` disconnects it. */
+export async function joinConsumerGroup(kafka: Kafka, groupId: string, topics: readonly string[], cleanup: Cleanup): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  await consumer.connect();
+  cleanup.add(() => consumer.disconnect());
+  await consumer.subscribe({ topics: [...topics] });
+  const joined = new Promise<void>((resolve) => {
+    const stopListening = consumer.on(consumer.events.GROUP_JOIN, () => {
+      stopListening();
+      resolve();
+    });
+  });
+  await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
+  await joined;
+  return consumer;
 }

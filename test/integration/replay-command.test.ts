@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { changeTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, endpoints, testKafka } from '../helpers/services.js';
+import { Cleanup, endpoints, joinConsumerGroup, testKafka } from '../helpers/services.js';
 
 // A pipeline with two change topics (t1: 2 partitions holding 3 and 2 messages, t2: 1 partition
 // holding 4) and its schema topic (2 messages). The sink group committed the end of all three.
@@ -190,18 +190,7 @@ describe('sluice replay', () => {
 
   it('exits 1 and changes nothing while a consumer of the group runs', async () => {
     await replay('-c', configFile, '--to-end');
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-    await consumer.connect();
-    cleanup.add(() => consumer.disconnect());
-    await consumer.subscribe({ topics: [t1, t2] });
-    const joined = new Promise<void>((resolve) => {
-      const stopListening = consumer.on(consumer.events.GROUP_JOIN, () => {
-        stopListening();
-        resolve();
-      });
-    });
-    await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
-    await joined;
+    await joinConsumerGroup(kafka, groupId, [t1, t2], cleanup);
 
     const refused = await replay('-c', configFile, '--to-beginning');
     expect(refused.code).toBe(1);

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, SluiceError } from '../../src/errors.js';
 import { applyReplay, formatReplayPlan, parseReplayOffsets, planReplay, type ReplayTarget } from '../../src/streams/replay.js';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, testKafka } from '../helpers/services.js';
+import { Cleanup, joinConsumerGroup, testKafka } from '../helpers/services.js';
 
 // One topic with 2 partitions, three batches 10 s apart in message time. Partition 0 holds 3
 // messages per batch (offsets 0-8), partition 1 holds 2 (offsets 0-5). The group consumed
@@ -149,18 +149,7 @@ describe('replay', () => {
 
   it('refuses to move the offsets while a consumer of the group runs', async () => {
     await replay({ kind: 'end' });
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-    await consumer.connect();
-    cleanup.add(() => consumer.disconnect());
-    await consumer.subscribe({ topic });
-    const joined = new Promise<void>((resolve) => {
-      const stopListening = consumer.on(consumer.events.GROUP_JOIN, () => {
-        stopListening();
-        resolve();
-      });
-    });
-    await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
-    await joined;
+    const consumer = await joinConsumerGroup(kafka, groupId, [topic], cleanup);
 
     const plan = await planReplay(admin, groupId, [topic], { kind: 'beginning' });
     const refused = await rejection(applyReplay(admin, groupId, plan));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { pipelineTableFilter } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { ConfigurationError } from '../../errors.js';
+import { splitTableKey } from '../../sources/mysql/table-catalog.js';
 import { createKafka } from '../../streams/kafka-client.js';
 import { requestSnapshot } from '../../streams/snapshot-signals.js';
 
@@ -19,8 +20,8 @@ export async function requestTableSnapshot(options: SnapshotCommandOptions): Pro
   const config = loadPipelineConfig(options.config);
   const filter = pipelineTableFilter(config);
   const invalid = options.table.filter((name) => {
-    const dot = name.indexOf('.');
-    return dot <= 0 || !filter(name.slice(0, dot), name.slice(dot + 1));
+    const parts = splitTableKey(name);
+    return parts === undefined || !filter(parts.db, parts.table);
   });
   if (invalid.length > 0) {
     throw new ConfigurationError(`not a table this pipeline captures: ${invalid.join(', ')}`, 'name tables as db.table, among source.mysql.databases and include/exclude');

@@ -2,7 +2,7 @@ import { createConnection } from 'mysql2/promise';
 import { ConfigurationError, describeError } from '../../errors.js';
 import { findBinlogProblems, readBinlogVariables } from './binlog-requirements.js';
 import { mysqlConnectionOptions, redactUrl } from './connection-options.js';
-import { readTableCatalog, tableKey, type TableFilter } from './table-catalog.js';
+import { readTableCatalog, type TableFilter } from './table-catalog.js';
 
 /** What the capture needs to exist in the database: the databases, and tables named without wildcards. */
 export interface PreflightExpectations {
@@ -73,10 +73,7 @@ export async function preflightMysqlSource(url: string, expectations: PreflightE
       throw new ConfigurationError(`unknown database(s) in source.mysql.databases: ${missingDatabases.join(', ')}`, 'create them, or fix the names in source.mysql.databases');
     }
     const catalog = await readTableCatalog(connection, expectations.databases, expectations.filter);
-    const unknownTables = expectations.explicitTables.filter((name) => {
-      const dot = name.indexOf('.');
-      return !catalog.has(tableKey(name.slice(0, dot), name.slice(dot + 1)));
-    });
+    const unknownTables = expectations.explicitTables.filter((name) => !catalog.has(name));
     if (unknownTables.length > 0) {
       throw new ConfigurationError(`unknown table(s) in source.mysql.include: ${unknownTables.join(', ')}`, 'fix the table names, or use a pattern such as db.*');
     }

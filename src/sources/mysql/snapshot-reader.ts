@@ -27,6 +27,61 @@ export interface Snapshot {
 const quote = (identifier: string): string => `\`${identifier.replaceAll('`', '``')}\``;
 
 /**
+ * A connection whose values come back in the form the binlog reader delivers them: exact strings
+ * for BIGINT, DECIMAL, temporal types and JSON, TIMESTAMP in UTC.
+ */
+export async function openReadConnection(connectionOptions: ConnectionOptions): Promise<Connection> {
+  const connection = await createConnection({ ...connectionOptions, dateStrings: true, jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z' });
+  try {
+    await connection.query("SET SESSION time_zone = '+00:00'");
+    return connection;
+  } catch (error) {
+    await connection.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One page of a table, normalized, with the primary key of its last row. */
+export interface TablePage {
+  readonly rows: readonly Row[];
+  readonly lastKey: unknown[] | undefined;
+}
+
+/**
+ * Reads the rows of `table` after `afterKey` in primary-key order (keyset pagination), or, for a
+ * table without a primary key, the rows at `offset`; at most `size` rows, every row when `size`
+ * is undefined.
+ */
+export async function readTablePage(
+  connection: Connection,
+  table: TableInfo,
+  from: { readonly afterKey?: readonly unknown[] | undefined; readonly offset?: number },
+  size: number | undefined,
+): Promise<TablePage> {
+  const key = table.primaryKey;
+  const limit = size === undefined ? '' : ` LIMIT ${size}`;
+  let sql = `SELECT * FROM ${quote(table.db)}.${quote(table.table)}`;
+  let values: unknown[] = [];
+  if (key.length > 0) {
+    const order = key.map(quote).join(', ');
+    if (from.afterKey !== undefined) {
+      sql += ` WHERE (${order}) > (${key.map(() => '?').join(', ')})`;
+      values = [...from.afterKey];
+    }
+    sql += ` ORDER BY ${order}${limit}`;
+  } else {
+    sql += `${limit}${size === undefined || from.offset === undefined ? '' : ` OFFSET ${from.offset}`}`;
+  }
+  const [result] = await connection.query({ sql, values });
+  const rows = result as Array<Record<string, unknown>>;
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map((row) => normalizeRow(table.columns, row)),
+    lastKey: key.length > 0 && last !== undefined ? key.map((column) => last[column]) : undefined,
+  };
+}
+
+/**
  * Opens a consistent snapshot of `tables`. On MariaDB, START TRANSACTION WITH CONSISTENT SNAPSHOT
  * reports the exact binlog coordinates it is consistent with (binlog_snapshot_file/position), with
  * no lock; on MySQL, a brief FLUSH TABLES WITH READ LOCK pins @@gtid_executed to the snapshot.
@@ -34,9 +89,8 @@ const quote = (identifier: string): string => `\`${identifier.replaceAll('`', '`
  * flat whatever the table size; tables without a primary key are paged by offset.
  */
 export async function openSnapshot(connectionOptions: ConnectionOptions, tables: readonly TableInfo[], pageSize: number): Promise<Snapshot> {
-  const connection = await createConnection({ ...connectionOptions, dateStrings: true, jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z' });
+  const connection = await openReadConnection(connectionOptions);
   try {
-    await connection.query("SET SESSION time_zone = '+00:00'");
     await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     const gtidPosition = await consistentSnapshotGtidPosition(connection);
     const startedAtMs = Date.now();
@@ -87,30 +141,16 @@ export async function consistentSnapshotGtidPosition(connection: Connection): Pr
 async function* readPages(connection: Connection, tables: readonly TableInfo[], pageSize: number): AsyncGenerator<SnapshotPage> {
   for (const [index, table] of tables.entries()) {
     const lastTable = index === tables.length - 1;
-    const from = `${quote(table.db)}.${quote(table.table)}`;
-    const key = table.primaryKey;
-    let after: unknown[] | undefined;
+    let afterKey: unknown[] | undefined;
     let offset = 0;
-    let pending: Row[] | undefined;
+    let pending: readonly Row[] | undefined;
     for (;;) {
-      let sql: string;
-      let parameters: unknown[] = [];
-      if (key.length > 0) {
-        const order = key.map(quote).join(', ');
-        const where = after === undefined ? '' : `WHERE (${order}) > (${key.map(() => '?').join(', ')})`;
-        sql = `SELECT * FROM ${from} ${where} ORDER BY ${order} LIMIT ${pageSize}`;
-        parameters = after ?? [];
-      } else {
-        sql = `SELECT * FROM ${from} LIMIT ${pageSize} OFFSET ${offset}`;
-      }
-      const [result] = await connection.query({ sql, values: parameters });
-      const rows = result as Array<Record<string, unknown>>;
-      const page = rows.map((row) => normalizeRow(table.columns, row));
-      offset += rows.length;
-      if (rows.length > 0 && key.length > 0) after = key.map((column) => rows[rows.length - 1]?.[column]);
+      const page = await readTablePage(connection, table, { afterKey, offset }, pageSize);
+      offset += page.rows.length;
+      afterKey = page.lastKey ?? afterKey;
       if (pending !== undefined) yield { table, rows: pending, last: false };
-      pending = page;
-      if (rows.length < pageSize) break;
+      pending = page.rows;
+      if (page.rows.length < pageSize) break;
     }
     yield { table, rows: pending ?? [], last: lastTable };
   }

@@ -21,6 +21,12 @@ export function tableKey(db: string, table: string): string {
   return `${db}.${table}`;
 }
 
+/** Splits a `db.table` name at its first dot; undefined when it has no dot. */
+export function splitTableKey(name: string): { readonly db: string; readonly table: string } | undefined {
+  const dot = name.indexOf('.');
+  return dot <= 0 ? undefined : { db: name.slice(0, dot), table: name.slice(dot + 1) };
+}
+
 /**
  * Reads the base tables of `databases` that pass `filter`, with their columns (ordinal order)
  * and primary keys, from information_schema.
@@ -43,13 +49,13 @@ export async function readTableCatalog(connection: Queryable, databases: readonl
       ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`,
     [...databases],
   );
-  const columns = new Map<string, ColumnDefinition[]>();
+  const tables = new Map<string, { db: string; table: string; columns: ColumnDefinition[] }>();
   for (const row of columnRows as Array<{ db: string; tbl: string; name: string; type: string }>) {
     if (!filter(row.db, row.tbl)) continue;
     const key = tableKey(row.db, row.tbl);
-    const list = columns.get(key) ?? [];
-    list.push(parseColumnType(row.name, String(row.type)));
-    columns.set(key, list);
+    const entry = tables.get(key) ?? { db: row.db, table: row.tbl, columns: [] };
+    entry.columns.push(parseColumnType(row.name, String(row.type)));
+    tables.set(key, entry);
   }
   const keys = new Map<string, string[]>();
   for (const row of keyRows as Array<{ db: string; tbl: string; name: string }>) {
@@ -57,10 +63,7 @@ export async function readTableCatalog(connection: Queryable, databases: readonl
     keys.set(key, [...(keys.get(key) ?? []), row.name]);
   }
   const catalog = new Map<string, TableInfo>();
-  for (const [key, tableColumns] of columns) {
-    const [db, ...rest] = key.split('.');
-    catalog.set(key, { db: db ?? '', table: rest.join('.'), columns: tableColumns, primaryKey: keys.get(key) ?? [] });
-  }
+  for (const [key, entry] of tables) catalog.set(key, { ...entry, primaryKey: keys.get(key) ?? [] });
   return catalog;
 }
 

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { configurationError } from '../../helpers/errors.js';
 import { interpolateEnvironment } from '../../../src/config/environment-interpolation.js';
-import { ConfigurationError } from '../../../src/errors.js';
 
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
-}
 
 describe('interpolateEnvironment', () => {
   it('replaces ${NAME} in every string, deep in mappings and lists, and leaves other values alone', () => {

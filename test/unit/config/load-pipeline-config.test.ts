@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { configurationError } from '../../helpers/errors.js';
 import { stringify } from 'yaml';
 import {
   closestMatch,
@@ -10,7 +11,7 @@ import {
   parsePipelineConfig,
 } from '../../../src/config/load-pipeline-config.js';
 import { defaultServerId } from '../../../src/config/pipeline-config.js';
-import { ConfigurationError } from '../../../src/errors.js';
+import type { ConfigurationError } from '../../../src/errors.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
 
 const FILE = 'pipelines/test.yml';
@@ -38,15 +39,6 @@ function withValue(base: Record<string, unknown>, path: readonly string[], value
   return copy;
 }
 
-function configurationError(action: () => unknown): ConfigurationError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
-}
 
 function parseError(data: unknown): ConfigurationError {
   return configurationError(() => parsePipelineConfig(stringify(data), FILE, {}));
