@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigurationError, describeError } from '../errors.js';
 import { registerSnapshotCommand } from './commands/snapshot.js';
+import { registerSinkCommands } from './commands/sink.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerSourceCommand(program);
   registerSnapshotCommand(program);
+  registerSinkCommands(program);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { redactUrl } from '../sources/mysql/connection-options.js';
+import { documentsSchema } from './documents-schema.js';
 import { parseBrokerList } from './endpoints.js';
 
 /**
@@ -112,6 +113,31 @@ const elasticsearchSchema = z
   })
   .describe('a mapping with node');
 
+const bulkSchema = z
+  .strictObject({
+    maxDocuments: wholeNumber(1, 100_000).default(1000).describe('documents per bulk request, e.g. 1000'),
+    maxBytes: wholeNumber(1024).default(5 * 1_048_576).describe('bytes per bulk request, e.g. 5242880'),
+    maxAgeMs: wholeNumber(0).default(100).describe('milliseconds a partial bulk request waits for more documents, e.g. 100'),
+    concurrency: wholeNumber(1, 64).default(2).describe('bulk requests in flight, e.g. 2'),
+  })
+  .describe('a mapping with maxDocuments, maxBytes, maxAgeMs and concurrency');
+
+const sinkSchema = z
+  .strictObject({
+    pageSize: wholeNumber(1, 100_000)
+      .default(1000)
+      .describe('Kafka messages per page (offsets are committed page by page), e.g. 1000'),
+    buildBatchSize: wholeNumber(1, 10_000).default(500).describe('root ids per batch of build queries, e.g. 500'),
+    partitionsConsumedConcurrently: wholeNumber(1, 64).default(4).describe('Kafka partitions processed at once, e.g. 4'),
+    gcDeletes: z
+      .string()
+      .regex(/^\d+(?:ms|s|m|h|d)$/, 'must be a duration like 1h')
+      .default('1h')
+      .describe('how long Elasticsearch remembers deleted documents\' versions (index.gc_deletes), e.g. 1h'),
+    bulk: bulkSchema.prefault({}),
+  })
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes and bulk');
+
 /** The schema of a pipeline file (after `${VAR}` interpolation). Parsing applies every default. */
 export const pipelineConfigSchema = z
   .strictObject({
@@ -122,10 +148,8 @@ export const pipelineConfigSchema = z
     source: z.strictObject({ mysql: mysqlSchema }).describe('a mapping with mysql'),
     kafka: kafkaSchema,
     elasticsearch: elasticsearchSchema.optional(),
-    documents: z
-      .record(z.string(), z.unknown())
-      .default(() => ({}))
-      .describe('a mapping of document definitions (may be empty: {})'),
+    sink: sinkSchema.prefault({}),
+    documents: documentsSchema,
   })
   .superRefine((config, context) => {
     const { databases, include } = config.source.mysql;

@@ -25,3 +25,8 @@ export function positionTopic(prefix: string): string {
 export function signalTopic(prefix: string): string {
   return `${prefix}.__signals`;
 }
+
+/** The topic of the sink's dead letters (rejected documents, undecodable messages): `<prefix>.__dead_letters`. */
+export function deadLetterTopic(prefix: string): string {
+  return `${prefix}.__dead_letters`;
+}

@@ -6,6 +6,7 @@ import { createLogger } from '../../logging.js';
 import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
 import { MysqlCapture } from '../../streams/mysql-capture.js';
 import { createKafka } from '../../streams/kafka-client.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice source`. */
 export interface SourceCommandOptions {
@@ -42,16 +43,5 @@ export function registerSourceCommand(program: Command): Command {
     .requiredOption('-c, --config <file>', 'the pipeline file (YAML)')
     .option('--resnapshot', 'ignore the saved position and take a new snapshot (for example after the binlog was purged)')
     .exitOverride()
-    .action(async (options: SourceCommandOptions) => {
-      const controller = new AbortController();
-      const stop = (): void => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await runSource(options, controller.signal);
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    });
+    .action((options: SourceCommandOptions) => runUntilSignal((signal) => runSource(options, signal)));
 }

@@ -58,7 +58,7 @@ describe('pipelineConfigSchema', () => {
   it('does not share default objects between parses', () => {
     const first = pipelineConfigSchema.parse(minimal);
     first.source.mysql.exclude.push('sakila.x');
-    first.documents.x = 1;
+    first.documents.x = { table: 'film' };
     const second = pipelineConfigSchema.parse(minimal);
     expect(second.source.mysql.exclude).toEqual([]);
     expect(second.documents).toEqual({});

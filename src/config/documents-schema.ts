@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { DocumentDefinition, RelationDefinition } from '../descriptors/document-definition.js';
+
+/**
+ * The schema of the pipeline file's `documents` section. It checks the shape only; identifiers
+ * are checked against the database when a sink starts (compileDocument).
+ */
+
+const IDENTIFIER = /^[^`\s.][^`]{0,63}$/;
+const TABLE_NAME = /^(?:[^`\s.][^`.]{0,63}\.)?[^`\s.][^`.]{0,63}$/;
+const INDEX_NAME = /^[a-z0-9][a-z0-9._+-]{0,254}$/;
+const DOCUMENT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+const column = z.string().regex(IDENTIFIER, 'must be a column name (no backquote, no leading dot or space)').describe('a column name, e.g. title');
+const table = z
+  .string()
+  .regex(TABLE_NAME, 'must be a table name or database.table (no backquote)')
+  .describe('a table name or database.table, e.g. film');
+
+const fields = z
+  .union([z.array(column).min(1), z.record(z.string().min(1), column)])
+  .describe('a list of columns, e.g. [title, length], or a mapping of output names to columns, e.g. { name: title }');
+
+const through = z
+  .strictObject({ table, foreignKey: column, otherKey: column })
+  .describe('a mapping with the link table, foreignKey (its column referring to the parent) and otherKey (its column referring to the embedded table)');
+
+const relationSchema: z.ZodType<RelationDefinition> = z
+  .strictObject({
+    type: z.enum(['manyToOne', 'oneToMany', 'manyToMany']).describe('manyToOne, oneToMany or manyToMany'),
+    table,
+    foreignKey: column.optional(),
+    references: column.optional(),
+    through: through.optional(),
+    fields: fields.optional(),
+    scalar: column.optional().describe('one column whose value is embedded instead of an object, e.g. name'),
+    get relations(): z.ZodOptional<typeof relationsSchema> {
+      return relationsSchema.optional();
+    },
+  })
+  .superRefine((relation, context) => {
+    const require = (key: string, why: string): void => context.addIssue({ code: 'custom', path: [key], message: `is required for ${why}` });
+    const forbid = (key: string, why: string): void => context.addIssue({ code: 'custom', path: [key], message: `is not allowed for ${why}` });
+    if (relation.type === 'manyToMany') {
+      if (relation.through === undefined) require('through', 'a manyToMany relation (the link table)');
+      if (relation.foreignKey !== undefined) forbid('foreignKey', 'a manyToMany relation (write it in through)');
+    } else {
+      if (relation.foreignKey === undefined) require('foreignKey', `a ${relation.type} relation`);
+      if (relation.through !== undefined) forbid('through', `a ${relation.type} relation`);
+    }
+    if (relation.scalar !== undefined && relation.fields !== undefined) forbid('fields', 'a relation with scalar');
+    if (relation.scalar !== undefined && relation.relations !== undefined) forbid('relations', 'a relation with scalar');
+  })
+  .describe('a mapping with type (manyToOne | oneToMany | manyToMany), table, and foreignKey or through, optionally references, fields or scalar, relations');
+
+const relationsSchema = z
+  .record(z.string().regex(DOCUMENT_NAME, 'must be a name of letters, digits, "_" and "-" starting with a letter'), relationSchema)
+  .describe('a mapping of relation names to relations');
+
+/** One document family. */
+export const documentDefinitionSchema: z.ZodType<DocumentDefinition> = z
+  .strictObject({
+    index: z
+      .string()
+      .regex(INDEX_NAME, 'must be a lowercase Elasticsearch index name')
+      .optional()
+      .describe('a lowercase index or alias name, e.g. sakila-films'),
+    table,
+    id: column.optional(),
+    fields: fields.optional(),
+    relations: relationsSchema.optional(),
+    settings: z.record(z.string(), z.unknown()).optional().describe('index settings, e.g. { number_of_shards: 1 }'),
+    mappings: z.record(z.string(), z.unknown()).optional().describe('index mappings, e.g. { properties: { title: { type: text } } }'),
+  })
+  .describe('a mapping with table and optionally index, id, fields, relations, settings, mappings');
+
+/** The `documents` section: document name -> definition. */
+export const documentsSchema = z
+  .record(z.string().regex(DOCUMENT_NAME, 'must be a name of letters, digits, "_" and "-" starting with a letter'), documentDefinitionSchema)
+  .default(() => ({}))
+  .describe('a mapping of document names to definitions, e.g. { films: { table: film } } (may be empty: {})');

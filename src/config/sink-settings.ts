@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import { ConfigurationError } from '../errors.js';
+import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
+import type { DocumentSinkSettings } from '../sinks/document-sink.js';
+import { pipelineTableFilter } from './capture-settings.js';
+import type { PipelineConfig } from './pipeline-config.js';
+
+/**
+ * The settings of the document sink for a pipeline file. A sink needs `elasticsearch` and at
+ * least one document; without them it is a ConfigurationError (exit code 2, nothing started).
+ */
+export function sinkSettings(config: PipelineConfig, file: string, logger: Logger): DocumentSinkSettings & { readonly elasticsearchNode: string } {
+  if (config.elasticsearch === undefined) {
+    throw new ConfigurationError(`${file}: elasticsearch: is required to run a sink`, 'add elasticsearch: { node: http://127.0.0.1:9200 }', { context: { file, key: 'elasticsearch' } });
+  }
+  if (Object.keys(config.documents).length === 0) {
+    throw new ConfigurationError(`${file}: documents: defines no document`, 'define at least one document under documents (see examples/sakila/pipeline.yml)', { context: { file, key: 'documents' } });
+  }
+  const sink = config.sink;
+  return {
+    pipeline: config.pipeline,
+    file,
+    topicPrefix: config.kafka.topicPrefix,
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+    connection: mysqlConnectionOptions(config.source.mysql.url),
+    databases: config.source.mysql.databases,
+    isCaptured: pipelineTableFilter(config),
+    documents: config.documents,
+    pageSize: sink.pageSize,
+    buildBatchSize: sink.buildBatchSize,
+    partitionsConsumedConcurrently: sink.partitionsConsumedConcurrently,
+    gcDeletes: sink.gcDeletes,
+    bulk: sink.bulk,
+    logger,
+    elasticsearchNode: config.elasticsearch.node,
+  };
+}

@@ -1,0 +1,205 @@
+import { ConfigurationError } from '../errors.js';
+import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
+import { tableKey, type TableInfo } from '../sources/mysql/table-catalog.js';
+import type { DocumentDefinition, FieldSelection, RelationDefinition } from './document-definition.js';
+import type { DescriptorField, DescriptorJoin, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
+
+/** Where compilation looks tables up, and what names mean. */
+export interface CompileContext {
+  /** The pipeline file, for messages. */
+  readonly file: string;
+  readonly pipeline: string;
+  /** Database of table names written without one (the pipeline's only database). */
+  readonly defaultDatabase: string | undefined;
+  /** The tables of the database, by `db.table`. */
+  readonly catalog: ReadonlyMap<string, TableInfo>;
+  /** Whether the pipeline captures a table; a document must not read a table that is not captured. */
+  readonly isCaptured: (db: string, table: string) => boolean;
+}
+
+/**
+ * Compiles a document definition against the database catalog. Every table and column must
+ * exist, every table must be captured and have a primary key, and the root id must be one
+ * column; otherwise a ConfigurationError names the key in the pipeline file and the fix.
+ */
+export function compileDocument(name: string, definition: DocumentDefinition, context: CompileContext): DocumentDescriptor {
+  const path = `documents.${name}`;
+  const rootTable = resolveTable(definition.table, `${path}.table`, context);
+  const idColumn = definition.id ?? singleKey(rootTable, `${path}.id`, context);
+  requireColumn(rootTable, idColumn, `${path}.id`, context);
+  const nodes: DescriptorNode[] = [];
+  const tables = new Set<string>();
+  const root = compileNode({ path, property: undefined, table: rootTable, fields: definition.fields, scalar: undefined, relations: definition.relations, join: undefined, parent: undefined, idColumn }, context, nodes, tables);
+  return {
+    name,
+    index: definition.index ?? `${context.pipeline}-${name.toLowerCase()}`,
+    root,
+    idColumn,
+    nodes,
+    tables,
+    settings: definition.settings,
+    mappings: definition.mappings,
+  };
+}
+
+interface NodeSource {
+  readonly path: string;
+  readonly property: string | undefined;
+  readonly table: TableInfo;
+  readonly fields: FieldSelection | undefined;
+  readonly scalar: string | undefined;
+  readonly relations: Readonly<Record<string, RelationDefinition>> | undefined;
+  readonly join: DescriptorJoin | undefined;
+  readonly parent: DescriptorNode | undefined;
+  readonly idColumn?: string;
+}
+
+function compileNode(source: NodeSource, context: CompileContext, nodes: DescriptorNode[], tables: Set<string>): DescriptorNode {
+  const { table, path } = source;
+  if (table.primaryKey.length === 0) {
+    throw new ConfigurationError(
+      `${context.file}: ${path}: table ${tableKey(table.db, table.table)} has no primary key`,
+      'give the table a primary key: sluice remembers which rows each document was built from by their keys',
+      { context: { file: context.file, key: path } },
+    );
+  }
+  tables.add(tableKey(table.db, table.table));
+  if (source.join?.link !== undefined) tables.add(tableKey(source.join.link.table.db, source.join.link.table.table));
+  const scalar = source.scalar === undefined ? undefined : requireColumn(table, source.scalar, `${path}.scalar`, context);
+  const fields = scalar === undefined ? selectFields(table, source.fields, `${path}.fields`, context) : [];
+  const children: DescriptorNode[] = [];
+  const usedColumns = new Set<string>([...table.primaryKey, ...fields.map((field) => field.column.name)]);
+  if (scalar !== undefined) usedColumns.add(scalar.name);
+  if (source.join !== undefined) usedColumns.add(source.join.childColumn);
+  if (source.idColumn !== undefined) usedColumns.add(source.idColumn);
+  const node: DescriptorNode = { path, property: source.property, table, fields, scalar, join: source.join, parent: source.parent, children, usedColumns };
+  nodes.push(node);
+  for (const [property, relation] of Object.entries(source.relations ?? {})) {
+    if (fields.some((field) => field.name === property)) {
+      throw new ConfigurationError(
+        `${context.file}: ${path}.relations.${property}: the name is also a field of ${path}`,
+        `rename the relation or the field "${property}"`,
+        { context: { file: context.file, key: `${path}.relations.${property}` } },
+      );
+    }
+    const relationPath = `${path}.relations.${property}`;
+    const childTable = resolveTable(relation.table, `${relationPath}.table`, context);
+    const join = compileJoin(relation, table, childTable, relationPath, context);
+    usedColumns.add(join.parentColumn);
+    children.push(
+      compileNode({ path: relationPath, property, table: childTable, fields: relation.fields, scalar: relation.scalar, relations: relation.relations, join, parent: node }, context, nodes, tables),
+    );
+  }
+  return node;
+}
+
+function compileJoin(relation: RelationDefinition, parent: TableInfo, child: TableInfo, path: string, context: CompileContext): DescriptorJoin {
+  switch (relation.type) {
+    case 'manyToOne': {
+      const parentColumn = requireColumn(parent, relation.foreignKey ?? '', `${path}.foreignKey`, context).name;
+      const childColumn = relation.references ?? singleKey(child, `${path}.references`, context);
+      requireColumn(child, childColumn, `${path}.references`, context);
+      return { type: relation.type, parentColumn, childColumn };
+    }
+    case 'oneToMany': {
+      const childColumn = requireColumn(child, relation.foreignKey ?? '', `${path}.foreignKey`, context).name;
+      const parentColumn = relation.references ?? singleKey(parent, `${path}.references`, context);
+      requireColumn(parent, parentColumn, `${path}.references`, context);
+      return { type: relation.type, parentColumn, childColumn };
+    }
+    case 'manyToMany': {
+      const through = relation.through;
+      if (through === undefined) throw new ConfigurationError(`${context.file}: ${path}.through: is required`, 'name the link table', { context: { file: context.file, key: `${path}.through` } });
+      const linkTable = resolveTable(through.table, `${path}.through.table`, context);
+      const parentColumn = relation.references ?? singleKey(parent, `${path}.references`, context);
+      requireColumn(parent, parentColumn, `${path}.references`, context);
+      const childColumn = singleKey(child, `${path}.table`, context);
+      return {
+        type: relation.type,
+        parentColumn,
+        childColumn,
+        link: {
+          table: linkTable,
+          parentColumn: requireColumn(linkTable, through.foreignKey, `${path}.through.foreignKey`, context).name,
+          childColumn: requireColumn(linkTable, through.otherKey, `${path}.through.otherKey`, context).name,
+        },
+      };
+    }
+  }
+}
+
+function resolveTable(name: string, key: string, context: CompileContext): TableInfo {
+  const dot = name.indexOf('.');
+  const db = dot > 0 ? name.slice(0, dot) : context.defaultDatabase;
+  const table = dot > 0 ? name.slice(dot + 1) : name;
+  if (db === undefined) {
+    throw new ConfigurationError(`${context.file}: ${key}: "${name}" names no database and the pipeline has several`, `write database.table, e.g. mydb.${name}`, { context: { file: context.file, key } });
+  }
+  const info = context.catalog.get(tableKey(db, table));
+  if (info === undefined) {
+    const known = [...context.catalog.values()].filter((candidate) => candidate.db === db).map((candidate) => candidate.table);
+    throw new ConfigurationError(
+      `${context.file}: ${key}: table ${tableKey(db, table)} does not exist`,
+      known.length === 0 ? `check the database name ${db}` : `use one of the tables of ${db}: ${known.slice(0, 30).join(', ')}`,
+      { context: { file: context.file, key } },
+    );
+  }
+  if (!context.isCaptured(db, table)) {
+    throw new ConfigurationError(
+      `${context.file}: ${key}: table ${tableKey(db, table)} is not captured by source.mysql`,
+      `add ${tableKey(db, table)} to source.mysql.include (or remove it from exclude): a document must only read captured tables`,
+      { context: { file: context.file, key } },
+    );
+  }
+  return info;
+}
+
+function requireColumn(table: TableInfo, name: string, key: string, context: CompileContext): ColumnDefinition {
+  const column = table.columns.find((candidate) => candidate.name === name);
+  if (column === undefined) {
+    throw new ConfigurationError(
+      `${context.file}: ${key}: column "${name}" does not exist in ${tableKey(table.db, table.table)}`,
+      `use one of its columns: ${table.columns.map((candidate) => candidate.name).join(', ')}`,
+      { context: { file: context.file, key } },
+    );
+  }
+  return column;
+}
+
+function singleKey(table: TableInfo, key: string, context: CompileContext): string {
+  const [only, ...rest] = table.primaryKey;
+  if (only === undefined || rest.length > 0) {
+    throw new ConfigurationError(
+      `${context.file}: ${key}: ${tableKey(table.db, table.table)} has no single-column primary key to default to`,
+      `name the column explicitly in ${key}`,
+      { context: { file: context.file, key } },
+    );
+  }
+  return only;
+}
+
+function selectFields(table: TableInfo, selection: FieldSelection | undefined, key: string, context: CompileContext): DescriptorField[] {
+  if (selection === undefined) return table.columns.map((column) => ({ name: column.name, column }));
+  const pairs: Array<[string, string]> = Array.isArray(selection)
+    ? (selection as readonly string[]).map((column) => [column, column])
+    : Object.entries(selection as Record<string, string>);
+  return pairs.map(([name, column]) => ({ name, column: requireColumn(table, column, `${key}.${name}`, context) }));
+}
+
+/** Compiles every document definition of a pipeline (see {@link compileDocument}); document names must map to distinct indexes. */
+export function compileDocuments(definitions: Readonly<Record<string, DocumentDefinition>>, context: CompileContext): DocumentDescriptor[] {
+  const descriptors = Object.entries(definitions).map(([name, definition]) => compileDocument(name, definition, context));
+  const seen = new Map<string, string>();
+  for (const descriptor of descriptors) {
+    const other = seen.get(descriptor.index);
+    if (other !== undefined) {
+      throw new ConfigurationError(
+        `${context.file}: documents.${descriptor.name}.index: index ${descriptor.index} is also written by documents.${other}`,
+        'give each document family its own index',
+        { context: { file: context.file, key: `documents.${descriptor.name}.index` } },
+      );
+    }
+    seen.set(descriptor.index, descriptor.name);
+  }
+  return descriptors;
+}

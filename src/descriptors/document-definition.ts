@@ -1,0 +1,60 @@
+/**
+ * How a search document is defined, as written in the pipeline file's `documents` section: a root
+ * table (one document per row) and relations of any depth. The config layer validates the shape;
+ * {@link compileDocument} checks every identifier against the database.
+ */
+
+/** Selected columns: a list of column names, or a mapping output name -> column name. */
+export type FieldSelection = readonly string[] | Readonly<Record<string, string>>;
+
+/** The kinds of relation between a parent row and the rows it embeds. */
+export type RelationType = 'manyToOne' | 'oneToMany' | 'manyToMany';
+
+/** A link table of a many-to-many relation. */
+export interface LinkDefinition {
+  readonly table: string;
+  /** Column of the link table that references the parent's key. */
+  readonly foreignKey: string;
+  /** Column of the link table that references the embedded table's key. */
+  readonly otherKey: string;
+}
+
+/** A relation embedded in a parent object under its name. */
+export interface RelationDefinition {
+  readonly type: RelationType;
+  /** The embedded table: `table` or `database.table`. */
+  readonly table: string;
+  /**
+   * manyToOne: the parent's column holding the embedded row's key.
+   * oneToMany: the embedded table's column holding the parent's key.
+   */
+  readonly foreignKey?: string | undefined;
+  /**
+   * manyToOne: the embedded table's column `foreignKey` refers to (default: its primary key).
+   * oneToMany and manyToMany: the parent's column referred to (default: the parent's primary key).
+   */
+  readonly references?: string | undefined;
+  /** manyToMany: the link table. */
+  readonly through?: LinkDefinition | undefined;
+  /** The columns to embed (default: every column), unless `scalar` is given. */
+  readonly fields?: FieldSelection | undefined;
+  /** Embed just this column's value (a name instead of an object; a list of names for to-many). */
+  readonly scalar?: string | undefined;
+  readonly relations?: Readonly<Record<string, RelationDefinition>> | undefined;
+}
+
+/** A document family: one document per row of `table`, written to `index`. */
+export interface DocumentDefinition {
+  /** The Elasticsearch index (or alias) written to; default `<pipeline>-<document name>`. */
+  readonly index?: string | undefined;
+  /** The root table: `table` or `database.table`. */
+  readonly table: string;
+  /** The root column whose value is the document id (default: the single-column primary key). */
+  readonly id?: string | undefined;
+  readonly fields?: FieldSelection | undefined;
+  readonly relations?: Readonly<Record<string, RelationDefinition>> | undefined;
+  /** Index settings used when sluice creates the index. */
+  readonly settings?: Readonly<Record<string, unknown>> | undefined;
+  /** Index mappings used when sluice creates the index (sluice adds its `_sluice` field). */
+  readonly mappings?: Readonly<Record<string, unknown>> | undefined;
+}

@@ -1,0 +1,67 @@
+import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
+import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import type { RelationType } from './document-definition.js';
+
+/**
+ * A compiled document definition: every table and column resolved against the database, and the
+ * relations turned into joins. The builder walks it top-down; the expander walks it bottom-up.
+ */
+
+/** An output property and the column it comes from. */
+export interface DescriptorField {
+  readonly name: string;
+  readonly column: ColumnDefinition;
+}
+
+/** A link table of a many-to-many join. */
+export interface DescriptorLink {
+  readonly table: TableInfo;
+  /** Link column equal to the parent's `parentColumn`. */
+  readonly parentColumn: string;
+  /** Link column equal to the child's `childColumn`. */
+  readonly childColumn: string;
+}
+
+/**
+ * How a node's rows join its parent's rows: parent.parentColumn = child.childColumn, directly or
+ * through a link table (parent.parentColumn = link.parentColumn, link.childColumn = child.childColumn).
+ */
+export interface DescriptorJoin {
+  readonly type: RelationType;
+  readonly parentColumn: string;
+  readonly childColumn: string;
+  readonly link?: DescriptorLink | undefined;
+}
+
+/** One table of a document: the root or an embedded relation. */
+export interface DescriptorNode {
+  /** Key path in the pipeline file, for messages: `documents.films.relations.actors`. */
+  readonly path: string;
+  /** The property of the parent object (undefined for the root). */
+  readonly property: string | undefined;
+  readonly table: TableInfo;
+  /** Output fields in order (empty when `scalar` is set). */
+  readonly fields: readonly DescriptorField[];
+  readonly scalar?: ColumnDefinition | undefined;
+  /** How this node joins its parent (undefined for the root). */
+  readonly join?: DescriptorJoin | undefined;
+  readonly parent?: DescriptorNode | undefined;
+  readonly children: readonly DescriptorNode[];
+  /** Every column of this table the document depends on (fields, keys, join columns). */
+  readonly usedColumns: ReadonlySet<string>;
+}
+
+/** A compiled document family. */
+export interface DocumentDescriptor {
+  readonly name: string;
+  readonly index: string;
+  readonly root: DescriptorNode;
+  /** The root column whose value is the document id. */
+  readonly idColumn: string;
+  /** Every node, root first (depth-first order). */
+  readonly nodes: readonly DescriptorNode[];
+  /** Every table the document reads (node and link tables), as `db.table`. */
+  readonly tables: ReadonlySet<string>;
+  readonly settings?: Readonly<Record<string, unknown>> | undefined;
+  readonly mappings?: Readonly<Record<string, unknown>> | undefined;
+}

@@ -1,0 +1,170 @@
+import type { ColumnValue, Row } from '../sources/change-event.js';
+import type { Queryable } from '../sources/mysql/table-catalog.js';
+import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import { rowReference } from './build-documents.js';
+import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
+import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';
+
+/** The parts of a change event expansion looks at. */
+export interface RowChange {
+  readonly db: string;
+  readonly table: string;
+  readonly op: 'r' | 'c' | 'u' | 'd';
+  readonly before: Row | null;
+  readonly after: Row | null;
+}
+
+/** Where expansion reads the current database state, and how much at once. */
+export interface ExpansionContext {
+  /** Runs lookups; values must come back as the read connection gives them (strings for BIGINT). */
+  readonly queries: Queryable;
+  /** Ids (or intermediate keys) per page: memory stays bounded by this whatever the fan-out. */
+  readonly pageSize: number;
+}
+
+/**
+ * The root ids whose documents a change may alter, as pages of at most `pageSize` ids (ids as
+ * strings). Both row images count: a foreign key moved from A to B yields the roots of A and of
+ * B; link-row inserts and deletes yield their parent's roots; an update that touches no column the
+ * document uses yields nothing. Lookups go to the current database state, are batched (IN lists)
+ * and paged by key, so a row shared by 100,000 roots streams through bounded memory. Roots that
+ * embedded a row that has since vanished without a trace in the current tables (cascades) are
+ * found with {@link referencesToLookUp} instead.
+ */
+export async function* rootIdsOfChange(descriptor: DocumentDescriptor, change: RowChange, expansion: ExpansionContext): AsyncGenerator<string[]> {
+  const context: Walk = { ...expansion, idColumn: descriptor.idColumn };
+  for (const node of descriptor.nodes) {
+    if (sameTable(node.table, change) && touches(change, node.usedColumns)) {
+      if (node.join === undefined) {
+        yield* pages(imageValues(change, descriptor.idColumn).map(String), context.pageSize);
+      } else {
+        yield* upwardFromNode(node, imageValues(change, node.join.childColumn), context);
+      }
+    }
+    const link = node.join?.link;
+    if (link !== undefined && node.parent !== undefined && node.join !== undefined && sameTable(link.table, change) && touches(change, new Set([link.parentColumn, link.childColumn]))) {
+      yield* upward(node.parent, node.join.parentColumn, imageValues(change, link.parentColumn), context);
+    }
+  }
+}
+
+/**
+ * The row references (`db.table:key`, as kept in `_sluice.refs`) to look up in the index for a
+ * change: a deleted row, or the old key of a row whose key changed, of a non-root table. Foreign
+ * keys with ON DELETE/UPDATE CASCADE or SET NULL change dependent rows without binlog events, so
+ * the documents that embedded the row are found through what they remember.
+ */
+export function referencesToLookUp(descriptor: DocumentDescriptor, change: RowChange): string[] {
+  const references = new Set<string>();
+  for (const node of descriptor.nodes) {
+    if (node.parent === undefined || !sameTable(node.table, change) || change.before === null) continue;
+    const keyChanged = change.after !== null && node.table.primaryKey.some((column) => !sameValue(change.before?.[column], change.after?.[column]));
+    if (change.op === 'd' || keyChanged) references.add(rowReference(node, change.before));
+  }
+  return [...references];
+}
+
+/** Whether `change` is to a table the descriptor reads (a node or a link table). */
+export function concernsDescriptor(descriptor: DocumentDescriptor, change: RowChange): boolean {
+  return descriptor.tables.has(`${change.db}.${change.table}`);
+}
+
+/** An expansion context with the document's id column, for the walk up to the root. */
+interface Walk extends ExpansionContext {
+  readonly idColumn: string;
+}
+
+function sameTable(table: TableInfo, change: RowChange): boolean {
+  return table.db === change.db && table.table === change.table;
+}
+
+function sameValue(a: ColumnValue | undefined, b: ColumnValue | undefined): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b;
+}
+
+/** False for an update that changed none of `columns`. */
+function touches(change: RowChange, columns: ReadonlySet<string>): boolean {
+  if (change.op !== 'u' || change.before === null || change.after === null) return true;
+  for (const column of columns) if (!sameValue(change.before[column], change.after[column])) return true;
+  return false;
+}
+
+function imageValues(change: RowChange, column: string): ColumnValue[] {
+  const values: ColumnValue[] = [];
+  for (const image of [change.before, change.after]) {
+    const value = image?.[column];
+    if (value !== null && value !== undefined && !values.some((known) => sameValue(known, value))) values.push(value);
+  }
+  return values;
+}
+
+function* pages<T>(values: readonly T[], size: number): Generator<T[]> {
+  for (const chunk of chunks(values, size)) if (chunk.length > 0) yield chunk;
+}
+
+/** Root ids for rows of `node` whose join column (`node.join.childColumn`) has one of `values`. */
+async function* upwardFromNode(node: DescriptorNode, values: readonly unknown[], context: Walk): AsyncGenerator<string[]> {
+  const join = node.join;
+  const parent = node.parent;
+  if (join === undefined || parent === undefined) throw new TypeError('upwardFromNode needs a non-root node');
+  if (join.link === undefined) {
+    yield* upward(parent, join.parentColumn, values, context);
+    return;
+  }
+  for await (const parentValues of distinctValues(context, join.link.table, join.link.childColumn, join.link.parentColumn, values)) {
+    yield* upward(parent, join.parentColumn, parentValues, context);
+  }
+}
+
+/** Root ids for rows of `node` whose `column` has one of `values`. */
+async function* upward(node: DescriptorNode, column: string, values: readonly unknown[], context: Walk): AsyncGenerator<string[]> {
+  if (values.length === 0) return;
+  if (node.join === undefined) {
+    yield* rootIds(node, column, values, context);
+    return;
+  }
+  const childColumn = node.join.childColumn;
+  if (column === childColumn) {
+    yield* upwardFromNode(node, values, context);
+    return;
+  }
+  for await (const keys of distinctValues(context, node.table, column, childColumn, values)) yield* upwardFromNode(node, keys, context);
+}
+
+async function* rootIds(root: DescriptorNode, column: string, values: readonly unknown[], context: Walk): AsyncGenerator<string[]> {
+  const idColumn = context.idColumn;
+  if (column === idColumn) {
+    yield* pages(values.map(String), context.pageSize);
+    return;
+  }
+  for await (const ids of distinctValues(context, root.table, column, idColumn, values)) yield ids.map(String);
+}
+
+/**
+ * The distinct values of `output` in the rows of `table` whose `filter` column has one of
+ * `values`, in pages: keyset pagination on (filter, output), IN lists of at most 1,000 values.
+ */
+async function* distinctValues(context: Walk, table: TableInfo, filter: string, output: string, values: readonly unknown[]): AsyncGenerator<unknown[]> {
+  if (filter === output) {
+    yield* pages(values, context.pageSize);
+    return;
+  }
+  const f = `t.${quoteIdentifier(filter)}`;
+  const o = `t.${quoteIdentifier(output)}`;
+  const base = `SELECT DISTINCT ${f} AS f, ${o} AS o FROM ${qualifiedName(table)} t WHERE ${f} IN (?) AND ${o} IS NOT NULL`;
+  for (const chunk of chunks(values, MAX_IN_LIST)) {
+    let after: { f: unknown; o: unknown } | undefined;
+    for (;;) {
+      const [result] = await context.queries.query({
+        sql: `${base}${after === undefined ? '' : ` AND (${f} > ? OR (${f} = ? AND ${o} > ?))`} ORDER BY ${f}, ${o} LIMIT ${context.pageSize}`,
+        values: after === undefined ? [chunk] : [chunk, after.f, after.f, after.o],
+      });
+      const rows = result as Array<{ f: unknown; o: unknown }>;
+      if (rows.length > 0) yield rows.map((row) => row.o);
+      const last = rows[rows.length - 1];
+      if (last === undefined || rows.length < context.pageSize) break;
+      after = last;
+    }
+  }
+}

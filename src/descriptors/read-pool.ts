@@ -1,0 +1,55 @@
+import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
+import { readTableCatalog } from '../sources/mysql/table-catalog.js';
+import { compileDocuments, type CompileContext } from './compile-document.js';
+import type { DocumentDefinition } from './document-definition.js';
+import type { DocumentDescriptor } from './document-descriptor.js';
+
+/**
+ * A pool of read connections for expansion and building: values come back in the form change
+ * events carry them (exact strings for BIGINT, DECIMAL, temporal types and JSON), every session
+ * in UTC.
+ */
+export function openReadPool(options: ConnectionOptions, connectionLimit: number): Pool {
+  const pool = createPool({
+    ...options,
+    connectionLimit,
+    dateStrings: true,
+    jsonStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    timezone: 'Z',
+  });
+  pool.pool.on('connection', (connection) => {
+    connection.query("SET SESSION time_zone = '+00:00'");
+  });
+  return pool;
+}
+
+/**
+ * Reads the catalog of the databases the definitions use and compiles every definition against
+ * it (see compileDocument): a wrong name fails here, before anything runs.
+ */
+export async function loadDescriptors(
+  pool: Pool,
+  definitions: Readonly<Record<string, DocumentDefinition>>,
+  context: Omit<CompileContext, 'catalog'> & { readonly databases: readonly string[] },
+): Promise<DocumentDescriptor[]> {
+  const databases = new Set(context.databases);
+  const collect = (table: string): void => {
+    const dot = table.indexOf('.');
+    if (dot > 0) databases.add(table.slice(0, dot));
+  };
+  const visit = (relations: DocumentDefinition['relations']): void => {
+    for (const relation of Object.values(relations ?? {})) {
+      collect(relation.table);
+      if (relation.through !== undefined) collect(relation.through.table);
+      visit(relation.relations);
+    }
+  };
+  for (const definition of Object.values(definitions)) {
+    collect(definition.table);
+    visit(definition.relations);
+  }
+  const catalog = await readTableCatalog(pool, [...databases], () => true);
+  return compileDocuments(definitions, { ...context, catalog });
+}

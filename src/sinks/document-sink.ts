@@ -1,0 +1,248 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { ConnectionOptions } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import type { DocumentDefinition } from '../descriptors/document-definition.js';
+import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
+import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
+import { describeError } from '../errors.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
+import type { TableFilter } from '../sources/mysql/table-catalog.js';
+import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
+import { sinkGroupId } from '../streams/consumer-groups.js';
+import { ensureTopics } from '../streams/ensure-topics.js';
+import { SchemaTopic } from '../streams/schema-topic.js';
+import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
+import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import { BulkChannel } from './elasticsearch/bulk-channel.js';
+import { ensureDocumentIndex } from './elasticsearch/document-index.js';
+import { documentsReferencing } from './elasticsearch/reference-lookup.js';
+import { PageProcessor, type PageChange } from './page-processor.js';
+import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
+
+/** Settings of a {@link DocumentSink}. */
+export interface DocumentSinkSettings {
+  readonly pipeline: string;
+  /** The pipeline file, for messages about its `documents` section. */
+  readonly file: string;
+  readonly topicPrefix: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly connection: ConnectionOptions;
+  readonly databases: readonly string[];
+  readonly isCaptured: TableFilter;
+  readonly documents: Readonly<Record<string, DocumentDefinition>>;
+  readonly pageSize: number;
+  readonly buildBatchSize: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly gcDeletes: string;
+  readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
+  readonly retryPolicy?: RetryPolicy;
+  /** Kafka consumer session timeout (the group evicts a member silent for this long). */
+  readonly sessionTimeoutMs?: number;
+  readonly logger: Logger;
+}
+
+/** Counters of a running sink. */
+export interface SinkStats {
+  pages: number;
+  changes: number;
+  documents: number;
+  deletes: number;
+  superseded: number;
+  rejected: number;
+  undecodable: number;
+  /** Commit (source ts_ms) to acknowledged in Elasticsearch, for streamed (non-snapshot) changes. */
+  latency: LatencySummary;
+}
+
+/**
+ * The sink: consumes the change topics of every table the documents read (consumer group
+ * `<pipeline>.sink`, so several sink processes share the partitions), turns each page of changes
+ * into document writes (see PageProcessor) and commits the page's offsets only after every write
+ * of the page is acknowledged, superseded or dead-lettered. A crash re-processes at most the
+ * uncommitted pages; documents are always rebuilt from the current database state and written
+ * with their snapshot's version, so re-processing is harmless.
+ */
+export class DocumentSink {
+  readonly stats: SinkStats = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0, latency: LatencyRecorder.empty() };
+  private readonly latency = new LatencyRecorder(10_000);
+  private readonly triggers = new Map<string, TriggerReference>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly elasticsearch: Client,
+    private readonly settings: DocumentSinkSettings,
+  ) {}
+
+  /** Checks the documents against the database and runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { settings } = this;
+    const logger = settings.logger;
+    const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
+    const pool = openReadPool(settings.connection, settings.bulk.concurrency + 4);
+    const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
+    let channel: BulkChannel | undefined;
+    let consumer: Consumer | undefined;
+    try {
+      const descriptors = await loadDescriptors(pool, settings.documents, {
+        file: settings.file,
+        pipeline: settings.pipeline,
+        defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
+        isCaptured: settings.isCaptured,
+        databases: settings.databases,
+      });
+      for (const descriptor of descriptors) {
+        const result = await ensureDocumentIndex(this.elasticsearch, { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes });
+        logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
+      }
+      const topics = this.topicsOf(descriptors);
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [
+          ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+          { topic: deadLetterTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor },
+          { topic: schemaTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor, compacted: true },
+        ]);
+      } finally {
+        await admin.disconnect();
+      }
+      channel = new BulkChannel(this.elasticsearch, {
+        ...settings.bulk,
+        retryPolicy,
+        logger,
+        onRejected: async (operation, reason, httpStatus) => {
+          const trigger = this.triggers.get(`${operation.index}\u0000${operation.id}`);
+          await deadLetters.write({
+            kind: 'rejected-document',
+            pipeline: settings.pipeline,
+            reason,
+            httpStatus,
+            index: operation.index,
+            documentId: operation.id,
+            ...(operation.kind === 'index' ? { document: operation.document } : {}),
+            ...(trigger === undefined ? {} : { trigger }),
+            atMs: Date.now(),
+          });
+        },
+      });
+      const processor = new PageProcessor({
+        descriptors,
+        pool,
+        channel,
+        lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
+        buildBatchSize: settings.buildBatchSize,
+        buildConcurrency: 2,
+        retryPolicy,
+        logger,
+        signal,
+        noteTrigger: (index, id, trigger) => {
+          if (trigger !== undefined) this.triggers.set(`${index}\u0000${id}`, trigger);
+        },
+      });
+      const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
+      consumer = this.kafka.consumer({
+        groupId: sinkGroupId(settings.pipeline),
+        sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: 3_000,
+        allowAutoTopicCreation: false,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      const activeConsumer = consumer;
+      const stopped = new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      const crashed = new Promise<never>((_, reject) => {
+        activeConsumer.on(activeConsumer.events.CRASH, (event) => {
+          if (!event.payload.restart) reject(new Error(`the Kafka consumer stopped: ${describeError(event.payload.error)}`));
+        });
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          for (let start = 0; start < batch.messages.length; start += settings.pageSize) {
+            if (!payload.isRunning() || payload.isStale() || signal.aborted) return;
+            const messages = batch.messages.slice(start, start + settings.pageSize);
+            const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
+            try {
+              const changes = await this.decode(batch.topic, batch.partition, messages, schemas, deadLetters);
+              const result = await processor.process(changes);
+              this.latency.recordChanges(changes.map((change) => change.event));
+              this.count(result);
+            } finally {
+              clearInterval(beat);
+            }
+            const last = messages[messages.length - 1];
+            if (last === undefined) continue;
+            await activeConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+            payload.resolveOffset(last.offset);
+            this.pruneTriggers();
+          }
+        },
+      });
+      logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink running');
+      await Promise.race([stopped, crashed]);
+    } finally {
+      await consumer?.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
+      await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
+      await deadLetters.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      this.stats.latency = this.latency.summary();
+    }
+  }
+
+  /** The change topics of every table the descriptors read. */
+  private topicsOf(descriptors: readonly DocumentDescriptor[]): string[] {
+    const topics = new Set<string>();
+    for (const descriptor of descriptors) {
+      for (const table of descriptor.tables) {
+        const dot = table.indexOf('.');
+        topics.add(changeTopic(this.settings.topicPrefix, table.slice(0, dot), table.slice(dot + 1)));
+      }
+    }
+    return [...topics].sort();
+  }
+
+  private async decode(topic: string, partition: number, messages: readonly KafkaMessage[], schemas: SchemaTopic, deadLetters: DeadLetterWriter): Promise<PageChange[]> {
+    const changes: PageChange[] = [];
+    for (const message of messages) {
+      const trigger: TriggerReference = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null };
+      if (message.value === null) continue; // a tombstone carries no change
+      try {
+        const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
+        changes.push({ event, trigger: { ...trigger, table: `${event.source.db}.${event.source.table}`, op: event.op } });
+      } catch (error) {
+        this.stats.undecodable += 1;
+        await deadLetters.write({
+          kind: 'undecodable-message',
+          pipeline: this.settings.pipeline,
+          reason: describeError(error),
+          trigger,
+          value: message.value.toString('base64'),
+          atMs: Date.now(),
+        });
+      }
+    }
+    return changes;
+  }
+
+  private count(result: { changes: number; documents: number; deletes: number; superseded: number; rejected: number }): void {
+    this.stats.pages += 1;
+    this.stats.changes += result.changes;
+    this.stats.documents += result.documents;
+    this.stats.deletes += result.deletes;
+    this.stats.superseded += result.superseded;
+    this.stats.rejected += result.rejected;
+    this.stats.latency = this.latency.summary();
+  }
+
+  private pruneTriggers(): void {
+    if (this.triggers.size > 100_000) this.triggers.clear();
+  }
+}

@@ -1,0 +1,193 @@
+import type { Pool } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import { buildDocuments, type BuiltPage } from '../descriptors/build-documents.js';
+import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
+import { concernsDescriptor, referencesToLookUp, rootIdsOfChange, type RowChange } from '../descriptors/expand-change.js';
+import { describeError } from '../errors.js';
+import { retry, type RetryPolicy } from '../retry.js';
+import type { ChangeEvent } from '../sources/change-event.js';
+import type { TriggerReference } from './dead-letters.js';
+import type { BulkChannel, BulkOutcome } from './elasticsearch/bulk-channel.js';
+
+/** A decoded change with the Kafka message it came from. */
+export interface PageChange {
+  readonly event: ChangeEvent;
+  readonly trigger: TriggerReference;
+}
+
+/** Counters of a page. */
+export interface PageResult {
+  readonly changes: number;
+  readonly documents: number;
+  readonly deletes: number;
+  readonly superseded: number;
+  readonly rejected: number;
+}
+
+/** What a {@link PageProcessor} works with. */
+export interface PageProcessorSettings {
+  readonly descriptors: readonly DocumentDescriptor[];
+  /** Read connections for lookups and builds (REPEATABLE READ snapshots, exact values). */
+  readonly pool: Pool;
+  readonly channel: BulkChannel;
+  /** Finds documents that embedded rows (`_sluice.refs`), after every write so far is acknowledged. */
+  readonly lookupReferences: (index: string, references: readonly string[]) => AsyncIterable<string[]>;
+  readonly buildBatchSize: number;
+  /** Root ids remembered per page to skip duplicates; beyond it a document may be rebuilt twice. */
+  readonly maxDistinctIdsPerPage?: number;
+  /** Builds of a page running at once. */
+  readonly buildConcurrency?: number;
+  readonly retryPolicy: RetryPolicy;
+  readonly logger: Logger;
+  /** Remembers the trigger of a document being written, for its dead letter if it is rejected. */
+  readonly noteTrigger: (index: string, id: string, trigger: TriggerReference | undefined) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Turns a page of changes into Elasticsearch writes: expands each change to the root ids it
+ * affects (before and after images, link rows, remembered references for rows that vanished),
+ * builds those documents in batches from one consistent snapshot each, and writes them with the
+ * snapshot's version (external versioning: an older build never overwrites a newer one).
+ * `process` resolves once every write of the page is acknowledged, superseded or dead-lettered:
+ * only then may the page's offsets be committed.
+ */
+export class PageProcessor {
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly settings: PageProcessorSettings) {}
+
+  /** Processes one page; resolves when all its documents are settled in Elasticsearch. */
+  async process(changes: readonly PageChange[]): Promise<PageResult> {
+    const counters = { changes: changes.length, documents: 0, deletes: 0, superseded: 0, rejected: 0 };
+    const batches = new Map<DocumentDescriptor, { ids: string[]; triggers: Map<string, TriggerReference> }>();
+    const seen = new Map<DocumentDescriptor, Set<string>>();
+    const tasks: Array<Promise<void>> = [];
+    const maxDistinct = this.settings.maxDistinctIdsPerPage ?? 200_000;
+    const buildSlots = new Slots(this.settings.buildConcurrency ?? 2);
+
+    const launch = async (descriptor: DocumentDescriptor, ids: string[], triggers: Map<string, TriggerReference>): Promise<void> => {
+      await buildSlots.acquire();
+      const task = this.buildAndWrite(descriptor, ids, triggers, counters).finally(() => buildSlots.release());
+      this.track(task);
+      tasks.push(task);
+    };
+    const add = async (descriptor: DocumentDescriptor, ids: readonly string[], trigger: TriggerReference): Promise<void> => {
+      let known = seen.get(descriptor);
+      if (known === undefined) seen.set(descriptor, (known = new Set()));
+      let batch = batches.get(descriptor);
+      if (batch === undefined) batches.set(descriptor, (batch = { ids: [], triggers: new Map() }));
+      for (const id of ids) {
+        if (known.has(id)) continue;
+        if (known.size < maxDistinct) known.add(id);
+        batch.ids.push(id);
+        batch.triggers.set(id, trigger);
+        if (batch.ids.length >= this.settings.buildBatchSize) {
+          await launch(descriptor, batch.ids, batch.triggers);
+          batch = { ids: [], triggers: new Map() };
+          batches.set(descriptor, batch);
+        }
+      }
+    };
+
+    try {
+      for (const { event, trigger } of changes) {
+        const change: RowChange = { db: event.source.db, table: event.source.table, op: event.op, before: event.before, after: event.after };
+        for (const descriptor of this.settings.descriptors) {
+          if (!concernsDescriptor(descriptor, change)) continue;
+          await this.withRetry('expanding a change', async () => {
+            for await (const ids of rootIdsOfChange(descriptor, change, { queries: this.settings.pool, pageSize: this.settings.buildBatchSize })) await add(descriptor, ids, trigger);
+          });
+          const references = referencesToLookUp(descriptor, change);
+          if (references.length > 0) {
+            // documents built before this change must be in the index before it is asked
+            await Promise.allSettled([...this.inflight]);
+            await this.settings.channel.flush();
+            await this.withRetry('looking up remembered references', async () => {
+              for await (const ids of this.settings.lookupReferences(descriptor.index, references)) await add(descriptor, ids, trigger);
+            });
+          }
+        }
+      }
+      for (const [descriptor, batch] of batches) if (batch.ids.length > 0) await launch(descriptor, batch.ids, batch.triggers);
+    } finally {
+      await Promise.allSettled(tasks);
+    }
+    await Promise.all(tasks);
+    return counters;
+  }
+
+  private track(task: Promise<unknown>): void {
+    const tracked = task.catch(() => undefined).finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
+  private async buildAndWrite(descriptor: DocumentDescriptor, ids: readonly string[], triggers: ReadonlyMap<string, TriggerReference>, counters: { documents: number; deletes: number; superseded: number; rejected: number }): Promise<void> {
+    const page = await this.withRetry(`building ${descriptor.name} documents`, () => this.build(descriptor, ids));
+    const channel = this.settings.channel;
+    const writes: Array<Promise<BulkOutcome>> = [];
+    for (const document of page.documents) {
+      this.settings.noteTrigger(descriptor.index, document.id, triggers.get(document.id));
+      await channel.waitForCapacity();
+      writes.push(channel.write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, version: page.version }));
+    }
+    for (const id of page.missing) {
+      this.settings.noteTrigger(descriptor.index, id, triggers.get(id));
+      await channel.waitForCapacity();
+      writes.push(channel.write({ kind: 'delete', index: descriptor.index, id, version: page.version }));
+    }
+    const outcomes = await Promise.all(writes);
+    for (const [position, outcome] of outcomes.entries()) {
+      if (outcome.status === 'superseded') counters.superseded += 1;
+      else if (outcome.status === 'rejected') counters.rejected += 1;
+      else if (position < page.documents.length) counters.documents += 1;
+      else counters.deletes += 1;
+    }
+  }
+
+  private async build(descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltPage> {
+    const connection = await this.settings.pool.getConnection();
+    let healthy = false;
+    try {
+      const page = await buildDocuments(connection, descriptor, ids);
+      healthy = true;
+      return page;
+    } finally {
+      // a failed build may leave its transaction open or its connection broken: never reuse it
+      if (healthy) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  private withRetry<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return retry(operation, {
+      policy: this.settings.retryPolicy,
+      ...(this.settings.signal === undefined ? {} : { signal: this.settings.signal }),
+      onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
+    });
+  }
+}
+
+/** A counting semaphore. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.free += 1;
+    else next();
+  }
+}

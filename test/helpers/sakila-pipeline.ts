@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from '@elastic/elasticsearch';
+import type { Connection } from 'mysql2/promise';
+import { parse, stringify } from 'yaml';
+import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
+import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from './sakila-oracle.js';
+import { endpoints, openMysql, type Cleanup } from './services.js';
+import { uniqueName } from './names.js';
+import { writePipelineFile } from './sluice-process.js';
+import { waitFor } from './wait-for.js';
+
+/** A Sakila copy in its own database, with a pipeline file whose documents write to their own indexes. */
+export interface SakilaPipeline {
+  readonly database: string;
+  readonly pipeline: string;
+  readonly file: string;
+  readonly filmIndex: string;
+  readonly customerIndex: string;
+  readonly connection: Connection;
+}
+
+/**
+ * Loads Sakila into a unique database and writes a pipeline file with the example's `documents`
+ * (examples/sakila/pipeline.yml) pointed at it and at unique indexes; `cleanup` drops the
+ * database and the indexes. `sink` overrides sink settings.
+ */
+export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Client, sink: Record<string, unknown> = {}): Promise<SakilaPipeline> {
+  const database = uniqueName('sakila');
+  const admin = await openMysql(cleanup);
+  cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
+  await loadSakila(endpoints.mysqlUrl, database);
+  const pipeline = database.replaceAll('_', '-');
+  const filmIndex = `${pipeline}-films`;
+  const customerIndex = `${pipeline}-customers`;
+  cleanup.add(() => elasticsearch.indices.delete({ index: [filmIndex, customerIndex], ignore_unavailable: true }));
+  const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, { index: string }> };
+  const films = example.documents.films;
+  const customers = example.documents.customers;
+  if (films === undefined || customers === undefined) throw new Error('examples/sakila/pipeline.yml lost its documents');
+  const config = {
+    pipeline,
+    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+    kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 3, batch: { maxDelayMs: 20 } },
+    elasticsearch: { node: endpoints.elasticsearchNode },
+    sink: { pageSize: 500, ...sink },
+    documents: { films: { ...films, index: filmIndex }, customers: { ...customers, index: customerIndex } },
+  };
+  const file = writePipelineFile(stringify(config));
+  const connection = await openMysql(cleanup, database);
+  return { database, pipeline, file, filmIndex, customerIndex, connection };
+}
+
+/** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */
+export async function readIndexDocuments(elasticsearch: Client, index: string): Promise<Map<string, Record<string, unknown>>> {
+  await elasticsearch.indices.refresh({ index });
+  const documents = new Map<string, Record<string, unknown>>();
+  let after: Array<string | number> | undefined;
+  for (;;) {
+    const response = await elasticsearch.search<Record<string, unknown>>({
+      index,
+      size: 5000,
+      sort: [{ '_sluice.id': 'asc' }],
+      ...(after === undefined ? {} : { search_after: after }),
+    });
+    for (const hit of response.hits.hits) if (hit._source !== undefined) documents.set(hit._id ?? '', hit._source);
+    const last = response.hits.hits[response.hits.hits.length - 1];
+    if (last?.sort === undefined || response.hits.hits.length < 5000) return documents;
+    after = last.sort as Array<string | number>;
+  }
+}
+
+/** The differences between the indexes and the documents built by direct SQL (empty when in step). */
+export async function sakilaDifferences(elasticsearch: Client, sakila: SakilaPipeline): Promise<string[]> {
+  const [films, customers] = await Promise.all([expectedFilmDocuments(sakila.connection, sakila.database), expectedCustomerDocuments(sakila.connection, sakila.database)]);
+  const [indexedFilms, indexedCustomers] = await Promise.all([readIndexDocuments(elasticsearch, sakila.filmIndex), readIndexDocuments(elasticsearch, sakila.customerIndex)]);
+  return [
+    ...diffDocuments(films, indexedFilms, { limit: 10 }).map((line) => `films: ${line}`),
+    ...diffDocuments(customers, indexedCustomers, { limit: 10 }).map((line) => `customers: ${line}`),
+  ];
+}
+
+/**
+ * Waits until the indexes equal the SQL-built documents (no missing, stale or extra document)
+ * and resolves with the last (empty) difference list; times out with the remaining differences.
+ */
+export async function waitForSakilaInStep(elasticsearch: Client, sakila: SakilaPipeline, timeoutMs: number): Promise<void> {
+  let last: string[] = [];
+  try {
+    await waitFor(
+      async () => {
+        last = await sakilaDifferences(elasticsearch, sakila).catch((error: unknown) => [String(error)]);
+        return last.length === 0;
+      },
+      { timeoutMs, intervalMs: 1000, description: 'the Sakila indexes to equal the database' },
+    );
+  } catch (error) {
+    throw new Error(`${String(error)}\nremaining differences:\n${last.slice(0, 20).join('\n')}`);
+  }
+}
