@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../descriptors/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
-import { describeError } from '../errors.js';
+import { describeError, SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
@@ -19,6 +19,9 @@ import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
 import { PageProcessor, type PageChange } from './page-processor.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
+
+/** How long a stopping sink lets in-flight writes finish before abandoning them. */
+const STOP_GRACE_MS = 10_000;
 
 /** Settings of a {@link DocumentSink}. */
 export interface DocumentSinkSettings {
@@ -189,9 +192,13 @@ export class DocumentSink {
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink running');
       await Promise.race([stopped, crashed]);
     } finally {
+      // a page waiting on an unreachable Elasticsearch would hold the consumer forever: after a
+      // grace period its writes are abandoned (nothing is committed for that page, so nothing is lost)
+      const grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
       await consumer?.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
       await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);
+      clearTimeout(grace);
       await pool.end().catch(() => undefined);
       this.stats.latency = this.latency.summary();
     }

@@ -1,0 +1,173 @@
+import { createConnection, createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Client } from '@elastic/elasticsearch';
+import { pino } from 'pino';
+import type { RetryPolicy } from '../../src/retry.js';
+import { BulkChannel, type BulkChannelOptions, type BulkOperation, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
+import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { uniqueName } from '../helpers/names.js';
+import { Cleanup, endpoints, testElasticsearch } from '../helpers/services.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const policy: RetryPolicy = { initialDelayMs: 50, maxDelayMs: 400, multiplier: 2, maxAttempts: 5, maxElapsedMs: 10_000, jitter: 0.5 };
+
+async function createIndex(client: Client): Promise<string> {
+  const index = uniqueName('bulk_channel');
+  await client.indices.create({
+    index,
+    settings: { number_of_shards: 2, number_of_replicas: 0 },
+    mappings: { dynamic: 'strict', properties: { count: { type: 'integer' }, name: { type: 'keyword' } } },
+  });
+  cleanup.add(() => client.indices.delete({ index, ignore_unavailable: true }));
+  return index;
+}
+
+function openChannel(client: Client, options: Partial<BulkChannelOptions> = {}) {
+  const dead: Array<{ operation: BulkOperation; reason: string; status: number }> = [];
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+  const onRejected = vi.fn((operation: BulkOperation, reason: string, status: number) => {
+    dead.push({ operation, reason, status });
+    return Promise.resolve();
+  });
+  const channel = new BulkChannel(client, { retryPolicy: policy, logger, onRejected, ...options });
+  cleanup.add(async () => {
+    channel.abort();
+    await channel.close();
+  });
+  return { channel, dead, onRejected, warnings };
+}
+
+async function count(client: Client, index: string): Promise<number> {
+  await client.indices.refresh({ index });
+  return (await client.count({ index })).count;
+}
+
+/**
+ * A TCP proxy to Elasticsearch that destroys every connection until `openAfterMs`, then forwards.
+ * Stands in for a node that is down and comes back.
+ */
+async function flakyProxy(openAfterMs: number): Promise<{ url: string; refused: () => number }> {
+  const target = new URL(endpoints.elasticsearchNode);
+  const sockets = new Set<Socket>();
+  let refused = 0;
+  let open = false;
+  const timer = setTimeout(() => (open = true), openAfterMs);
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => undefined);
+    if (!open) {
+      refused += 1;
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.add(async () => {
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused: () => refused };
+}
+
+describe('BulkChannel against Elasticsearch', () => {
+  it('indexes 5,000 documents and applies versioned deletes and same-id sequences in order', async () => {
+    const client = testElasticsearch(cleanup);
+    const index = await createIndex(client);
+    const { channel, dead } = openChannel(client, { maxDocuments: 500, concurrency: 2 });
+
+    const outcomes: Array<Promise<BulkOutcome>> = [];
+    for (let position = 0; position < 5_000; position += 1) {
+      await channel.waitForCapacity();
+      outcomes.push(channel.write({ kind: 'index', index, id: String(position), document: { count: position, name: `doc ${position}` }, version: 1 }));
+    }
+    for (let position = 0; position < 10; position += 1) outcomes.push(channel.write({ kind: 'delete', index, id: String(position), version: 2 }));
+    outcomes.push(channel.write({ kind: 'delete', index, id: 'never-written', version: 2 }));
+    // unversioned writes on one id: only their order decides the result
+    outcomes.push(channel.write({ kind: 'index', index, id: 'sequence', document: { count: 1 } }));
+    outcomes.push(channel.write({ kind: 'delete', index, id: 'sequence' }));
+    outcomes.push(channel.write({ kind: 'index', index, id: 'sequence', document: { count: 3 } }));
+    await channel.close();
+
+    const settled = await Promise.all(outcomes);
+    expect(settled.filter((outcome) => outcome.status !== 'acknowledged')).toEqual([]);
+    expect(dead).toEqual([]);
+    expect(await count(client, index)).toBe(5_000 - 10 + 1);
+    const sequence = await client.get<{ count: number }>({ index, id: 'sequence' });
+    expect(sequence._source?.count).toBe(3);
+    expect(await client.exists({ index, id: '3' })).toBe(false);
+    expect(channel.stats).toMatchObject({ documents: settled.length, superseded: 0, rejected: 0 });
+    expect(channel.stats.requests).toBeGreaterThanOrEqual(10);
+  });
+
+  it('dead-letters a document the mapping refuses and indexes the others', async () => {
+    const client = testElasticsearch(cleanup);
+    const index = await createIndex(client);
+    const { channel, dead, onRejected } = openChannel(client);
+    const bad: BulkOperation = { kind: 'index', index, id: 'bad', document: { count: 'not a number' } };
+    const outcomes = [
+      channel.write({ kind: 'index', index, id: 'one', document: { count: 1 } }),
+      channel.write(bad),
+      channel.write({ kind: 'index', index, id: 'two', document: { count: 2 } }),
+    ];
+    await channel.flush();
+    const [one, rejected, two] = await Promise.all(outcomes);
+    expect([one, two]).toEqual([{ status: 'acknowledged' }, { status: 'acknowledged' }]);
+    expect(rejected).toMatchObject({ status: 'rejected', httpStatus: 400 });
+    expect(rejected?.status === 'rejected' ? rejected.reason : '').toMatch(/mapper_parsing|document_parsing/);
+    expect(onRejected).toHaveBeenCalledTimes(1);
+    expect(dead[0]?.operation).toEqual(bad);
+    expect(dead[0]?.reason).toMatch(/failed to parse field \[count\]/);
+    expect(await count(client, index)).toBe(2);
+  });
+
+  it('reports a write with a lower external version as superseded and keeps the newer document', async () => {
+    const client = testElasticsearch(cleanup);
+    const index = await createIndex(client);
+    const { channel } = openChannel(client);
+    await expect(channel.write({ kind: 'index', index, id: 'film', document: { count: 5 }, version: 5 })).resolves.toEqual({ status: 'acknowledged' });
+    const stale = channel.write({ kind: 'index', index, id: 'film', document: { count: 3 }, version: 3 });
+    const staleDelete = channel.write({ kind: 'delete', index, id: 'film', version: 4 });
+    const same = channel.write({ kind: 'index', index, id: 'film', document: { count: 5 }, version: 5 });
+    await channel.flush();
+    expect(await Promise.all([stale, staleDelete, same])).toEqual([{ status: 'superseded' }, { status: 'superseded' }, { status: 'acknowledged' }]);
+    const film = await client.get<{ count: number }>({ index, id: 'film' });
+    expect([film._version, film._source?.count]).toEqual([5, 5]);
+    expect(channel.stats.superseded).toBe(2);
+  });
+
+  it('retries through an unreachable node and loses nothing once it is back', async () => {
+    const client = testElasticsearch(cleanup);
+    const index = await createIndex(client);
+    const proxy = await flakyProxy(2_000);
+    const flaky = createElasticsearchClient({ node: proxy.url, requestTimeoutMs: 10_000, maxRetries: 0 });
+    cleanup.add(() => flaky.close());
+    const { channel, dead, warnings } = openChannel(flaky, { maxDocuments: 40, concurrency: 2, maxAgeMs: 10 });
+
+    const outcomes: Array<Promise<BulkOutcome>> = [];
+    for (let position = 0; position < 300; position += 1) {
+      await channel.waitForCapacity();
+      outcomes.push(channel.write({ kind: 'index', index, id: String(position), document: { count: position } }));
+    }
+    await channel.close();
+
+    expect(new Set((await Promise.all(outcomes)).map((outcome) => outcome.status))).toEqual(new Set(['acknowledged']));
+    expect(dead).toEqual([]);
+    expect(proxy.refused()).toBeGreaterThan(0);
+    expect(channel.stats.retriedRequests).toBeGreaterThan(0);
+    expect(warnings.some((line) => line.includes('bulk request failed, retrying'))).toBe(true);
+    expect(await count(client, index)).toBe(300);
+  });
+});
