@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, testElasticsearch } from '../helpers/services.js';
 import { prepareSakilaPipeline, sakilaDifferences, waitForSakilaInStep } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
-import { startSluice } from '../helpers/sluice-process.js';
+import { startSluice, type SluiceProcess } from '../helpers/sluice-process.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -22,5 +23,44 @@ describe('sluice run on Sakila', () => {
     });
     expect(await sakilaDifferences(elasticsearch, sakila)).toEqual([]);
     expect(run.child.exitCode).toBeNull();
+  }, 400_000);
+
+  it('stays exact with two sink processes sharing the work, killed -9 at 5 random moments during 5,000 mutations', async () => {
+    const elasticsearch = testElasticsearch(cleanup);
+    const sakila = await prepareSakilaPipeline(cleanup, elasticsearch, { pageSize: 200 });
+    const source = startSluice(['source', '-c', sakila.file], cleanup);
+    const sinks: SluiceProcess[] = [startSluice(['sink', '-c', sakila.file], cleanup), startSluice(['sink', '-c', sakila.file], cleanup)];
+    const output = (): string => `--- source ---\n${source.output().slice(-2000)}\n--- sinks ---\n${sinks.map((sink) => sink.output().slice(-2000)).join('\n')}`;
+    let writing = true;
+    const kills: string[] = [];
+    const killer = (async () => {
+      for (let kill = 0; kill < 5; kill += 1) {
+        await sleep(2_500 + Math.random() * 4_000);
+        const victim = Math.floor(Math.random() * sinks.length);
+        const sink = sinks[victim];
+        if (sink === undefined) continue;
+        sink.child.kill('SIGKILL');
+        expect(await sink.exited).toBe(137);
+        kills.push(`sink ${victim} killed ${writing ? 'during' : 'after'} the workload`);
+        sinks[victim] = startSluice(['sink', '-c', sakila.file], cleanup);
+      }
+    })();
+    const counts = await runSakilaWorkload(sakila.connection, sakila.database, {
+      mutations: 5000,
+      seed: 11,
+      // paced (about 20 s in all) so that the kills land while changes flow
+      onMutation: async (index) => {
+        if (index % 25 === 0) await sleep(100);
+      },
+    });
+    writing = false;
+    await killer;
+    expect(kills).toHaveLength(5);
+    expect(kills.filter((kill) => kill.includes('during')).length, kills.join(', ')).toBeGreaterThanOrEqual(3);
+    expect(Object.values(counts).reduce((sum, count) => sum + count, 0)).toBe(5000);
+    await waitForSakilaInStep(elasticsearch, sakila, 240_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${output()}`);
+    });
+    expect(source.child.exitCode).toBeNull();
   }, 400_000);
 });
