@@ -1,0 +1,164 @@
+import type { Client } from '@elastic/elasticsearch';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
+import { loadDescriptors } from '../../src/descriptors/read-pool.js';
+import { rootIdsOfChange } from '../../src/descriptors/expand-change.js';
+import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
+import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
+import type { DeadLetter } from '../../src/sinks/dead-letters.js';
+import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
+import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
+import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** A pipeline file for `database` with the given documents; returns its path and pipeline name. */
+function pipelineFile(database: string, documents: Record<string, unknown>): { file: string; pipeline: string } {
+  const pipeline = database.replaceAll('_', '-');
+  const file = writePipelineFile(
+    stringify({
+      pipeline,
+      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+      kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
+      elasticsearch: { node: endpoints.elasticsearchNode },
+      sink: { pageSize: 100 },
+      documents,
+    }),
+  );
+  return { file, pipeline };
+}
+
+function dropIndexAfterwards(elasticsearch: Client, index: string): void {
+  cleanup.add(() => elasticsearch.indices.delete({ index, ignore_unavailable: true }));
+}
+
+async function deadLetters(topic: string): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  await readTopicToEnd(testKafka(), topic, (message) => {
+    if (message.value !== null) letters.push(JSON.parse(message.value.toString()) as DeadLetter);
+  });
+  return letters;
+}
+
+describe('the document sink', () => {
+  it('dead-letters rejected documents and undecodable messages with the reason and the trigger, and keeps going', async () => {
+    const database = await createTestDatabase(cleanup, 'dead');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), size VARCHAR(20))');
+    await sql.query("INSERT INTO items VALUES (1, 'one', '10'), (2, 'two', 'huge'), (3, 'three', '30')");
+    const elasticsearch = testElasticsearch(cleanup);
+    const { file, pipeline } = pipelineFile(database, { items: { table: 'items', mappings: { properties: { size: { type: 'integer' } } } } });
+    const index = `${pipeline}-items`;
+    dropIndexAfterwards(elasticsearch, index);
+    const run = startSluice(['run', '-c', file], cleanup);
+    const letterTopic = deadLetterTopic(pipeline);
+    const letters = await waitFor(async () => {
+      const found = await deadLetters(letterTopic).catch(() => []);
+      return found.length >= 1 ? found : undefined;
+    }, { timeoutMs: 60_000, description: `a dead letter (output: ${run.output().slice(-1000)})` });
+    expect(letters[0]).toMatchObject({ kind: 'rejected-document', index, documentId: '2', httpStatus: 400, document: { id: 2, name: 'two', size: 'huge' } });
+    expect(letters[0]?.reason).toMatch(/document_parsing_exception|mapper_parsing_exception/);
+    expect(letters[0]?.trigger).toMatchObject({ topic: changeTopic(pipeline, database, 'items'), table: `${database}.items`, op: 'r' });
+
+    // garbage in a change topic: dead-lettered, and the following change is still indexed
+    const producer = testKafka().producer();
+    await producer.connect();
+    await producer.send({ topic: changeTopic(pipeline, database, 'items'), messages: [{ key: '[99]', value: Buffer.from('not an avro change event') }] });
+    await producer.disconnect();
+    await sql.query("INSERT INTO items VALUES (4, 'four', '40')");
+    await waitFor(async () => (await readIndexDocuments(elasticsearch, index)).has('4'), { timeoutMs: 60_000, description: 'item 4 indexed after the garbage' });
+    const all = await waitFor(async () => {
+      const found = await deadLetters(letterTopic);
+      return found.length >= 2 ? found : undefined;
+    }, { timeoutMs: 30_000, description: 'the undecodable message dead-lettered' });
+    const undecodable = all.find((letter) => letter.kind === 'undecodable-message');
+    expect(undecodable?.trigger).toMatchObject({ topic: changeTopic(pipeline, database, 'items'), key: '[99]' });
+    expect(Buffer.from(undecodable?.value ?? '', 'base64').toString()).toBe('not an avro change event');
+    expect(undecodable?.reason).toBeTruthy();
+    const indexed = await readIndexDocuments(elasticsearch, index);
+    expect([...indexed.keys()].sort()).toEqual(['1', '3', '4']);
+    expect(run.child.exitCode).toBeNull();
+  }, 120_000);
+
+  it('finds the documents of rows removed by ON DELETE CASCADE and SET NULL, which leave no binlog event', async () => {
+    const database = await createTestDatabase(cleanup, 'cascade');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40))');
+    await sql.query('CREATE TABLE tag (id INT PRIMARY KEY, name VARCHAR(40))');
+    await sql.query('CREATE TABLE post (id INT PRIMARY KEY, title VARCHAR(40), author_id INT NULL, FOREIGN KEY (author_id) REFERENCES author (id) ON DELETE SET NULL)');
+    await sql.query('CREATE TABLE post_tag (post_id INT, tag_id INT, PRIMARY KEY (post_id, tag_id), FOREIGN KEY (post_id) REFERENCES post (id) ON DELETE CASCADE, FOREIGN KEY (tag_id) REFERENCES tag (id) ON DELETE CASCADE)');
+    await sql.query("INSERT INTO author VALUES (1, 'ann'), (2, 'bob')");
+    await sql.query("INSERT INTO tag VALUES (1, 'red'), (2, 'blue')");
+    await sql.query("INSERT INTO post VALUES (1, 'p1', 1), (2, 'p2', 1), (3, 'p3', 2)");
+    await sql.query('INSERT INTO post_tag VALUES (1, 1), (1, 2), (2, 1), (3, 2)');
+    const elasticsearch = testElasticsearch(cleanup);
+    const { file, pipeline } = pipelineFile(database, {
+      posts: {
+        table: 'post',
+        fields: ['title'],
+        relations: {
+          author: { type: 'manyToOne', table: 'author', foreignKey: 'author_id', scalar: 'name' },
+          tags: { type: 'manyToMany', table: 'tag', through: { table: 'post_tag', foreignKey: 'post_id', otherKey: 'tag_id' }, scalar: 'name' },
+        },
+      },
+    });
+    const index = `${pipeline}-posts`;
+    dropIndexAfterwards(elasticsearch, index);
+    const run = startSluice(['run', '-c', file], cleanup);
+    const view = async (): Promise<Record<string, unknown>> => {
+      const documents = await readIndexDocuments(elasticsearch, index);
+      return Object.fromEntries([...documents].map(([id, source]) => [id, { title: source.title, author: source.author, tags: source.tags }]));
+    };
+    await waitFor(async () => JSON.stringify(await view()) === JSON.stringify({
+      1: { title: 'p1', author: 'ann', tags: ['red', 'blue'] },
+      2: { title: 'p2', author: 'ann', tags: ['red'] },
+      3: { title: 'p3', author: 'bob', tags: ['blue'] },
+    }), { timeoutMs: 60_000, description: `the first build (output: ${run.output().slice(-1000)})` });
+
+    await sql.query('DELETE FROM tag WHERE id = 1'); // cascades to post_tag (1,1) and (2,1) without events
+    await sql.query('DELETE FROM author WHERE id = 1'); // sets post.author_id to NULL for posts 1 and 2 without events
+    const expected = { 1: { title: 'p1', author: null, tags: ['blue'] }, 2: { title: 'p2', author: null, tags: [] }, 3: { title: 'p3', author: 'bob', tags: ['blue'] } };
+    let last: unknown;
+    await waitFor(async () => JSON.stringify((last = await view())) === JSON.stringify(expected), { timeoutMs: 60_000, description: 'the cascaded changes in the documents' }).catch((error: unknown) => {
+      throw new Error(`${String(error)}: last ${JSON.stringify(last)}`);
+    });
+  }, 120_000);
+
+  it('pages a fan-out of one row to 100,000 roots with bounded pages', async () => {
+    const database = await createTestDatabase(cleanup, 'fanout');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40))');
+    await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, KEY (category_id))');
+    await sql.query("INSERT INTO category VALUES (1, 'all'), (2, 'none')");
+    await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_100000`);
+    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
+    cleanup.add(() => pool.end());
+    const [descriptor] = await loadDescriptors(
+      pool,
+      { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
+      { file: 'test.yml', pipeline: 'fanout', defaultDatabase: database, isCaptured: () => true, databases: [database] },
+    );
+    if (descriptor === undefined) throw new Error('no descriptor');
+    const change = { db: database, table: 'category', op: 'u' as const, before: { id: 1, name: 'all' }, after: { id: 1, name: 'everything' } };
+    const seen = new Set<string>();
+    let pages = 0;
+    let largest = 0;
+    for await (const ids of rootIdsOfChange(descriptor, change, { queries: pool, pageSize: 5000 })) {
+      pages += 1;
+      largest = Math.max(largest, ids.length);
+      for (const id of ids) seen.add(id);
+    }
+    expect(seen.size).toBe(100_000);
+    expect(largest).toBeLessThanOrEqual(5000);
+    expect(pages).toBe(20);
+    // a category no product uses reaches no root
+    const unused = { ...change, before: { id: 2, name: 'none' }, after: { id: 2, name: 'nothing' } };
+    let unusedIds = 0;
+    for await (const ids of rootIdsOfChange(descriptor, unused, { queries: pool, pageSize: 5000 })) unusedIds += ids.length;
+    expect(unusedIds).toBe(0);
+  }, 120_000);
+});
