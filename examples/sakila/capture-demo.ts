@@ -1,79 +1,154 @@
-import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import type { Connection } from 'mysql2/promise';
-import { pino } from 'pino';
-import { captureSettings } from '../../src/config/capture-settings.js';
+/**
+ * The pipeline side of `npm run demo`: runs a pipeline file in this process (the MySQL capture and
+ * the document sink, wired as `sluice run` wires them) and reads what the demo shows of it in Kafka.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import { captureSettings, preflightExpectations } from '../../src/config/capture-settings.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
-import type { ChangeEvent } from '../../src/sources/change-event.js';
-import { decodeChangeEvent } from '../../src/streams/avro/change-event-codec.js';
+import { sinkSettings } from '../../src/config/sink-settings.js';
+import type { DocumentDefinition, RelationDefinition } from '../../src/descriptors/document-definition.js';
+import { DocumentSink } from '../../src/sinks/document-sink.js';
+import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { preflightMysqlSource } from '../../src/sources/mysql/preflight.js';
+import { createKafka } from '../../src/streams/kafka-client.js';
 import { MysqlCapture } from '../../src/streams/mysql-capture.js';
-import { SchemaTopic } from '../../src/streams/schema-topic.js';
-import { changeTopic, schemaTopic } from '../../src/streams/topic-names.js';
+import { changeTopic } from '../../src/streams/topic-names.js';
 
-/** Message counts of the pipeline's change topics. */
-export async function topicCounts(kafka: Kafka, prefix: string): Promise<Array<[string, number]>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`) && !topic.includes('.__')).sort();
-    const counts: Array<[string, number]> = [];
-    for (const topic of topics) counts.push([topic, (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0)]);
-    return counts;
-  } finally {
-    await admin.disconnect();
-  }
+/** The capture and the sink of one pipeline, running in this process. */
+export interface RunningPipeline {
+  readonly capture: MysqlCapture;
+  readonly sink: DocumentSink;
+  /** Rejects as soon as the capture or the sink stops (with its error, or "stopped"); never resolves. */
+  readonly stopped: Promise<never>;
+  /** Aborts both and waits for them to finish (offsets committed, position saved); rejects with the first error. */
+  stop(): Promise<void>;
 }
 
 /**
- * Runs the Sakila capture until its snapshot is in Kafka (or, when it already was, until it has
- * resumed), makes one live change to film 1 and returns that change as read back from Kafka.
+ * Starts what `sluice run -c <file>` runs (same settings, same preflight checks): the capture of
+ * the source database into Kafka and the sink from Kafka to the Elasticsearch documents. If either
+ * fails, both stop.
  */
-export async function captureAndShowAChange(kafka: Kafka, config: PipelineConfig, sql: Connection): Promise<ChangeEvent> {
-  const capture = new MysqlCapture(kafka, captureSettings(config, pino({ level: 'warn' })));
+export async function startPipeline(config: PipelineConfig, file: string, logger: Logger): Promise<RunningPipeline> {
+  const settings = sinkSettings(config, file, logger);
+  await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const elasticsearch = createElasticsearchClient({ node: settings.elasticsearchNode, maxRetries: 0 });
+  const sink = new DocumentSink(kafka, elasticsearch, settings);
+  const capture = new MysqlCapture(kafka, captureSettings(config, logger));
   const controller = new AbortController();
-  const running = capture.run(controller.signal);
-  try {
-    while (capture.stats.lastSaved?.snapshotCompleted !== true) {
-      await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 100))]);
-    }
-    const marker = `demo ${new Date().toISOString()}`;
-    const [rows] = await sql.query('SELECT description FROM sakila.film WHERE film_id = 1');
-    const original = (rows as Array<{ description: string | null }>)[0]?.description ?? null;
-    await sql.query('UPDATE sakila.film SET description = ? WHERE film_id = 1', [marker]);
-    try {
-      return await readChange(kafka, config, (event) => event.after?.description === marker);
-    } finally {
-      await sql.query('UPDATE sakila.film SET description = ? WHERE film_id = 1', [original]);
-    }
-  } finally {
-    controller.abort();
-    await running;
-  }
+  const parts = [sink.run(controller.signal), capture.run(controller.signal)].map((part) =>
+    part.catch((error: unknown) => {
+      controller.abort();
+      throw error;
+    }),
+  );
+  // both parts finish (a failing one aborts the other) before the client closes; the first error wins
+  const finished = Promise.allSettled(parts).then(async (results) => {
+    await elasticsearch.close();
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  });
+  const stopped = finished.then(
+    () => Promise.reject(new Error('the pipeline stopped')),
+    (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
+  );
+  stopped.catch(() => undefined); // observed by whoever waits on it; never an unhandled rejection
+  return {
+    capture,
+    sink,
+    stopped,
+    stop: async () => {
+      controller.abort();
+      await finished;
+    },
+  };
 }
 
-async function readChange(kafka: Kafka, config: PipelineConfig, wanted: (event: ChangeEvent) => boolean): Promise<ChangeEvent> {
-  const prefix = config.kafka.topicPrefix ?? config.pipeline;
-  const schemas = new SchemaTopic(kafka, schemaTopic(prefix));
-  const consumer = kafka.consumer({ groupId: `sluice-demo-${randomUUID()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: changeTopic(prefix, 'sakila', 'film'), fromBeginning: true });
-    return await new Promise<ChangeEvent>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the change did not arrive in Kafka within 60 s')), 60_000);
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            if (message.value === null) return;
-            const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
-            if (wanted(event)) {
-              clearTimeout(timer);
-              resolve(event);
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
+/** The tables a document reads (its root table, every related table and link table), as written in the file. */
+function documentTables(definition: DocumentDefinition): string[] {
+  const tables = [definition.table];
+  const walk = (relations: Readonly<Record<string, RelationDefinition>> | undefined): void => {
+    for (const relation of Object.values(relations ?? {})) {
+      tables.push(relation.table);
+      if (relation.through !== undefined) tables.push(relation.through.table);
+      walk(relation.relations);
+    }
+  };
+  walk(definition.relations);
+  return tables;
+}
+
+/** The change topic of a table named in the pipeline file (`table` or `db.table`). */
+export function tableTopic(config: PipelineConfig, table: string): string {
+  const dot = table.indexOf('.');
+  const db = dot > 0 ? table.slice(0, dot) : (config.source.mysql.databases[0] ?? '');
+  return changeTopic(config.kafka.topicPrefix ?? config.pipeline, db, dot > 0 ? table.slice(dot + 1) : table);
+}
+
+/** The `db.table` name of a table named in the pipeline file. */
+export function qualifiedTable(config: PipelineConfig, table: string): string {
+  return table.includes('.') ? table : `${config.source.mysql.databases[0] ?? ''}.${table}`;
+}
+
+/** The change topics the sink of the pipeline consumes: those of every table its documents read. */
+export function sinkTopics(config: PipelineConfig): string[] {
+  const tables = Object.values(config.documents).flatMap(documentTables);
+  return [...new Set(tables.map((table) => tableTopic(config, table)))].sort();
+}
+
+/** Message counts of the pipeline's change topics (internal `.__` topics left out). */
+export async function topicCounts(admin: Admin, prefix: string): Promise<Array<[string, number]>> {
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`) && !topic.includes('.__')).sort();
+  const counts: Array<[string, number]> = [];
+  for (const topic of topics) counts.push([topic, (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0)]);
+  return counts;
+}
+
+/** Committed offsets of `groupId` on `topic` (partition -> offset), only the partitions it has committed. */
+async function committed(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map((entry?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]));
+}
+
+/**
+ * How many messages of `topics` the consumer group still has to read: from its committed offset,
+ * or from the first retained message of a partition it has not committed on. Absent topics count 0.
+ */
+export async function groupLag(admin: Admin, groupId: string, topics: readonly string[]): Promise<number> {
+  const existing = new Set(await admin.listTopics());
+  let lag = 0n;
+  for (const topic of topics.filter((name) => existing.has(name))) {
+    const offsets = await committed(admin, groupId, topic);
+    for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+      const from = offsets.get(partition) ?? BigInt(low);
+      if (BigInt(high) > from) lag += BigInt(high) - from;
+    }
   }
+  return Number(lag);
+}
+
+/**
+ * Whether a sink starting now would skip part of `topic`: the group has already committed offsets
+ * on it, or the topic no longer holds its first messages (retention). Either way, a document index
+ * that lacks documents cannot be rebuilt from the topic alone.
+ */
+export async function sinkWouldSkip(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  if (!(await admin.listTopics()).includes(topic)) return false;
+  if ((await committed(admin, groupId, topic)).size > 0) return true;
+  return (await admin.fetchTopicOffsets(topic)).some((partition) => BigInt(partition.low) > 0n);
+}
+
+/** The members of a consumer group (0 when it is empty or does not exist). */
+export async function groupMembers(admin: Admin, groupId: string): Promise<number> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const group = groups.find((entry) => entry.groupId === groupId);
+  return group === undefined || group.state === 'Empty' || group.state === 'Dead' ? 0 : group.members.length;
+}
+
+/** Creates a quiet kafkajs client for the demo's own admin requests. */
+export function demoKafka(config: PipelineConfig): Kafka {
+  return createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-demo', logLevel: logLevel.NOTHING });
 }

@@ -17,7 +17,8 @@ import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
-import { PageProcessor, type PageChange } from './page-processor.js';
+import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
+import type { ChangeEvent } from '../sources/change-event.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 /** How long a stopping sink lets in-flight writes finish before abandoning them. */
@@ -43,7 +44,19 @@ export interface DocumentSinkSettings {
   readonly retryPolicy?: RetryPolicy;
   /** Kafka consumer session timeout (the group evicts a member silent for this long). */
   readonly sessionTimeoutMs?: number;
+  /** Called after each page is settled in Elasticsearch and before its offsets are committed (metrics, benchmarks). */
+  readonly onPageAcknowledged?: (page: AcknowledgedPage) => void;
   readonly logger: Logger;
+}
+
+/** What {@link DocumentSinkSettings.onPageAcknowledged} reports. */
+export interface AcknowledgedPage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly changes: readonly ChangeEvent[];
+  readonly result: PageResult;
+  /** When the last document of the page was acknowledged (ms since epoch). */
+  readonly atMs: number;
 }
 
 /** Counters of a running sink. */
@@ -176,7 +189,10 @@ export class DocumentSink {
             try {
               const changes = await this.decode(batch.topic, batch.partition, messages, schemas, deadLetters);
               const result = await processor.process(changes);
-              this.latency.recordChanges(changes.map((change) => change.event));
+              const atMs = Date.now();
+              const events = changes.map((change) => change.event);
+              this.latency.recordChanges(events, atMs);
+              settings.onPageAcknowledged?.({ topic: batch.topic, partition: batch.partition, changes: events, result, atMs });
               this.count(result);
             } finally {
               clearInterval(beat);
