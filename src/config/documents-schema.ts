@@ -18,11 +18,16 @@ const table = z
   .describe('a table name or database.table, e.g. film');
 
 const fields = z
-  .union([z.array(column).min(1), z.record(z.string().min(1), column)])
+  .union([z.array(column).min(1), z.record(z.string().min(1), column)], { error: 'must be a list of columns or a mapping of output names to columns' })
   .describe('a list of columns, e.g. [title, length], or a mapping of output names to columns, e.g. { name: title }');
 
 const through = z
-  .strictObject({ table, foreignKey: column, otherKey: column })
+  .strictObject({
+    table,
+    foreignKey: column,
+    otherKey: column,
+    references: column.optional().describe("the embedded table's column otherKey refers to (default: its primary key)"),
+  })
   .describe('a mapping with the link table, foreignKey (its column referring to the parent) and otherKey (its column referring to the embedded table)');
 
 const relationSchema: z.ZodType<RelationDefinition> = z
@@ -39,17 +44,24 @@ const relationSchema: z.ZodType<RelationDefinition> = z
     },
   })
   .superRefine((relation, context) => {
-    const require = (key: string, why: string): void => context.addIssue({ code: 'custom', path: [key], message: `is required for ${why}` });
-    const forbid = (key: string, why: string): void => context.addIssue({ code: 'custom', path: [key], message: `is not allowed for ${why}` });
+    const problem = (key: string, message: string, fix: string): void => context.addIssue({ code: 'custom', path: [key], message, params: { fix } });
     if (relation.type === 'manyToMany') {
-      if (relation.through === undefined) require('through', 'a manyToMany relation (the link table)');
-      if (relation.foreignKey !== undefined) forbid('foreignKey', 'a manyToMany relation (write it in through)');
+      if (relation.through === undefined) problem('through', 'is required for a manyToMany relation', 'add through: { table: <link table>, foreignKey: <its column referring to the parent>, otherKey: <its column referring to the embedded table> }');
+      if (relation.foreignKey !== undefined) problem('foreignKey', 'is not allowed for a manyToMany relation', 'remove it and write the link columns in through: { table, foreignKey, otherKey }');
     } else {
-      if (relation.foreignKey === undefined) require('foreignKey', `a ${relation.type} relation`);
-      if (relation.through !== undefined) forbid('through', `a ${relation.type} relation`);
+      if (relation.foreignKey === undefined) {
+        problem(
+          'foreignKey',
+          `is required for a ${relation.type} relation`,
+          relation.type === 'manyToOne'
+            ? "add foreignKey: the parent's column holding the embedded row's key, e.g. language_id"
+            : "add foreignKey: the embedded table's column holding the parent's key, e.g. customer_id",
+        );
+      }
+      if (relation.through !== undefined) problem('through', `is not allowed for a ${relation.type} relation`, 'remove through (only manyToMany relations have a link table)');
     }
-    if (relation.scalar !== undefined && relation.fields !== undefined) forbid('fields', 'a relation with scalar');
-    if (relation.scalar !== undefined && relation.relations !== undefined) forbid('relations', 'a relation with scalar');
+    if (relation.scalar !== undefined && relation.fields !== undefined) problem('fields', 'is not allowed together with scalar', 'remove fields, or remove scalar to embed an object');
+    if (relation.scalar !== undefined && relation.relations !== undefined) problem('relations', 'is not allowed together with scalar', 'remove relations, or remove scalar to embed an object');
   })
   .describe('a mapping with type (manyToOne | oneToMany | manyToMany), table, and foreignKey or through, optionally references, fields or scalar, relations');
 

@@ -102,8 +102,13 @@ function describeIssue(issue: z.core.$ZodIssue): Problem[] {
       };
     });
   }
+  if (issue.code === 'invalid_key') {
+    const reason = issue.issues[0]?.message ?? 'is not a valid name';
+    return [{ path, problem: `the name ${reason}`, fix: `rename it: ${reason.replace(/^must be /, '')}` }];
+  }
+  const explicitFix = issue.code === 'custom' && typeof issue.params?.fix === 'string' ? issue.params.fix : undefined;
   const description = schemaAt(issue.path)?.description;
-  const fix = description === undefined ? 'correct this value' : `write ${description}`;
+  const fix = explicitFix ?? (description === undefined ? 'correct this value' : `write ${description}`);
   return [{ path, problem: problemOf(issue), fix }];
 }
 

@@ -113,7 +113,8 @@ function compileJoin(relation: RelationDefinition, parent: TableInfo, child: Tab
       const linkTable = resolveTable(through.table, `${path}.through.table`, context);
       const parentColumn = relation.references ?? singleKey(parent, `${path}.references`, context);
       requireColumn(parent, parentColumn, `${path}.references`, context);
-      const childColumn = singleKey(child, `${path}.table`, context);
+      const childColumn = through.references ?? singleKey(child, `${path}.through.references`, context);
+      requireColumn(child, childColumn, `${path}.through.references`, context);
       return {
         type: relation.type,
         parentColumn,
@@ -133,7 +134,7 @@ function resolveTable(name: string, key: string, context: CompileContext): Table
   const db = dot > 0 ? name.slice(0, dot) : context.defaultDatabase;
   const table = dot > 0 ? name.slice(dot + 1) : name;
   if (db === undefined) {
-    throw new ConfigurationError(`${context.file}: ${key}: "${name}" names no database and the pipeline has several`, `write database.table, e.g. mydb.${name}`, { context: { file: context.file, key } });
+    throw new ConfigurationError(`${context.file}: ${key}: "${name}" names no database and the pipeline has several`, `write database.table, e.g. ${[...new Set([...context.catalog.values()].map((info) => info.db))].map((database) => `${database}.${name}`).slice(0, 5).join(' or ')}`, { context: { file: context.file, key } });
   }
   const info = context.catalog.get(tableKey(db, table));
   if (info === undefined) {
@@ -168,7 +169,14 @@ function requireColumn(table: TableInfo, name: string, key: string, context: Com
 
 function singleKey(table: TableInfo, key: string, context: CompileContext): string {
   const [only, ...rest] = table.primaryKey;
-  if (only === undefined || rest.length > 0) {
+  if (only === undefined) {
+    throw new ConfigurationError(
+      `${context.file}: ${key}: table ${tableKey(table.db, table.table)} has no primary key`,
+      'give the table a primary key: sluice remembers which rows each document was built from by their keys',
+      { context: { file: context.file, key } },
+    );
+  }
+  if (rest.length > 0) {
     throw new ConfigurationError(
       `${context.file}: ${key}: ${tableKey(table.db, table.table)} has no single-column primary key to default to`,
       `name the column explicitly in ${key}`,

@@ -17,6 +17,8 @@ export interface LinkDefinition {
   readonly foreignKey: string;
   /** Column of the link table that references the embedded table's key. */
   readonly otherKey: string;
+  /** The embedded table's column `otherKey` refers to (default: its single-column primary key). */
+  readonly references?: string | undefined;
 }
 
 /** A relation embedded in a parent object under its name. */

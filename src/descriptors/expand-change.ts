@@ -24,27 +24,62 @@ export interface ExpansionContext {
 
 /**
  * The root ids whose documents a change may alter, as pages of at most `pageSize` ids (ids as
- * strings). Both row images count: a foreign key moved from A to B yields the roots of A and of
- * B; link-row inserts and deletes yield their parent's roots; an update that touches no column the
- * document uses yields nothing. Lookups go to the current database state, are batched (IN lists)
- * and paged by key, so a row shared by 100,000 roots streams through bounded memory. Roots that
- * embedded a row that has since vanished without a trace in the current tables (cascades) are
- * found with {@link referencesToLookUp} instead.
+ * strings); see {@link rootIdsOfChanges}.
  */
-export async function* rootIdsOfChange(descriptor: DocumentDescriptor, change: RowChange, expansion: ExpansionContext): AsyncGenerator<string[]> {
+export function rootIdsOfChange(descriptor: DocumentDescriptor, change: RowChange, expansion: ExpansionContext): AsyncGenerator<string[]> {
+  return rootIdsOfChanges(descriptor, [change], expansion);
+}
+
+/**
+ * The root ids whose documents a batch of changes may alter, as pages of at most `pageSize` ids
+ * (ids as strings; an id may repeat across pages). Both row images count: a foreign key moved
+ * from A to B yields the roots of A and of B; link-row inserts and deletes yield their parent's
+ * roots; an update that touches no column the document uses yields nothing. The keys of all the
+ * changes to one table are looked up together (IN lists of up to 1,000 keys, one walk up the
+ * relations per table, not per change), against the current database state, paged by key, so a
+ * row shared by 100,000 roots streams through bounded memory. Roots that embedded a row that has
+ * since vanished without a trace in the current tables (cascades) are found with
+ * {@link referencesToLookUp} instead.
+ */
+export async function* rootIdsOfChanges(descriptor: DocumentDescriptor, changes: readonly RowChange[], expansion: ExpansionContext): AsyncGenerator<string[]> {
   const context: Walk = { ...expansion, idColumn: descriptor.idColumn };
   for (const node of descriptor.nodes) {
-    if (sameTable(node.table, change) && touches(change, node.usedColumns)) {
-      if (node.join === undefined) {
-        yield* pages(imageValues(change, descriptor.idColumn).map(String), context.pageSize);
-      } else {
-        yield* upwardFromNode(node, imageValues(change, node.join.childColumn), context);
-      }
+    const join = node.join;
+    const nodeColumn = join === undefined ? descriptor.idColumn : join.childColumn;
+    const nodeValues = new DistinctValues();
+    const linkValues = new DistinctValues();
+    const link = join?.link;
+    for (const change of changes) {
+      if (sameTable(node.table, change) && touches(change, node.usedColumns)) nodeValues.addImages(change, nodeColumn);
+      if (link !== undefined && sameTable(link.table, change) && touches(change, new Set([link.parentColumn, link.childColumn]))) linkValues.addImages(change, link.parentColumn);
     }
-    const link = node.join?.link;
-    if (link !== undefined && node.parent !== undefined && node.join !== undefined && sameTable(link.table, change) && touches(change, new Set([link.parentColumn, link.childColumn]))) {
-      yield* upward(node.parent, node.join.parentColumn, imageValues(change, link.parentColumn), context);
+    if (nodeValues.size > 0) {
+      if (join === undefined) yield* pages(nodeValues.values().map(String), context.pageSize);
+      else yield* upwardFromNode(node, nodeValues.values(), context);
     }
+    if (linkValues.size > 0 && node.parent !== undefined && join !== undefined) yield* upward(node.parent, join.parentColumn, linkValues.values(), context);
+  }
+}
+
+/** A set of column values (Buffers compared by content). */
+class DistinctValues {
+  private readonly byKey = new Map<string, ColumnValue>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Adds the non-null values of `column` in the before and after images of `change`. */
+  addImages(change: RowChange, column: string): void {
+    for (const image of [change.before, change.after]) {
+      const value = image?.[column];
+      if (value === null || value === undefined) continue;
+      this.byKey.set(Buffer.isBuffer(value) ? `b:${value.toString('hex')}` : `${typeof value}:${String(value)}`, value);
+    }
+  }
+
+  values(): ColumnValue[] {
+    return [...this.byKey.values()];
   }
 }
 
@@ -88,15 +123,6 @@ function touches(change: RowChange, columns: ReadonlySet<string>): boolean {
   if (change.op !== 'u' || change.before === null || change.after === null) return true;
   for (const column of columns) if (!sameValue(change.before[column], change.after[column])) return true;
   return false;
-}
-
-function imageValues(change: RowChange, column: string): ColumnValue[] {
-  const values: ColumnValue[] = [];
-  for (const image of [change.before, change.after]) {
-    const value = image?.[column];
-    if (value !== null && value !== undefined && !values.some((known) => sameValue(known, value))) values.push(value);
-  }
-  return values;
 }
 
 function* pages<T>(values: readonly T[], size: number): Generator<T[]> {

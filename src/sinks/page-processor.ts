@@ -2,7 +2,8 @@ import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { buildDocuments, type BuiltPage } from '../descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
-import { concernsDescriptor, referencesToLookUp, rootIdsOfChange, type RowChange } from '../descriptors/expand-change.js';
+import { concernsDescriptor, referencesToLookUp, rootIdsOfChanges, type RowChange } from '../descriptors/expand-change.js';
+import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
@@ -72,7 +73,7 @@ export class PageProcessor {
       this.track(task);
       tasks.push(task);
     };
-    const add = async (descriptor: DocumentDescriptor, ids: readonly string[], trigger: TriggerReference): Promise<void> => {
+    const add = async (descriptor: DocumentDescriptor, ids: readonly string[], triggerOf: (id: string) => TriggerReference): Promise<void> => {
       let known = seen.get(descriptor);
       if (known === undefined) seen.set(descriptor, (known = new Set()));
       let batch = batches.get(descriptor);
@@ -81,7 +82,7 @@ export class PageProcessor {
         if (known.has(id)) continue;
         if (known.size < maxDistinct) known.add(id);
         batch.ids.push(id);
-        batch.triggers.set(id, trigger);
+        batch.triggers.set(id, triggerOf(id));
         if (batch.ids.length >= this.settings.buildBatchSize) {
           await launch(descriptor, batch.ids, batch.triggers);
           batch = { ids: [], triggers: new Map() };
@@ -91,22 +92,38 @@ export class PageProcessor {
     };
 
     try {
-      for (const { event, trigger } of changes) {
-        const change: RowChange = { db: event.source.db, table: event.source.table, op: event.op, before: event.before, after: event.after };
-        for (const descriptor of this.settings.descriptors) {
-          if (!concernsDescriptor(descriptor, change)) continue;
-          await this.withRetry('expanding a change', async () => {
-            for await (const ids of rootIdsOfChange(descriptor, change, { queries: this.settings.pool, pageSize: this.settings.buildBatchSize })) await add(descriptor, ids, trigger);
-          });
-          const references = referencesToLookUp(descriptor, change);
-          if (references.length > 0) {
-            // documents built before this change must be in the index before it is asked
-            await Promise.allSettled([...this.inflight]);
-            await this.settings.channel.flush();
-            await this.withRetry('looking up remembered references', async () => {
-              for await (const ids of this.settings.lookupReferences(descriptor.index, references)) await add(descriptor, ids, trigger);
-            });
+      const rowChanges = changes.map(({ event, trigger }) => ({
+        change: { db: event.source.db, table: event.source.table, op: event.op, before: event.before, after: event.after } satisfies RowChange,
+        trigger,
+      }));
+      for (const descriptor of this.settings.descriptors) {
+        const relevant = rowChanges.filter(({ change }) => concernsDescriptor(descriptor, change));
+        const first = relevant[0];
+        if (first === undefined) continue;
+        // a document is attributed to the change of its own root row when there is one, else to the page's first relevant change
+        const rootTriggers = new Map<string, TriggerReference>();
+        for (const { change, trigger } of relevant) {
+          if (change.db !== descriptor.root.table.db || change.table !== descriptor.root.table.table) continue;
+          for (const image of [change.before, change.after]) {
+            const id = image?.[descriptor.idColumn];
+            if (id !== null && id !== undefined && !rootTriggers.has(String(id))) rootTriggers.set(String(id), trigger);
           }
+        }
+        const triggerOf = (id: string): TriggerReference => rootTriggers.get(id) ?? first.trigger;
+        const batch = relevant.map(({ change }) => change);
+        await this.withRetry('expanding changes', async () => {
+          for await (const ids of rootIdsOfChanges(descriptor, batch, { queries: this.settings.pool, pageSize: this.settings.buildBatchSize })) await add(descriptor, ids, triggerOf);
+        });
+        const references = [...new Set(batch.flatMap((change) => referencesToLookUp(descriptor, change)))];
+        if (references.length > 0) {
+          // documents built before these changes must be in the index before it is asked
+          await Promise.allSettled([...this.inflight]);
+          await this.settings.channel.flush();
+          await this.withRetry('looking up remembered references', async () => {
+            for (const chunk of chunks(references, MAX_IN_LIST)) {
+              for await (const ids of this.settings.lookupReferences(descriptor.index, chunk)) await add(descriptor, ids, () => first.trigger);
+            }
+          });
         }
       }
       for (const [descriptor, batch] of batches) if (batch.ids.length > 0) await launch(descriptor, batch.ids, batch.triggers);

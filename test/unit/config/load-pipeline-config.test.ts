@@ -155,14 +155,14 @@ describe('parsePipelineConfig', () => {
       'kafka:',
       '  brokers: ${BROKERS}',
       'documents:',
-      '  note: "literal $${NOT_A_VARIABLE}"',
+      '  films: { table: film, mappings: { _meta: { note: "literal $${NOT_A_VARIABLE}" } } }',
     ].join('\n');
     const config = parsePipelineConfig(text, FILE, { DB_URL: 'mariadb://u:p@db:3306', BROKERS: 'k1:9092,k2:9092' });
     expect(config.pipeline).toBe('sakila');
     expect(config.source.mysql.url).toBe('mariadb://u:p@db:3306');
     expect(config.source.mysql.serverId).toBe(5401);
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
-    expect(config.documents).toEqual({ note: 'literal ${NOT_A_VARIABLE}' });
+    expect(config.documents.films?.mappings).toEqual({ _meta: { note: 'literal ${NOT_A_VARIABLE}' } });
     const missing = configurationError(() => parsePipelineConfig(text, FILE, { BROKERS: 'k:1' }));
     expect(missing.message).toBe(`${FILE}: source.mysql.url: environment variable DB_URL is not set`);
     expect(missing.fix).toBe('set DB_URL or give a default: ${DB_URL:-value}');

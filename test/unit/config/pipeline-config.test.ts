@@ -36,6 +36,13 @@ describe('pipelineConfigSchema', () => {
         replicationFactor: 1,
         batch: { maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 50 },
       },
+      sink: {
+        pageSize: 1000,
+        buildBatchSize: 500,
+        partitionsConsumedConcurrently: 4,
+        gcDeletes: '1h',
+        bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 100, concurrency: 2 },
+      },
       documents: {},
     });
   });

@@ -1,0 +1,286 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig } from '../../../src/config/load-pipeline-config.js';
+import { compileDocument } from '../../../src/descriptors/compile-document.js';
+import type { DocumentDescriptor } from '../../../src/descriptors/document-descriptor.js';
+import { concernsDescriptor, referencesToLookUp, rootIdsOfChange, type RowChange } from '../../../src/descriptors/expand-change.js';
+import { versionOf } from '../../../src/descriptors/snapshot-version.js';
+import { SluiceError } from '../../../src/errors.js';
+import type { Row } from '../../../src/sources/change-event.js';
+import { parseColumnType } from '../../../src/sources/mysql/column-definition.js';
+import type { Queryable, TableInfo } from '../../../src/sources/mysql/table-catalog.js';
+import { PROJECT_ROOT } from '../../../stack/settings.js';
+
+function table(name: string, primaryKey: readonly string[], columns: ReadonlyArray<readonly [string, string]>): TableInfo {
+  return { db: 'sakila', table: name, primaryKey, columns: columns.map(([column, type]) => parseColumnType(column, type)) };
+}
+
+const LAST_UPDATE = ['last_update', 'timestamp'] as const;
+const catalog = new Map(
+  [
+    table('film', ['film_id'], [
+      ['film_id', 'smallint(5) unsigned'],
+      ['title', 'varchar(128)'],
+      ['description', 'text'],
+      ['release_year', 'year(4)'],
+      ['language_id', 'tinyint(3) unsigned'],
+      ['original_language_id', 'tinyint(3) unsigned'],
+      ['rental_rate', 'decimal(4,2)'],
+      ['length', 'smallint(5) unsigned'],
+      ['replacement_cost', 'decimal(5,2)'],
+      ['rating', "enum('G','PG','PG-13','R','NC-17')"],
+      ['special_features', "set('Trailers','Commentaries')"],
+      LAST_UPDATE,
+    ]),
+    table('language', ['language_id'], [['language_id', 'tinyint(3) unsigned'], ['name', 'char(20)'], LAST_UPDATE]),
+    table('actor', ['actor_id'], [['actor_id', 'smallint(5) unsigned'], ['first_name', 'varchar(45)'], ['last_name', 'varchar(45)'], LAST_UPDATE]),
+    table('film_actor', ['actor_id', 'film_id'], [['actor_id', 'smallint(5) unsigned'], ['film_id', 'smallint(5) unsigned'], LAST_UPDATE]),
+    table('category', ['category_id'], [['category_id', 'tinyint(3) unsigned'], ['name', 'varchar(25)'], LAST_UPDATE]),
+    table('film_category', ['film_id', 'category_id'], [['film_id', 'smallint(5) unsigned'], ['category_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
+    table('inventory', ['inventory_id'], [['inventory_id', 'mediumint(8) unsigned'], ['film_id', 'smallint(5) unsigned'], ['store_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
+    table('rental', ['rental_id'], [['rental_id', 'int(11)'], ['rental_date', 'datetime'], ['inventory_id', 'mediumint(8) unsigned'], ['customer_id', 'smallint(5) unsigned'], LAST_UPDATE]),
+  ].map((info) => [`${info.db}.${info.table}`, info]),
+);
+
+/** The films document of the Sakila example, plus inventory (one-to-many) and its rentals (one-to-many, two levels down). */
+const films: DocumentDescriptor = (() => {
+  const example = loadPipelineConfig(join(PROJECT_ROOT, 'examples', 'sakila', 'pipeline.yml'), {}).documents.films;
+  return compileDocument(
+    'films',
+    {
+      ...example,
+      relations: {
+        ...example.relations,
+        inventory: {
+          type: 'oneToMany',
+          table: 'inventory',
+          foreignKey: 'film_id',
+          fields: ['store_id'],
+          relations: { rentals: { type: 'oneToMany', table: 'rental', foreignKey: 'inventory_id', fields: ['rental_date'] } },
+        },
+      },
+    },
+    { file: 'pipeline.yml', pipeline: 'sakila', defaultDatabase: 'sakila', catalog, isCaptured: () => true },
+  );
+})();
+
+/** The current database state the fake answers lookups from. */
+const TABLES: Readonly<Record<string, readonly Row[]>> = {
+  film: [1, 2, 3, 4, 5, 6].map((id) => ({ film_id: id, language_id: id <= 5 ? 1 : 2, title: `FILM ${id}` })),
+  film_actor: [
+    ...[1, 2, 3, 4, 5].map((film) => ({ actor_id: 5, film_id: film })),
+    { actor_id: 6, film_id: 6 },
+    { actor_id: 6, film_id: 1 },
+  ],
+  inventory: [
+    { inventory_id: 10, film_id: 1, store_id: 1 },
+    { inventory_id: 11, film_id: 2, store_id: 1 },
+    { inventory_id: 12, film_id: 2, store_id: 2 },
+  ],
+};
+
+interface Query {
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
+const LOOKUP = /^SELECT DISTINCT t\.`(\w+)` AS f, t\.`(\w+)` AS o FROM `sakila`\.`(\w+)` t WHERE t\.`\1` IN \(\?\) AND t\.`\2` IS NOT NULL( AND \(t\.`\1` > \? OR \(t\.`\1` = \? AND t\.`\2` > \?\)\))? ORDER BY t\.`\1`, t\.`\2` LIMIT (\d+)$/;
+
+/**
+ * A fake read connection: records every query and answers the keyset-paged DISTINCT lookups of
+ * expand-change from TABLES, as the database would.
+ */
+function fakeQueries(): { queries: Queryable; log: Query[] } {
+  const log: Query[] = [];
+  const query = (options: Query): Promise<[unknown[], unknown[]]> => {
+    log.push(options);
+    const match = LOOKUP.exec(options.sql);
+    if (match === null) return Promise.reject(new Error(`unexpected SQL: ${options.sql}`));
+    const [, filter, output, tableName, continuation, limit] = match;
+    const [list, afterF, afterF2, afterO] = options.values as [unknown[], number?, number?, number?];
+    if (continuation !== undefined && (afterF === undefined || afterF !== afterF2 || afterO === undefined)) {
+      return Promise.reject(new Error(`bad continuation values ${JSON.stringify(options.values)}`));
+    }
+    const pairs = new Map<string, { f: number; o: number }>();
+    for (const row of TABLES[tableName] ?? []) {
+      const f = row[filter];
+      const o = row[output];
+      if (typeof f !== 'number' || typeof o !== 'number' || !list.includes(f)) continue;
+      if (continuation !== undefined && afterF !== undefined && afterO !== undefined && !(f > afterF || (f === afterF && o > afterO))) continue;
+      pairs.set(`${f}/${o}`, { f, o });
+    }
+    const rows = [...pairs.values()].sort((a, b) => a.f - b.f || a.o - b.o).slice(0, Number(limit));
+    return Promise.resolve([rows, []]);
+  };
+  return { queries: { query } as unknown as Queryable, log };
+}
+
+function change(tableName: string, op: RowChange['op'], before: Row | null, after: Row | null): RowChange {
+  return { db: 'sakila', table: tableName, op, before, after };
+}
+
+async function expand(rowChange: RowChange, pageSize = 100): Promise<{ pages: string[][]; log: Query[] }> {
+  const { queries, log } = fakeQueries();
+  const pages: string[][] = [];
+  for await (const page of rootIdsOfChange(films, rowChange, { queries, pageSize })) pages.push(page);
+  return { pages, log };
+}
+
+const FILM_1: Row = { film_id: 1, title: 'ACADEMY DINOSAUR', language_id: 1, replacement_cost: '20.99', rental_rate: '0.99' };
+
+describe('rootIdsOfChange', () => {
+  it('yields the id of an inserted, deleted or snapshot-read root row, as a string, without a query', async () => {
+    expect(await expand(change('film', 'c', null, FILM_1))).toEqual({ pages: [['1']], log: [] });
+    expect(await expand(change('film', 'd', FILM_1, null))).toEqual({ pages: [['1']], log: [] });
+    expect(await expand(change('film', 'r', null, FILM_1))).toEqual({ pages: [['1']], log: [] });
+  });
+
+  it('yields nothing for an update of columns the document does not use', async () => {
+    expect(await expand(change('film', 'u', FILM_1, { ...FILM_1, replacement_cost: '9.99' }))).toEqual({ pages: [], log: [] });
+    const actor = { actor_id: 5, first_name: 'A', last_name: 'B', last_update: '2006-02-15 04:34:33' };
+    expect(await expand(change('actor', 'u', actor, { ...actor, last_update: '2024-01-01 00:00:00' }))).toEqual({ pages: [], log: [] });
+    const link = { actor_id: 5, film_id: 1, last_update: '2006-02-15 04:34:33' };
+    expect(await expand(change('film_actor', 'u', link, { ...link, last_update: '2024-01-01 00:00:00' }))).toEqual({ pages: [], log: [] });
+  });
+
+  it('yields the film once when an update moves its language', async () => {
+    expect(await expand(change('film', 'u', FILM_1, { ...FILM_1, language_id: 2 }))).toEqual({ pages: [['1']], log: [] });
+    expect(await expand(change('film', 'u', FILM_1, { ...FILM_1, rental_rate: '1.99' }))).toEqual({ pages: [['1']], log: [] });
+  });
+
+  it('yields the film of an inserted or deleted film_actor row without a query', async () => {
+    const link = { actor_id: 5, film_id: 3 };
+    expect(await expand(change('film_actor', 'c', null, link))).toEqual({ pages: [['3']], log: [] });
+    expect(await expand(change('film_actor', 'd', link, null))).toEqual({ pages: [['3']], log: [] });
+    expect(await expand(change('film_category', 'c', null, { film_id: 4, category_id: 9 }))).toEqual({ pages: [['4']], log: [] });
+  });
+
+  it('yields the films of an updated actor through one IN query on film_actor', async () => {
+    const actor = { actor_id: 5, first_name: 'JOHNNY', last_name: 'LOLLOBRIGIDA' };
+    const { pages, log } = await expand(change('actor', 'u', actor, { ...actor, first_name: 'JOHN' }));
+    expect(pages).toEqual([['1', '2', '3', '4', '5']]);
+    expect(log).toEqual([
+      {
+        sql: 'SELECT DISTINCT t.`actor_id` AS f, t.`film_id` AS o FROM `sakila`.`film_actor` t WHERE t.`actor_id` IN (?) AND t.`film_id` IS NOT NULL ORDER BY t.`actor_id`, t.`film_id` LIMIT 100',
+        values: [[5]],
+      },
+    ]);
+  });
+
+  it('yields the films of a renamed language through SELECT DISTINCT ... language_id IN (?)', async () => {
+    const language = { language_id: 1, name: 'English' };
+    const { pages, log } = await expand(change('language', 'u', language, { ...language, name: 'British' }));
+    expect(pages).toEqual([['1', '2', '3', '4', '5']]);
+    expect(log).toHaveLength(1);
+    expect(log[0]?.sql).toMatch(/^SELECT DISTINCT t\.`language_id` AS f, t\.`film_id` AS o FROM `sakila`\.`film` t WHERE t\.`language_id` IN \(\?\) /);
+    expect(log[0]?.values).toEqual([[1]]);
+  });
+
+  it('yields the roots of both rows when a foreign key moves from A to B', async () => {
+    // a link row moved from film 3 to film 4: no query
+    expect(await expand(change('film_actor', 'u', { actor_id: 5, film_id: 3 }, { actor_id: 5, film_id: 4 }))).toEqual({ pages: [['3', '4']], log: [] });
+    // an inventory item moved from film 1 to film 2 (one-to-many): no query
+    const item = { inventory_id: 10, film_id: 1, store_id: 1 };
+    expect(await expand(change('inventory', 'u', item, { ...item, film_id: 2 }))).toEqual({ pages: [['1', '2']], log: [] });
+    // a rental moved from inventory 10 (film 1) to inventory 11 (film 2): one lookup for both keys
+    const rental = { rental_id: 7, inventory_id: 10, rental_date: '2005-05-24 22:53:30' };
+    const { pages, log } = await expand(change('rental', 'u', rental, { ...rental, inventory_id: 11 }));
+    expect(pages.flat().sort()).toEqual(['1', '2']);
+    expect(log.map((query) => query.values)).toEqual([[[10, 11]]]);
+    expect(log[0]?.sql).toContain('FROM `sakila`.`inventory` t WHERE t.`inventory_id` IN (?)');
+  });
+
+  it('yields the roots of an actor whose key changed, before and after', async () => {
+    const { pages, log } = await expand(change('actor', 'u', { actor_id: 6, first_name: 'A', last_name: 'B' }, { actor_id: 5, first_name: 'A', last_name: 'B' }));
+    expect(log.map((query) => query.values)).toEqual([[[6, 5]]]);
+    expect(pages.flat().sort()).toEqual(['1', '1', '2', '3', '4', '5', '6']);
+  });
+
+  it('pages the roots: every page at most pageSize ids, keyset continuation queries', async () => {
+    const language = { language_id: 1, name: 'English' };
+    const { pages, log } = await expand(change('language', 'u', language, { ...language, name: 'British' }), 2);
+    expect(pages).toEqual([['1', '2'], ['3', '4'], ['5']]);
+    expect(log.map((query) => query.values)).toEqual([[[1]], [[1], 1, 1, 2], [[1], 1, 1, 4]]);
+    expect(log[0]?.sql).not.toContain('>');
+    for (const query of log.slice(1)) {
+      expect(query.sql).toContain('AND (t.`language_id` > ? OR (t.`language_id` = ? AND t.`film_id` > ?)) ORDER BY t.`language_id`, t.`film_id` LIMIT 2');
+    }
+
+    const actor = { actor_id: 5, first_name: 'JOHNNY', last_name: 'LOLLOBRIGIDA' };
+    const viaLink = await expand(change('actor', 'u', actor, { ...actor, last_name: 'L' }), 2);
+    expect(viaLink.pages.every((page) => page.length > 0 && page.length <= 2)).toBe(true);
+    expect(viaLink.pages.flat()).toEqual(['1', '2', '3', '4', '5']);
+    expect(viaLink.log.map((query) => query.values)).toEqual([[[5]], [[5], 5, 5, 2], [[5], 5, 5, 4]]);
+
+    expect((await expand(change('film_actor', 'u', { actor_id: 5, film_id: 3 }, { actor_id: 5, film_id: 4 }), 1)).pages).toEqual([['3'], ['4']]);
+  });
+
+  it('stops paging after a short page and after an empty one', async () => {
+    // 3 films of actor 5 would be an exact multiple of the page: the last query comes back empty
+    const actor = { actor_id: 5, first_name: 'A', last_name: 'B' };
+    const { pages, log } = await expand(change('actor', 'u', actor, { ...actor, last_name: 'C' }), 5);
+    expect(pages).toEqual([['1', '2', '3', '4', '5']]);
+    expect(log).toHaveLength(2);
+    const nobody = await expand(change('actor', 'd', { actor_id: 99, first_name: 'X', last_name: 'Y' }, null));
+    expect(nobody.pages).toEqual([]);
+    expect(nobody.log).toHaveLength(1);
+  });
+
+  it('ignores a change to a table the document does not read', async () => {
+    const other = change('customer', 'u', { customer_id: 1, first_name: 'A' }, { customer_id: 1, first_name: 'B' });
+    expect(await expand(other)).toEqual({ pages: [], log: [] });
+    expect(concernsDescriptor(films, other)).toBe(false);
+    expect(concernsDescriptor(films, change('film_actor', 'c', null, { actor_id: 1, film_id: 1 }))).toBe(true);
+    expect(concernsDescriptor(films, change('rental', 'd', { rental_id: 1 }, null))).toBe(true);
+  });
+});
+
+describe('referencesToLookUp', () => {
+  const actor = { actor_id: 5, first_name: 'JOHNNY', last_name: 'LOLLOBRIGIDA' };
+
+  it('returns the reference of a deleted embedded row', () => {
+    expect(referencesToLookUp(films, change('actor', 'd', actor, null))).toEqual(['sakila.actor:5']);
+    expect(referencesToLookUp(films, change('language', 'd', { language_id: 1, name: 'English' }, null))).toEqual(['sakila.language:1']);
+  });
+
+  it('returns the old reference of an embedded row whose key changed', () => {
+    expect(referencesToLookUp(films, change('actor', 'u', actor, { ...actor, actor_id: 8 }))).toEqual(['sakila.actor:5']);
+  });
+
+  it('returns nothing for a root delete, a plain update, an insert or a link row', () => {
+    expect(referencesToLookUp(films, change('film', 'd', FILM_1, null))).toEqual([]);
+    expect(referencesToLookUp(films, change('actor', 'u', actor, { ...actor, first_name: 'JOHN' }))).toEqual([]);
+    expect(referencesToLookUp(films, change('actor', 'c', null, actor))).toEqual([]);
+    expect(referencesToLookUp(films, change('film_actor', 'd', { actor_id: 5, film_id: 1 }, null))).toEqual([]);
+  });
+});
+
+describe('versionOf', () => {
+  it('is fileIndex * 2^32 + position', () => {
+    expect(versionOf('mysql-bin.000003', 1234)).toBe(3 * 2 ** 32 + 1234);
+    expect(versionOf('mariadb-bin.000001', 4)).toBe(2 ** 32 + 4);
+    expect(versionOf('binlog.1', 0)).toBe(2 ** 32);
+  });
+
+  it('grows across files, whatever the positions', () => {
+    const coordinates: Array<[string, number]> = [
+      ['mysql-bin.000001', 4],
+      ['mysql-bin.000001', 2 ** 32 - 1],
+      ['mysql-bin.000002', 4],
+      ['mysql-bin.000002', 1_000_000],
+      ['mysql-bin.000010', 4],
+      ['mysql-bin.999999', 2 ** 32 - 1],
+    ];
+    const versions = coordinates.map(([file, position]) => versionOf(file, position));
+    for (let index = 1; index < versions.length; index += 1) expect(versions[index]).toBeGreaterThan(versions[index - 1]);
+    expect(versions.every((version) => Number.isSafeInteger(version))).toBe(true);
+  });
+
+  it('refuses a file name without a numeric suffix and coordinates out of range', () => {
+    expect(() => versionOf('mysql-bin', 4)).toThrow(SluiceError);
+    expect(() => versionOf('mysql-bin', 4)).toThrow('binlog file name mysql-bin has no numeric suffix');
+    expect(() => versionOf('mysql-bin.index', 4)).toThrow('has no numeric suffix');
+    expect(() => versionOf('mysql-bin.1048576', 4)).toThrow('out of the version range');
+    expect(() => versionOf('mysql-bin.000001', 2 ** 32)).toThrow('out of the version range');
+  });
+});
