@@ -1,8 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { openReadPool } from '../../src/descriptors/read-pool.js';
-import { loadDescriptors } from '../../src/descriptors/read-pool.js';
+import { buildDocuments, type BuiltPage } from '../../src/descriptors/build-documents.js';
+import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
+import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
 import { rootIdsOfChange } from '../../src/descriptors/expand-change.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
@@ -161,4 +164,49 @@ describe('the document sink', () => {
     for await (const ids of rootIdsOfChange(descriptor, unused, { queries: pool, pageSize: 5000 })) unusedIds += ids.length;
     expect(unusedIds).toBe(0);
   }, 120_000);
+});
+
+describe('no stale overwrite', () => {
+  it('keeps the document of the newer snapshot when an older build is written after it', async () => {
+    const database = await createTestDatabase(cleanup, 'stale');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40))');
+    await sql.query("INSERT INTO item VALUES (1, 'old'), (2, 'gone soon')");
+    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
+    cleanup.add(() => pool.end());
+    const [descriptor] = await loadDescriptors(pool, { items: { table: 'item' } }, { file: 'test.yml', pipeline: 'stale', defaultDatabase: database, isCaptured: () => true, databases: [database] });
+    if (descriptor === undefined) throw new Error('no descriptor');
+    const elasticsearch = testElasticsearch(cleanup);
+    const index = `${database.replaceAll('_', '-')}-items`;
+    dropIndexAfterwards(elasticsearch, index);
+    await ensureDocumentIndex(elasticsearch, { index, gcDeletes: '1h' });
+    const build = async (): Promise<BuiltPage> => {
+      const connection = await pool.getConnection();
+      try {
+        return await buildDocuments(connection, descriptor, ['1', '2']);
+      } finally {
+        connection.release();
+      }
+    };
+    const older = await build();
+    await sql.query("UPDATE item SET name = 'new' WHERE id = 1");
+    await sql.query('DELETE FROM item WHERE id = 2');
+    const newer = await build();
+    expect(newer.version).toBeGreaterThan(older.version);
+    expect(newer.missing).toEqual(['2']);
+
+    const channel = new BulkChannel(elasticsearch, { onRejected: () => Promise.reject(new Error('nothing is rejected here')), logger: pino({ level: 'silent' }), maxAgeMs: 0 });
+    const write = (page: BuiltPage): Promise<BulkOutcome[]> =>
+      Promise.all([
+        ...page.documents.map((document) => channel.write({ kind: 'index', index, id: document.id, document: document.source, version: page.version })),
+        ...page.missing.map((id) => channel.write({ kind: 'delete', index, id, version: page.version })),
+      ]);
+    expect((await write(newer)).map((outcome) => outcome.status)).toEqual(['acknowledged', 'acknowledged']);
+    // the slow writer arrives last: both its writes lose, neither the update nor the delete is undone
+    expect((await write(older)).map((outcome) => outcome.status)).toEqual(['superseded', 'superseded']);
+    await channel.close();
+    const documents = await readIndexDocuments(elasticsearch, index);
+    expect([...documents.keys()]).toEqual(['1']);
+    expect(documents.get('1')).toMatchObject({ id: 1, name: 'new' });
+  });
 });
