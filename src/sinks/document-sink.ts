@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../descriptors/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
-import { describeError, SluiceError } from '../errors.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
+import { ConfigurationError, describeError, isProgrammerError, SluiceError } from '../errors.js';
+import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
@@ -101,29 +101,30 @@ export class DocumentSink {
     let channel: BulkChannel | undefined;
     let consumer: Consumer | undefined;
     try {
-      const descriptors = await loadDescriptors(pool, settings.documents, {
-        file: settings.file,
-        pipeline: settings.pipeline,
-        defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
-        isCaptured: settings.isCaptured,
-        databases: settings.databases,
-      });
+      // services that are not reachable yet are waited for; configuration errors stop at once
+      const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
+        retry(operation, {
+          policy: retryPolicy,
+          signal,
+          shouldRetry: (error) => !(error instanceof ConfigurationError) && !isProgrammerError(error),
+          onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
+        });
+      const descriptors = await startup('reading the database catalog', () =>
+        loadDescriptors(pool, settings.documents, {
+          file: settings.file,
+          pipeline: settings.pipeline,
+          defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
+          isCaptured: settings.isCaptured,
+          databases: settings.databases,
+        }),
+      );
       for (const descriptor of descriptors) {
-        const result = await ensureDocumentIndex(this.elasticsearch, { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes });
+        const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
+        const result = await startup(`preparing index ${descriptor.index}`, () => ensureDocumentIndex(this.elasticsearch, spec));
         logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
       }
       const topics = this.topicsOf(descriptors);
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopics(admin, [
-          ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor })),
-          { topic: deadLetterTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor },
-          { topic: schemaTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor, compacted: true },
-        ]);
-      } finally {
-        await admin.disconnect();
-      }
+      await startup('creating the topics', () => this.ensureTopics(topics));
       channel = new BulkChannel(this.elasticsearch, {
         ...settings.bulk,
         retryPolicy,
@@ -217,6 +218,21 @@ export class DocumentSink {
       clearTimeout(grace);
       await pool.end().catch(() => undefined);
       this.stats.latency = this.latency.summary();
+    }
+  }
+
+  private async ensureTopics(topics: readonly string[]): Promise<void> {
+    const { settings } = this;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [
+        ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+        { topic: deadLetterTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor },
+        { topic: schemaTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor, compacted: true },
+      ]);
+    } finally {
+      await admin.disconnect();
     }
   }
 

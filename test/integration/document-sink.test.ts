@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
-import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -209,4 +210,25 @@ describe('no stale overwrite', () => {
     expect([...documents.keys()]).toEqual(['1']);
     expect(documents.get('1')).toMatchObject({ id: 1, name: 'new' });
   });
+});
+
+describe('the sink at start', () => {
+  it('waits with retries for an Elasticsearch that is not reachable yet, and stops with exit code 2 on mappings Elasticsearch refuses', async () => {
+    const database = await createTestDatabase(cleanup, 'start');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40))');
+    const { file } = pipelineFile(database, { items: { table: 'item' } });
+    const unreachable = writePipelineFile(readFileSync(file, 'utf8').replace(endpoints.elasticsearchNode, 'http://127.0.0.1:1'));
+    const waiting = startSluice(['sink', '-c', unreachable], cleanup);
+    await waitFor(() => /preparing index .* failed; retrying/.test(waiting.output()), { timeoutMs: 30_000, description: `a retry (output: ${waiting.output()})` });
+    expect(waiting.child.exitCode).toBeNull();
+
+    const elasticsearch = testElasticsearch(cleanup);
+    const refused = pipelineFile(database, { items: { table: 'item', mappings: { properties: { name: { type: 'no-such-type' } } } } });
+    dropIndexAfterwards(elasticsearch, `${refused.pipeline}-items`);
+    const result = await runCli(['sink', '-c', refused.file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Elasticsearch refused the settings or mappings of documents.items of ${refused.file}`);
+    expect(result.stderr).toContain('no-such-type');
+  }, 60_000);
 });

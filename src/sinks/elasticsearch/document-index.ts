@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import { SluiceError } from '../../errors.js';
+import { ConfigurationError, SluiceError } from '../../errors.js';
 
 /** The mapping of sluice's `_sluice` field in every document index. */
 export const SLUICE_FIELD_MAPPING = {
@@ -17,6 +17,8 @@ export interface DocumentIndexSpec {
   readonly mappings?: Readonly<Record<string, unknown>> | undefined;
   /** index.gc_deletes: how long deleted documents' versions are remembered (protects against stale writes after a delete). */
   readonly gcDeletes: string;
+  /** Where settings and mappings come from, for messages (e.g. `documents.films` of pipeline.yml). */
+  readonly source?: string;
 }
 
 /**
@@ -37,8 +39,17 @@ export async function ensureDocumentIndex(client: Client, spec: DocumentIndexSpe
       });
       return 'created';
     } catch (error) {
-      if (!String((error as { message?: string }).message).includes('resource_already_exists_exception')) {
-        throw new SluiceError(`cannot create index ${spec.index}`, { cause: error, context: { index: spec.index } });
+      const { statusCode, message } = error as { statusCode?: number; message?: string };
+      if (String(message).includes('resource_already_exists_exception')) {
+        // another process created it in between
+      } else if (statusCode === 400) {
+        const where = spec.source ?? `the index ${spec.index}`;
+        throw new ConfigurationError(`Elasticsearch refused the settings or mappings of ${where}: ${String(message)}`, `correct the settings and mappings of ${where}`, {
+          cause: error,
+          context: { index: spec.index },
+        });
+      } else {
+        throw new SluiceError(`cannot create index ${spec.index}`, { cause: error, retriable: true, context: { index: spec.index } });
       }
     }
   }
