@@ -4,46 +4,19 @@ import { loadPipelineConfig } from '../../../src/config/load-pipeline-config.js'
 import { compileDocument, compileDocuments, type CompileContext } from '../../../src/descriptors/compile-document.js';
 import type { DocumentDefinition } from '../../../src/descriptors/document-definition.js';
 import type { DescriptorNode } from '../../../src/descriptors/document-descriptor.js';
-import { parseColumnType } from '../../../src/sources/mysql/column-definition.js';
 import type { TableInfo } from '../../../src/sources/mysql/table-catalog.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
 import { configurationError } from '../../helpers/errors.js';
+import { catalogOf, SAKILA_TABLES, tableInfo } from '../../helpers/sakila-catalog.js';
 
 const FILE = 'pipelines/sakila.yml';
 
-function table(db: string, name: string, primaryKey: readonly string[], columns: ReadonlyArray<readonly [string, string]>): TableInfo {
-  return { db, table: name, primaryKey, columns: columns.map(([column, type]) => parseColumnType(column, type)) };
-}
-
-const LAST_UPDATE = ['last_update', 'timestamp'] as const;
-
-/** Sakila's film, language, actor, category and their link tables, plus two tables for error cases. */
-const SAKILA_TABLES: readonly TableInfo[] = [
-  table('sakila', 'film', ['film_id'], [
-    ['film_id', 'smallint(5) unsigned'],
-    ['title', 'varchar(128)'],
-    ['description', 'text'],
-    ['release_year', 'year(4)'],
-    ['language_id', 'tinyint(3) unsigned'],
-    ['original_language_id', 'tinyint(3) unsigned'],
-    ['rental_duration', 'tinyint(3) unsigned'],
-    ['rental_rate', 'decimal(4,2)'],
-    ['length', 'smallint(5) unsigned'],
-    ['replacement_cost', 'decimal(5,2)'],
-    ['rating', "enum('G','PG','PG-13','R','NC-17')"],
-    ['special_features', "set('Trailers','Commentaries','Deleted Scenes','Behind the Scenes')"],
-    LAST_UPDATE,
-  ]),
-  table('sakila', 'language', ['language_id'], [['language_id', 'tinyint(3) unsigned'], ['name', 'char(20)'], LAST_UPDATE]),
-  table('sakila', 'actor', ['actor_id'], [['actor_id', 'smallint(5) unsigned'], ['first_name', 'varchar(45)'], ['last_name', 'varchar(45)'], LAST_UPDATE]),
-  table('sakila', 'film_actor', ['actor_id', 'film_id'], [['actor_id', 'smallint(5) unsigned'], ['film_id', 'smallint(5) unsigned'], LAST_UPDATE]),
-  table('sakila', 'category', ['category_id'], [['category_id', 'tinyint(3) unsigned'], ['name', 'varchar(25)'], LAST_UPDATE]),
-  table('sakila', 'film_category', ['film_id', 'category_id'], [['film_id', 'smallint(5) unsigned'], ['category_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
-  table('sakila', 'audit_log', [], [['log_id', 'bigint(20)'], ['film_id', 'smallint(5) unsigned'], ['message', 'text']]),
-  table('archive', 'film', ['film_id'], [['film_id', 'int(11)'], ['title', 'varchar(128)']]),
-];
-
-const catalog: ReadonlyMap<string, TableInfo> = new Map(SAKILA_TABLES.map((info) => [`${info.db}.${info.table}`, info]));
+/** The shared Sakila tables, plus two tables for error cases. */
+const catalog = catalogOf([
+  ...SAKILA_TABLES,
+  tableInfo('sakila', 'audit_log', [], [['log_id', 'bigint(20)'], ['film_id', 'smallint(5) unsigned'], ['message', 'text']]),
+  tableInfo('archive', 'film', ['film_id'], [['film_id', 'int(11)'], ['title', 'varchar(128)']]),
+]);
 
 function context(overrides: Partial<CompileContext> = {}): CompileContext {
   return { file: FILE, pipeline: 'sakila', defaultDatabase: 'sakila', catalog, isCaptured: () => true, ...overrides };

@@ -7,40 +7,16 @@ import { concernsDescriptor, referencesToLookUp, rootIdsOfChange, type RowChange
 import { versionOf } from '../../../src/descriptors/snapshot-version.js';
 import { SluiceError } from '../../../src/errors.js';
 import type { Row } from '../../../src/sources/change-event.js';
-import { parseColumnType } from '../../../src/sources/mysql/column-definition.js';
-import type { Queryable, TableInfo } from '../../../src/sources/mysql/table-catalog.js';
+import type { Queryable } from '../../../src/sources/mysql/table-catalog.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
+import { catalogOf, LAST_UPDATE, SAKILA_TABLES, tableInfo } from '../../helpers/sakila-catalog.js';
 
-function table(name: string, primaryKey: readonly string[], columns: ReadonlyArray<readonly [string, string]>): TableInfo {
-  return { db: 'sakila', table: name, primaryKey, columns: columns.map(([column, type]) => parseColumnType(column, type)) };
-}
-
-const LAST_UPDATE = ['last_update', 'timestamp'] as const;
-const catalog = new Map(
-  [
-    table('film', ['film_id'], [
-      ['film_id', 'smallint(5) unsigned'],
-      ['title', 'varchar(128)'],
-      ['description', 'text'],
-      ['release_year', 'year(4)'],
-      ['language_id', 'tinyint(3) unsigned'],
-      ['original_language_id', 'tinyint(3) unsigned'],
-      ['rental_rate', 'decimal(4,2)'],
-      ['length', 'smallint(5) unsigned'],
-      ['replacement_cost', 'decimal(5,2)'],
-      ['rating', "enum('G','PG','PG-13','R','NC-17')"],
-      ['special_features', "set('Trailers','Commentaries')"],
-      LAST_UPDATE,
-    ]),
-    table('language', ['language_id'], [['language_id', 'tinyint(3) unsigned'], ['name', 'char(20)'], LAST_UPDATE]),
-    table('actor', ['actor_id'], [['actor_id', 'smallint(5) unsigned'], ['first_name', 'varchar(45)'], ['last_name', 'varchar(45)'], LAST_UPDATE]),
-    table('film_actor', ['actor_id', 'film_id'], [['actor_id', 'smallint(5) unsigned'], ['film_id', 'smallint(5) unsigned'], LAST_UPDATE]),
-    table('category', ['category_id'], [['category_id', 'tinyint(3) unsigned'], ['name', 'varchar(25)'], LAST_UPDATE]),
-    table('film_category', ['film_id', 'category_id'], [['film_id', 'smallint(5) unsigned'], ['category_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
-    table('inventory', ['inventory_id'], [['inventory_id', 'mediumint(8) unsigned'], ['film_id', 'smallint(5) unsigned'], ['store_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
-    table('rental', ['rental_id'], [['rental_id', 'int(11)'], ['rental_date', 'datetime'], ['inventory_id', 'mediumint(8) unsigned'], ['customer_id', 'smallint(5) unsigned'], LAST_UPDATE]),
-  ].map((info) => [`${info.db}.${info.table}`, info]),
-);
+/** The shared Sakila tables, plus inventory and rental. */
+const catalog = catalogOf([
+  ...SAKILA_TABLES,
+  tableInfo('sakila', 'inventory', ['inventory_id'], [['inventory_id', 'mediumint(8) unsigned'], ['film_id', 'smallint(5) unsigned'], ['store_id', 'tinyint(3) unsigned'], LAST_UPDATE]),
+  tableInfo('sakila', 'rental', ['rental_id'], [['rental_id', 'int(11)'], ['rental_date', 'datetime'], ['inventory_id', 'mediumint(8) unsigned'], ['customer_id', 'smallint(5) unsigned'], LAST_UPDATE]),
+]);
 
 /** The films document of the Sakila example, plus inventory (one-to-many) and its rentals (one-to-many, two levels down). */
 const films: DocumentDescriptor = (() => {
