@@ -29,12 +29,12 @@ export interface RunningPipeline {
 /**
  * Starts what `sluice run -c <file>` runs (same settings, same preflight checks): the capture of
  * the source database into Kafka and the sink from Kafka to the Elasticsearch documents. If either
- * fails, both stop.
+ * fails, both stop. kafkajs' own log lines (broker conditions it retries) go to `kafkaLogger`.
  */
-export async function startPipeline(config: PipelineConfig, file: string, logger: Logger): Promise<RunningPipeline> {
+export async function startPipeline(config: PipelineConfig, file: string, logger: Logger, kafkaLogger: Logger = logger): Promise<RunningPipeline> {
   const settings = sinkSettings(config, file, logger);
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger: kafkaLogger });
   const elasticsearch = createElasticsearchClient({ node: settings.elasticsearchNode, maxRetries: 0 });
   const sink = new DocumentSink(kafka, elasticsearch, settings);
   const capture = new MysqlCapture(kafka, captureSettings(config, logger));
