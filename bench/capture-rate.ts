@@ -5,18 +5,15 @@
  * 3. sluice: a MysqlCapture streams the same range into Kafka (Avro, acks=all, positions saved).
  * Prints rows/s of both and their ratio. Usage: npx tsx bench/capture-rate.ts [rows]
  */
-import ZongJi from '@vlasky/zongji';
 import { logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { endpointsFromEnvironment } from '../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../src/sources/mysql/connection-options.js';
 import { createKafka } from '../src/streams/kafka-client.js';
-import { ensureTopics } from '../src/streams/ensure-topics.js';
 import { MysqlCapture } from '../src/streams/mysql-capture.js';
-import { PositionStore } from '../src/streams/position-store.js';
-import { positionTopic } from '../src/streams/topic-names.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
+import { gtidPosition, rawZongjiRead, seedCapturePosition } from './lib/binlog.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
 const TX_ROWS = 1_000;
@@ -29,16 +26,14 @@ async function main(): Promise<void> {
   const db = `bench_capture_${Date.now()}`;
   await sql.query(`CREATE DATABASE ${db}`);
   await sql.query(`CREATE TABLE ${db}.item (id INT PRIMARY KEY, name VARCHAR(40), price DECIMAL(10,2), updated DATETIME(3))`);
-  const [before] = await sql.query('SELECT @@gtid_binlog_pos AS gtid');
-  const start = (before as Array<{ gtid: string }>)[0]?.gtid ?? '';
+  const start = await gtidPosition(sql);
   for (let first = 1; first <= ROWS; first += TX_ROWS) {
     await sql.query(`INSERT INTO ${db}.item SELECT seq, CONCAT('item ', seq), seq / 100, NOW(3) FROM ${db}.seq_${first}_to_${Math.min(ROWS, first + TX_ROWS - 1)}`);
   }
-  const [after] = await sql.query('SELECT @@gtid_binlog_pos AS gtid');
-  const end = (after as Array<{ gtid: string }>)[0]?.gtid ?? '';
+  const end = await gtidPosition(sql);
   process.stdout.write(`wrote ${ROWS} rows (${ROWS / TX_ROWS} transactions), binlog ${start} -> ${end}\n`);
 
-  const raw = await rawZongjiRate(options, db, start);
+  const raw = (await rawZongjiRead(options, db, start, ROWS, 900_001)).rowsPerSecond;
   const captured = await sluiceCaptureRate(options, db, start, end);
   process.stdout.write(
     [
@@ -55,26 +50,6 @@ async function main(): Promise<void> {
   await sql.end();
 }
 
-function rawZongjiRate(options: ReturnType<typeof mysqlConnectionOptions>, db: string, start: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const zongji = new ZongJi({ ...options, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
-    let rows = 0;
-    let began = 0;
-    zongji.on('binlog', (event: { getEventName(): string; rows?: unknown[] }) => {
-      if (event.getEventName() !== 'writerows') return;
-      if (began === 0) began = performance.now();
-      rows += event.rows?.length ?? 0;
-      if (rows >= ROWS) {
-        const seconds = (performance.now() - began) / 1000;
-        zongji.stop();
-        resolve(rows / seconds);
-      }
-    });
-    zongji.on('error', reject);
-    zongji.start({ serverId: 900_001, gtidSet: start, includeEvents: ['tablemap', 'writerows'], includeSchema: { [db]: true } });
-  });
-}
-
 async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptions>, db: string, start: string, end: string): Promise<number> {
   const prefix = `bench-${Date.now()}`;
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', logLevel: logLevel.NOTHING });
@@ -84,14 +59,7 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
     batch: { maxMessages: Number(process.env.BATCH ?? 1_000), maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
   });
   // start streaming from `start` without a snapshot: seed the saved position
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [{ topic: positionTopic(prefix), partitions: 1, replicationFactor: 1, compacted: true }]);
-  await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  await new PositionStore(kafka, positionTopic(prefix)).save(producer, `mysql:${prefix}`, { version: 1, gtidPosition: start, snapshotCompleted: true, savedAtMs: 0 });
-  await producer.disconnect();
+  await seedCapturePosition(kafka, prefix, start);
 
   const controller = new AbortController();
   const began = performance.now();

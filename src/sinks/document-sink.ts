@@ -163,6 +163,8 @@ export class DocumentSink {
         groupId: sinkGroupId(settings.pipeline),
         sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
+        // an idle fetch returns after 1 s, so a stop (which waits for the fetch) is quick
+        maxWaitTimeInMs: 1_000,
         allowAutoTopicCreation: false,
       });
       await consumer.connect();
