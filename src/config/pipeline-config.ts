@@ -117,7 +117,7 @@ const bulkSchema = z
   .strictObject({
     maxDocuments: wholeNumber(1, 100_000).default(1000).describe('documents per bulk request, e.g. 1000'),
     maxBytes: wholeNumber(1024).default(5 * 1_048_576).describe('bytes per bulk request, e.g. 5242880'),
-    maxAgeMs: wholeNumber(0).default(100).describe('milliseconds a partial bulk request waits for more documents, e.g. 100'),
+    maxAgeMs: wholeNumber(0).default(20).describe('milliseconds a partial bulk request waits for more documents, e.g. 20'),
     concurrency: wholeNumber(1, 64).default(2).describe('bulk requests in flight, e.g. 2'),
   })
   .describe('a mapping with maxDocuments, maxBytes, maxAgeMs and concurrency');

@@ -41,7 +41,7 @@ describe('pipelineConfigSchema', () => {
         buildBatchSize: 500,
         partitionsConsumedConcurrently: 4,
         gcDeletes: '1h',
-        bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 100, concurrency: 2 },
+        bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 20, concurrency: 2 },
       },
       documents: {},
     });
