@@ -83,7 +83,6 @@ export interface SinkStats {
 export class DocumentSink {
   readonly stats: SinkStats = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0, latency: LatencyRecorder.empty() };
   private readonly latency = new LatencyRecorder(10_000);
-  private readonly triggers = new Map<string, TriggerReference>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -100,6 +99,7 @@ export class DocumentSink {
     const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
     let channel: BulkChannel | undefined;
     let consumer: Consumer | undefined;
+    let processor: PageProcessor | undefined;
     try {
       // services that are not reachable yet are waited for; configuration errors stop at once
       const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
@@ -130,7 +130,7 @@ export class DocumentSink {
         retryPolicy,
         logger,
         onRejected: async (operation, reason, httpStatus) => {
-          const trigger = this.triggers.get(`${operation.index}\u0000${operation.id}`);
+          const trigger = processor?.triggerOf(operation);
           await deadLetters.write({
             kind: 'rejected-document',
             pipeline: settings.pipeline,
@@ -144,7 +144,7 @@ export class DocumentSink {
           });
         },
       });
-      const processor = new PageProcessor({
+      const pageProcessor = new PageProcessor({
         descriptors,
         pool,
         channel,
@@ -154,10 +154,8 @@ export class DocumentSink {
         retryPolicy,
         logger,
         signal,
-        noteTrigger: (index, id, trigger) => {
-          if (trigger !== undefined) this.triggers.set(`${index}\u0000${id}`, trigger);
-        },
       });
+      processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
       consumer = this.kafka.consumer({
         groupId: sinkGroupId(settings.pipeline),
@@ -191,7 +189,7 @@ export class DocumentSink {
             const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
             try {
               const changes = await this.decode(batch.topic, batch.partition, messages, schemas, deadLetters);
-              const result = await processor.process(changes);
+              const result = await pageProcessor.process(changes);
               const atMs = Date.now();
               const events = changes.map((change) => change.event);
               this.latency.recordChanges(events, atMs);
@@ -204,7 +202,6 @@ export class DocumentSink {
             if (last === undefined) continue;
             await activeConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
             payload.resolveOffset(last.offset);
-            this.pruneTriggers();
           }
         },
       });
@@ -281,9 +278,5 @@ export class DocumentSink {
     this.stats.superseded += result.superseded;
     this.stats.rejected += result.rejected;
     this.stats.latency = this.latency.summary();
-  }
-
-  private pruneTriggers(): void {
-    if (this.triggers.size > 100_000) this.triggers.clear();
   }
 }

@@ -8,7 +8,7 @@ import { describeError } from '../errors.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import type { TriggerReference } from './dead-letters.js';
-import type { BulkChannel, BulkOutcome } from './elasticsearch/bulk-channel.js';
+import type { BulkChannel, BulkOperation, BulkOutcome } from './elasticsearch/bulk-channel.js';
 
 /** A decoded change with the Kafka message it came from. */
 export interface PageChange {
@@ -40,8 +40,6 @@ export interface PageProcessorSettings {
   readonly buildConcurrency?: number;
   readonly retryPolicy: RetryPolicy;
   readonly logger: Logger;
-  /** Remembers the trigger of a document being written, for its dead letter if it is rejected. */
-  readonly noteTrigger: (index: string, id: string, trigger: TriggerReference | undefined) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -55,8 +53,15 @@ export interface PageProcessorSettings {
  */
 export class PageProcessor {
   private readonly inflight = new Set<Promise<unknown>>();
+  /** The change that caused each operation in flight (for its dead letter), forgotten with the operation. */
+  private readonly triggers = new WeakMap<BulkOperation, TriggerReference>();
 
   constructor(private readonly settings: PageProcessorSettings) {}
+
+  /** The change that caused a write of this processor (for a dead letter), while the write is in flight. */
+  triggerOf(operation: BulkOperation): TriggerReference | undefined {
+    return this.triggers.get(operation);
+  }
 
   /** Processes one page; resolves when all its documents are settled in Elasticsearch. */
   async process(changes: readonly PageChange[]): Promise<PageResult> {
@@ -143,16 +148,15 @@ export class PageProcessor {
     const page = await this.withRetry(`building ${descriptor.name} documents`, () => this.build(descriptor, ids));
     const channel = this.settings.channel;
     const writes: Array<Promise<BulkOutcome>> = [];
+    const write = async (operation: BulkOperation, trigger: TriggerReference | undefined): Promise<void> => {
+      if (trigger !== undefined) this.triggers.set(operation, trigger);
+      await channel.waitForCapacity();
+      writes.push(channel.write(operation));
+    };
     for (const document of page.documents) {
-      this.settings.noteTrigger(descriptor.index, document.id, triggers.get(document.id));
-      await channel.waitForCapacity();
-      writes.push(channel.write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, version: page.version }));
+      await write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, version: page.version }, triggers.get(document.id));
     }
-    for (const id of page.missing) {
-      this.settings.noteTrigger(descriptor.index, id, triggers.get(id));
-      await channel.waitForCapacity();
-      writes.push(channel.write({ kind: 'delete', index: descriptor.index, id, version: page.version }));
-    }
+    for (const id of page.missing) await write({ kind: 'delete', index: descriptor.index, id, version: page.version }, triggers.get(id));
     const outcomes = await Promise.all(writes);
     for (const [position, outcome] of outcomes.entries()) {
       if (outcome.status === 'superseded') counters.superseded += 1;
