@@ -1,0 +1,149 @@
+/**
+ * The Elasticsearch ceiling: a plain bulk loader indexing the documents sluice built (read back
+ * from sluice's index, `_sluice` included) with explicit ids into a fresh index that has the same
+ * mappings, trying a few bulk sizes and concurrencies. Bodies are serialized before the clock
+ * starts: only Elasticsearch and the HTTP client are measured.
+ */
+import type { Client, estypes, estypesWithBody } from '@elastic/elasticsearch';
+import { now } from './services.js';
+
+/** A document to load: its id and its `_source` as JSON. */
+export interface LoadDocument {
+  readonly id: string;
+  readonly json: string;
+}
+
+/** Reads every document of `index` (refreshed first), sorted by `_sluice.id`. */
+export async function readDocuments(client: Client, index: string): Promise<LoadDocument[]> {
+  await client.indices.refresh({ index });
+  const documents: LoadDocument[] = [];
+  let after: estypes.SortResults | undefined;
+  for (;;) {
+    const response = await client.search<Record<string, unknown>>({
+      index,
+      size: 10_000,
+      sort: [{ '_sluice.id': 'asc' }],
+      ...(after === undefined ? {} : { search_after: after }),
+    });
+    const hits = response.hits.hits;
+    for (const hit of hits) if (hit._id !== undefined && hit._source !== undefined) documents.push({ id: hit._id, json: JSON.stringify(hit._source) });
+    const last = hits[hits.length - 1];
+    if (last?.sort === undefined || hits.length < 10_000) return documents;
+    after = last.sort;
+  }
+}
+
+/** A bulk loader configuration. */
+export interface BulkConfig {
+  readonly documentsPerRequest: number;
+  readonly concurrency: number;
+}
+
+/** The configurations tried (sluice's default is 1,000 per request, 2 in flight). */
+export const BULK_CONFIGS: readonly BulkConfig[] = [
+  { documentsPerRequest: 500, concurrency: 2 },
+  { documentsPerRequest: 1_000, concurrency: 1 },
+  { documentsPerRequest: 1_000, concurrency: 2 },
+  { documentsPerRequest: 1_000, concurrency: 4 },
+  { documentsPerRequest: 2_000, concurrency: 2 },
+  { documentsPerRequest: 5_000, concurrency: 2 },
+];
+
+/** One load. */
+export interface LoadRun extends BulkConfig {
+  readonly documents: number;
+  readonly seconds: number;
+  readonly documentsPerSecond: number;
+}
+
+/** Creates `target` with the mappings and shard settings of `source`. */
+export async function createLikeIndex(client: Client, source: string, target: string): Promise<void> {
+  const mapping = await client.indices.getMapping({ index: source });
+  const settings = await client.indices.getSettings({ index: source });
+  const sourceMappings = Object.values(mapping)[0]?.mappings;
+  const sourceSettings = Object.values(settings)[0]?.settings?.index;
+  await client.indices.create({
+    index: target,
+    mappings: sourceMappings ?? {},
+    settings: {
+      number_of_shards: Number(sourceSettings?.number_of_shards ?? 1),
+      number_of_replicas: Number(sourceSettings?.number_of_replicas ?? 1),
+    },
+  });
+}
+
+/**
+ * Loads `documents` into `index` with a config; the documents are sent in order, `rounds` times
+ * over (later rounds overwrite the same ids, as repeated builds of the same documents do).
+ */
+export async function bulkLoad(client: Client, index: string, documents: readonly LoadDocument[], config: BulkConfig, rounds = 1): Promise<LoadRun> {
+  const bodies: string[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    for (let start = 0; start < documents.length; start += config.documentsPerRequest) {
+      bodies.push(
+        documents
+          .slice(start, start + config.documentsPerRequest)
+          .map((document) => `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(document.id)}}}\n${document.json}\n`)
+          .join(''),
+      );
+    }
+  }
+  let next = 0;
+  let failures = 0;
+  const began = now();
+  const worker = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const body = bodies[next];
+      next += 1;
+      const response = await client.bulk({ body } as unknown as estypesWithBody.BulkRequest, { maxRetries: 0 });
+      if (response.errors) failures += response.items.filter((item) => item.index?.error !== undefined).length;
+    }
+  };
+  await Promise.all(Array.from({ length: config.concurrency }, () => worker()));
+  const seconds = (now() - began) / 1000;
+  if (failures > 0) throw new Error(`the bulk loader had ${failures} failed items`);
+  const total = documents.length * rounds;
+  return { ...config, documents: total, seconds, documentsPerSecond: total / seconds };
+}
+
+/**
+ * The ceiling for `documents`: every config tried on a fresh index with the first `sampleSize`
+ * documents, then the two best configs on all of them, each in a fresh index (metered by `meter`);
+ * the faster of those two is the ceiling. Every index it creates is
+ * deleted afterwards.
+ */
+export async function elasticsearchCeiling(
+  client: Client,
+  likeIndex: string,
+  documents: readonly LoadDocument[],
+  options: { sampleSize: number; rounds?: number; indexPrefix: string; meter?: () => () => Record<string, number> },
+): Promise<{ trials: LoadRun[]; best: LoadRun & { cpu?: Record<string, number> } }> {
+  const sample = documents.slice(0, options.sampleSize);
+  const trials: LoadRun[] = [];
+  let counter = 0;
+  const fresh = async <T>(run: (index: string) => Promise<T>): Promise<T> => {
+    counter += 1;
+    const index = `${options.indexPrefix}-${counter}`;
+    await createLikeIndex(client, likeIndex, index);
+    try {
+      return await run(index);
+    } finally {
+      await client.indices.delete({ index, ignore_unavailable: true });
+    }
+  };
+  for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(client, index, sample, config, options.rounds ?? 1)));
+  // the two best configs once more on every document, with the CPU of each process metered
+  const finalists = [...trials].sort((a, b) => b.documentsPerSecond - a.documentsPerSecond).slice(0, 2);
+  let best: (LoadRun & { cpu?: Record<string, number> }) | undefined;
+  for (const config of finalists) {
+    const run = await fresh(async (index) => {
+      const stop = options.meter?.();
+      const loaded = await bulkLoad(client, index, documents, config, options.rounds ?? 1);
+      const cpu = stop?.();
+      return cpu === undefined ? loaded : { ...loaded, cpu };
+    });
+    if (best === undefined || run.documentsPerSecond > best.documentsPerSecond) best = run;
+  }
+  if (best === undefined) throw new Error('no bulk configuration was tried');
+  return { trials, best };
+}

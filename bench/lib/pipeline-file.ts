@@ -1,0 +1,64 @@
+/**
+ * Pipeline files for the benchmark: one database, unique pipeline (= topic prefix and consumer
+ * group) and index names, written to a temporary folder. Sink and Kafka settings are sluice's
+ * defaults unless the caller overrides them, so the figures describe sluice as shipped.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
+import { changeTopic } from '../../src/streams/topic-names.js';
+import { endpoints } from './services.js';
+
+/** A pipeline file written for a benchmark. */
+export interface BenchPipeline {
+  readonly pipeline: string;
+  /** The Kafka topic prefix (the pipeline name unless it shares another pipeline's topics). */
+  readonly topicPrefix: string;
+  readonly database: string;
+  readonly file: string;
+  /** The document name -> its index. */
+  readonly indexes: Readonly<Record<string, string>>;
+  /** The change topic of a table of the database. */
+  topic(table: string): string;
+  /** A pipeline named `name` on the same topics, with its own consumer group and indexes. */
+  sibling(name: string): BenchPipeline;
+}
+
+/** Partitions of every change topic (as in examples/sakila/pipeline.yml). */
+export const PARTITIONS = 3;
+
+/**
+ * Writes the pipeline file of `database` with `documents` (each given the index
+ * `<pipeline>-<name>`). With `topicPrefix`, it reads the change topics of another pipeline: a
+ * second sink with its own consumer group and indexes over the same backlog.
+ */
+export function writeBenchPipeline(
+  pipeline: string,
+  database: string,
+  documents: Readonly<Record<string, Omit<DocumentDefinition, 'index'>>>,
+  options: { sink?: Record<string, unknown>; topicPrefix?: string } = {},
+): BenchPipeline {
+  const indexes = Object.fromEntries(Object.keys(documents).map((name) => [name, `${pipeline}-${name}`.toLowerCase()]));
+  const topicPrefix = options.topicPrefix ?? pipeline;
+  const config = {
+    pipeline,
+    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+    kafka: { brokers: [...endpoints.kafkaBrokers], ...(options.topicPrefix === undefined ? {} : { topicPrefix }), partitions: PARTITIONS },
+    elasticsearch: { node: endpoints.elasticsearchNode },
+    ...(options.sink === undefined ? {} : { sink: options.sink }),
+    documents: Object.fromEntries(Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition }])),
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'pipeline.yml');
+  writeFileSync(file, stringify(config));
+  return {
+    pipeline,
+    topicPrefix,
+    database,
+    file,
+    indexes,
+    topic: (table) => changeTopic(topicPrefix, database, table),
+    sibling: (name) => writeBenchPipeline(name, database, documents, { ...options, topicPrefix }),
+  };
+}

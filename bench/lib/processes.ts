@@ -1,0 +1,222 @@
+/**
+ * sluice processes started by the benchmark (the CLI run from the TypeScript sources, as the tests
+ * do), and what Linux says about any process: peak and current resident memory, CPU time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT, servicePaths, stackDirectory } from '../../stack/settings.js';
+import { sleep } from './services.js';
+
+/** Memory of a process from /proc/<pid>/status, in bytes. */
+export interface ProcessMemory {
+  /** VmHWM: the peak resident set size since the process started. */
+  readonly peakRss: number;
+  /** VmRSS: the resident set size now. */
+  readonly rss: number;
+}
+
+/** Peak and current RSS of a live process; undefined when it is gone. */
+export function processMemory(pid: number): ProcessMemory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name may hold spaces: fields are counted after its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids of the local stack's services that are running (from their pid files). */
+export function servicePids(): Record<string, number> {
+  const pids: Record<string, number> = {};
+  const directory = stackDirectory();
+  for (const service of ['mariadb', 'kafka', 'elasticsearch']) {
+    const file = servicePaths(directory, service).pidFile;
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`)) pids[service] = pid;
+  }
+  return pids;
+}
+
+/** CPU seconds (user + system, every core) the whole machine has used so far, from /proc/stat. */
+export function machineCpuSeconds(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
+    const busy = (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0) + (fields[7] ?? 0);
+    return busy / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/**
+ * CPU used by a set of processes over an interval, as a share of one core, plus `other`: what
+ * the rest of the machine used meanwhile (another workload would show there).
+ */
+export class CpuMeter {
+  private readonly started = performance.now();
+  private readonly before = new Map<string, number>();
+  private readonly machineBefore = machineCpuSeconds();
+
+  constructor(private readonly pids: Readonly<Record<string, number>>) {
+    for (const [name, pid] of Object.entries(pids)) {
+      const seconds = name === 'bench' ? ownCpuSeconds() : cpuSeconds(pid);
+      if (seconds !== undefined) this.before.set(name, seconds);
+    }
+  }
+
+  /** Each process's CPU since the meter was created, in % of one core (100 = one core busy). */
+  read(): Record<string, number> {
+    const elapsed = (performance.now() - this.started) / 1000;
+    const shares: Record<string, number> = {};
+    let metered = 0;
+    for (const [name, pid] of Object.entries(this.pids)) {
+      const before = this.before.get(name);
+      const after = name === 'bench' ? ownCpuSeconds() : cpuSeconds(pid);
+      if (before === undefined || after === undefined || elapsed <= 0) continue;
+      metered += after - before;
+      shares[name] = Math.round(((after - before) / elapsed) * 100);
+    }
+    const machineAfter = machineCpuSeconds();
+    if (this.machineBefore !== undefined && machineAfter !== undefined && elapsed > 0) {
+      shares.other = Math.max(0, Math.round(((machineAfter - this.machineBefore - metered) / elapsed) * 100));
+    }
+    return shares;
+  }
+}
+
+/** A --trace-gc line of a full GC: `Mark-Compact 95.3 (112.6) -> 61.2 (105.4) MB`; captures the heap after it (used, committed). */
+const FULL_GC = /^\[\d+:(0x[0-9a-f]+)\].*Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
+
+/** A `sluice <command>` process started by the benchmark. */
+export class SluiceProcess {
+  readonly child: ChildProcess;
+  /** performance.now() when it was spawned (its CPU profile starts about then). */
+  readonly startedAt = performance.now();
+  readonly exited: Promise<number>;
+  private output = '';
+  private lastMemory: ProcessMemory | undefined;
+  /** Heap after each full GC (with --trace-gc, in profile mode): the live heap, and the heap V8 kept. */
+  readonly fullGcs: Array<{ isolate: string; atMs: number; liveMiB: number; committedMiB: number }> = [];
+  /** RSS samples: milliseconds since start (performance.now() based) and bytes, one a second. */
+  private readonly rssSeries: Array<{ atMs: number; rss: number }> = [];
+  private readonly sampler: NodeJS.Timeout;
+
+  /**
+   * Starts `node [--cpu-prof] --import tsx src/cli/main.ts <args>` in the project folder, logging
+   * at warn level. With `profileDir`, V8 writes CPU profiles to `<profileDir>/<name>/` when the
+   * process exits.
+   */
+  constructor(
+    readonly name: string,
+    args: readonly string[],
+    options: { profileDir?: string; env?: Record<string, string> } = {},
+  ) {
+    // one folder per process: V8 writes one profile per thread (tsx's module loader runs on its own thread)
+    // --trace-gc: every full GC prints the heap left after it (the live heap), parsed below
+    const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`, '--trace-gc'];
+    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    let partial = '';
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const gc = FULL_GC.exec(line);
+        if (gc === null) keep(Buffer.from(`${line}\n`));
+        else this.fullGcs.push({ isolate: gc[1] ?? '', atMs: performance.now(), liveMiB: Number(gc[2]), committedMiB: Number(gc[3]) });
+      }
+    });
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
+    // VmHWM is read while the process lives; the sampler keeps the last reading for after it exits
+    this.sampler = setInterval(() => this.sample(), 250);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines it printed. */
+  tail(characters = 2_000): string {
+    return this.output.slice(-characters);
+  }
+
+  /** Peak RSS (VmHWM) so far, in bytes. */
+  peakRss(): number {
+    this.sample();
+    return this.lastMemory?.peakRss ?? 0;
+  }
+
+  /** Throws with its output when the process has exited. */
+  assertRunning(): void {
+    if (!this.running) throw new Error(`sluice ${this.name} exited (${this.child.exitCode ?? this.child.signalCode}): ${this.tail()}`);
+  }
+
+  /** Stops it with SIGTERM (a clean stop), SIGKILL after `graceMs`; resolves with the exit code. */
+  async stop(graceMs = 30_000): Promise<number> {
+    this.sample();
+    clearInterval(this.sampler);
+    if (this.running) this.child.kill('SIGTERM');
+    const code = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
+    if (code !== undefined) return code;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  /** The full GCs of the main thread (the isolate with the largest heap; tsx's loader thread has its own). */
+  mainThreadFullGcs(): Array<{ atMs: number; liveMiB: number; committedMiB: number }> {
+    const largest = new Map<string, number>();
+    for (const gc of this.fullGcs) largest.set(gc.isolate, Math.max(largest.get(gc.isolate) ?? 0, gc.committedMiB));
+    const main = [...largest].sort((a, b) => b[1] - a[1])[0]?.[0];
+    return this.fullGcs.filter((gc) => gc.isolate === main);
+  }
+
+  /** The RSS samples taken between two performance.now() instants (one a second). */
+  rssBetween(fromMs: number, toMs: number): Array<{ atMs: number; rss: number }> {
+    return this.rssSeries.filter((sample) => sample.atMs >= fromMs && sample.atMs <= toMs);
+  }
+
+  private sample(): void {
+    if (!this.running) return;
+    const memory = processMemory(this.pid);
+    if (memory === undefined) return;
+    this.lastMemory = memory;
+    const atMs = performance.now();
+    const last = this.rssSeries[this.rssSeries.length - 1];
+    if (last === undefined || atMs - last.atMs >= 1000) this.rssSeries.push({ atMs, rss: memory.rss });
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The benchmark report: every figure of one run, each sluice figure next to the ceiling it is
+ * compared with, the targets of issue 7, written as JSON and markdown under bench/results/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../stack/settings.js';
+import type { ProfileSummary } from './cpu-profile.js';
+import { profileMarkdown } from './cpu-profile.js';
+import type { LoadRun } from './es-ceiling.js';
+import type { FreshnessResult } from './freshness.js';
+import type { ProduceRun } from './kafka-ceiling.js';
+import type { RawRead } from './binlog.js';
+import type { MachineDescription } from './machine.js';
+import type { PipelineRunResult } from './pipeline-run.js';
+import { duration, integer, mebibytes, percent, ratio } from './stats.js';
+
+/** The folder of the reports. */
+export const RESULTS_DIRECTORY = join(PROJECT_ROOT, 'bench', 'results');
+
+/** A pipeline run without its process handle and pipeline. */
+export type RunFigures = Omit<PipelineRunResult, 'source' | 'lastPipeline'>;
+
+/** Everything one `npm run bench` measured. */
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly totalSeconds: number;
+  readonly command: string;
+  readonly machine: MachineDescription;
+  readonly settings: {
+    readonly roots: number;
+    readonly smallRoots: number;
+    readonly sakilaRounds: number;
+    readonly freshnessRate: number;
+    readonly freshnessSeconds: number;
+    readonly sinkPasses: number;
+    readonly profiled: boolean;
+    readonly nodeOptions?: string;
+  };
+  readonly ceilings: {
+    readonly zongji?: { readonly runs: readonly RawRead[]; readonly best: RawRead };
+    readonly kafka?: { readonly runs: readonly ProduceRun[]; readonly best: ProduceRun };
+    readonly elasticsearchShop?: { readonly trials: readonly LoadRun[]; readonly best: LoadRun & { readonly cpu?: Record<string, number> } };
+    readonly elasticsearchSakila?: { readonly trials: readonly LoadRun[]; readonly best: LoadRun & { readonly cpu?: Record<string, number> } };
+  };
+  readonly sluice: {
+    readonly sakila?: RunFigures & { readonly films: number };
+    readonly shopSmall?: RunFigures;
+    readonly shopLarge?: RunFigures;
+    readonly fullSync: { readonly measured: false; readonly reason: string };
+    readonly freshness?: FreshnessResult;
+  };
+  readonly profiles: ReadonlyArray<{ readonly title: string; readonly summary: ProfileSummary }>;
+  readonly errors: ReadonlyArray<{ readonly phase: string; readonly message: string }>;
+}
+
+/** A line of the summary table. */
+interface Row {
+  readonly measure: string;
+  readonly sluice: string;
+  readonly ceiling: string;
+  readonly ratio: string;
+  readonly target: string;
+}
+
+const met = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : '**missed**');
+
+/** The summary table of a report. */
+export function summaryRows(report: BenchReport): Row[] {
+  const { ceilings, sluice, settings } = report;
+  const rows: Row[] = [];
+  const zongji = ceilings.zongji?.best.rowsPerSecond;
+  const kafka = ceilings.kafka?.best.messagesPerSecond;
+  const capture = sluice.shopLarge?.capture.rowsPerSecond;
+  const captureRatio = ratio(capture, zongji);
+  rows.push({
+    measure: `capture, rows/s (${integer(settings.roots)} updates)`,
+    sluice: integer(capture),
+    ceiling: `${integer(zongji)} (zongji read)`,
+    ratio: percent(captureRatio),
+    target: `>= 50 %: ${met(captureRatio === undefined ? undefined : captureRatio >= 0.5)}`,
+  });
+  rows.push({ measure: 'capture vs Kafka, messages/s', sluice: integer(capture), ceiling: `${integer(kafka)} (kafkajs ${ceilings.kafka?.best.variant ?? ''})`, ratio: percent(ratio(capture, kafka)), target: '' });
+  const sakila = sluice.sakila?.sink.documentsPerSecond;
+  const sakilaCeiling = ceilings.elasticsearchSakila?.best.documentsPerSecond;
+  const sakilaRatio = ratio(sakila, sakilaCeiling);
+  rows.push({
+    measure: 'end-to-end, Sakila film documents/s',
+    sluice: integer(sakila),
+    ceiling: `${integer(sakilaCeiling)} (ES bulk)`,
+    ratio: percent(sakilaRatio),
+    target: `>= 70 %: ${met(sakilaRatio === undefined ? undefined : sakilaRatio >= 0.7)}`,
+  });
+  const shop = sluice.shopLarge?.sink.documentsPerSecond;
+  const shopCeiling = ceilings.elasticsearchShop?.best.documentsPerSecond;
+  const shopRatio = ratio(shop, shopCeiling);
+  rows.push({
+    measure: `end-to-end, shop documents/s (${integer(settings.roots)} roots, 5 children each)`,
+    sluice: integer(shop),
+    ceiling: `${integer(shopCeiling)} (ES bulk)`,
+    ratio: percent(shopRatio),
+    target: `>= 70 %: ${met(shopRatio === undefined ? undefined : shopRatio >= 0.7)}`,
+  });
+  rows.push({ measure: 'full sync, documents/s', sluice: 'not measured: sluice sync does not exist yet (issue 5)', ceiling: '', ratio: '', target: '' });
+  const fresh = sluice.freshness;
+  if (fresh !== undefined) {
+    const p99 = fresh.acknowledged.p99;
+    rows.push({
+      measure: `freshness, commit -> acknowledged p50 / p95 / p99 (${integer(fresh.achievedRate)} changes/s)`,
+      sluice: [fresh.acknowledged.p50, fresh.acknowledged.p95, p99].map(duration).join(' / '),
+      ceiling: '',
+      ratio: '',
+      target: `p99 < 1 s: ${met(p99 === null ? undefined : p99 < 1000)}`,
+    });
+    rows.push({
+      measure: 'freshness, commit -> searchable p50 / p95 / p99',
+      sluice: [fresh.searchable.p50, fresh.searchable.p95, fresh.searchable.p99].map(duration).join(' / '),
+      ceiling: '',
+      ratio: '',
+      target: '',
+    });
+  } else {
+    rows.push({ measure: 'freshness', sluice: 'failed (see errors)', ceiling: '', ratio: '', target: 'p99 < 1 s: n/a' });
+  }
+  const fanOut = sluice.shopLarge?.fanOut;
+  rows.push({
+    measure: `fan-out: 1 category row -> ${integer(fanOut?.documents)} documents, commit -> last acknowledged`,
+    sluice: fanOut === undefined ? 'n/a' : `${duration(fanOut.milliseconds)} (${integer(fanOut.documentsPerSecond)} documents/s)`,
+    ceiling: `${integer(shopCeiling)} documents/s (ES bulk)`,
+    ratio: percent(ratio(fanOut?.documentsPerSecond, shopCeiling)),
+    target: '',
+  });
+  for (const process of ['source', 'sink'] as const) {
+    const small = sluice.shopSmall?.peakRss[process];
+    const large = sluice.shopLarge?.peakRss[process];
+    const growth = ratio(large, small);
+    rows.push({
+      measure: `peak RSS, sluice ${process}: ${integer(settings.smallRoots)} -> ${integer(settings.roots)} roots`,
+      sluice: `${mebibytes(small)} -> ${mebibytes(large)}`,
+      ceiling: '',
+      ratio: growth === undefined ? 'n/a' : `${growth >= 1 ? '+' : ''}${((growth - 1) * 100).toFixed(0)} %`,
+      target: `within 20 %: ${met(growth === undefined ? undefined : Math.abs(growth - 1) <= 0.2)}`,
+    });
+  }
+  return rows;
+}
+
+/** The table as markdown. */
+export function tableMarkdown(rows: readonly Row[]): string {
+  return [
+    '| measure | sluice | ceiling (same run) | ratio | target |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.measure} | ${row.sluice} | ${row.ceiling} | ${row.ratio} | ${row.target} |`),
+  ].join('\n');
+}
+
+function cpuLine(cpu: Record<string, number> | undefined): string {
+  if (cpu === undefined) return 'n/a';
+  return Object.entries(cpu)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, share]) => `${name} ${share} %`)
+    .join(', ');
+}
+
+/**
+ * The CPU-time bound of a measured rate: all metered processes together used T µs of CPU per item,
+ * so `cores` cores cannot do more than cores / T items per second, however well the work overlaps.
+ */
+function cpuBound(cpu: Record<string, number> | undefined, seconds: number, count: number, cores: number): string {
+  if (cpu === undefined || !(count > 0)) return 'n/a';
+  const total = Object.entries(cpu).reduce((sum, [name, share]) => (name === 'other' ? sum : sum + share), 0);
+  const microseconds = ((total / 100) * seconds * 1e6) / count;
+  return `${Math.round(microseconds)} µs of CPU per item in all processes together, so ${cores} cores allow at most ${integer((cores * 1e6) / microseconds)}/s`;
+}
+
+/** CPU time per document (or row) of each process: its share of a core x seconds / count, in microseconds. */
+function cpuPerItem(cpu: Record<string, number> | undefined, seconds: number, count: number): string {
+  if (cpu === undefined || Object.keys(cpu).length === 0 || !(count > 0)) return 'n/a';
+  return Object.entries(cpu)
+    .sort((a, b) => b[1] - a[1])
+    .filter(([name, share]) => share > 0 && name !== 'other')
+    .map(([name, share]) => `${name} ${Math.round(((share / 100) * seconds * 1e6) / count)} µs`)
+    .join(', ');
+}
+
+function runDetails(title: string, run: RunFigures | undefined, cores: number): string[] {
+  if (run === undefined) return [`- ${title}: not measured (see errors)`];
+  return [
+    `- ${title}:`,
+    `  - capture: ${integer(run.capture.rows)} rows in ${run.capture.seconds.toFixed(2)} s = ${run.capture.seconds < 0.5 ? 'too short to measure' : `${integer(run.capture.rowsPerSecond)} rows/s`}; CPU (% of one core): ${cpuLine(run.capture.cpu)}; CPU per row: ${cpuPerItem(run.capture.cpu, run.capture.seconds, run.capture.rows)}`,
+    ...run.sinkPasses.map(
+      (pass, position) =>
+        `  - sink${run.sinkPasses.length > 1 ? ` pass ${position + 1}${pass === run.sink ? ' (best)' : ''}` : ''}: ${integer(pass.changes)} changes -> ${integer(pass.documents)} documents in ${pass.seconds.toFixed(2)} s = ${integer(pass.documentsPerSecond)} documents/s (start-up before the first acknowledged document: ${pass.startupSeconds.toFixed(1)} s, not counted); CPU: ${cpuLine(pass.cpu)}; CPU per document: ${cpuPerItem(pass.cpu, pass.seconds, pass.documents)} (${cpuBound(pass.cpu, pass.seconds, pass.documents, cores)}); peak RSS ${mebibytes(pass.peakRss)}`,
+    ),
+    ...(run.fanOut === undefined
+      ? []
+      : [`  - fan-out: ${integer(run.fanOut.documents)} documents acknowledged ${duration(run.fanOut.milliseconds)} after the commit (${integer(run.fanOut.documentsPerSecond)} documents/s); CPU: ${cpuLine(run.fanOut.cpu)}`]),
+    `  - peak RSS (VmHWM): source ${mebibytes(run.peakRss.source)}, sink ${mebibytes(run.peakRss.sink)}${run.sinkPasses.length > 1 ? ' (the last pass, which also ran the fan-out)' : ''}; the sink's RSS once a second from its start to the end of the run (MiB): ${run.sinkRssSeries.join(', ')}`,
+    ...(run.fullGcs === undefined
+      ? []
+      : [
+          `  - heap after full GCs (--trace-gc, main thread): ${(['source', 'sink'] as const)
+            .map((name) => {
+              const gc = run.fullGcs?.[name];
+              return gc === undefined || gc.count === 0 ? `${name}: no full GC` : `${name}: ${gc.count} full GCs, live heap at most ${gc.maxLiveMiB} MiB (${gc.lastLiveMiB} MiB after the last), heap kept by V8 at most ${gc.maxKeptMiB} MiB`;
+            })
+            .join('; ')}`,
+        ]),
+  ];
+}
+
+/** The whole report as markdown. */
+export function reportMarkdown(report: BenchReport): string {
+  const { machine, ceilings, sluice, settings } = report;
+  const fresh = sluice.freshness;
+  const lines = [
+    `# sluice benchmark, ${report.startedAt}`,
+    '',
+    `Command: \`${report.command}\` (${report.totalSeconds.toFixed(0)} s in all${settings.profiled ? '; sluice processes ran under --cpu-prof, which slows them a little' : ''}).`,
+    '',
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; sluice ${machine.sluice} (${machine.commit}); ` +
+      `MariaDB ${machine.mariadb}, Kafka ${machine.kafka}, Elasticsearch ${machine.elasticsearch}, all on this machine; ` +
+      Object.entries(machine.libraries)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ') +
+      `; load average ${machine.loadAverageAtStart} at the start ("other" in the CPU lines is the rest of the machine).`,
+    '',
+    tableMarkdown(summaryRows(report)),
+    '',
+    '## Details',
+    '',
+    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
+    '',
+    '### Ceilings',
+    '',
+    ceilings.zongji === undefined
+      ? '- zongji: not measured'
+      : `- zongji reading the backlog's binlog range, counting row events only (best of ${ceilings.zongji.runs.length}): ${ceilings.zongji.runs.map((run) => integer(run.rowsPerSecond)).join(', ')} rows/s`,
+    ceilings.kafka === undefined
+      ? '- kafkajs: not measured'
+      : `- kafkajs producing the captured messages (same keys and Avro values, acks=all, 1,000 per request) to a fresh 3-partition topic: ${ceilings.kafka.runs.map((run) => `${run.variant}: ${integer(run.messagesPerSecond)}`).join('; ')} messages/s`,
+    ...(['elasticsearchSakila', 'elasticsearchShop'] as const).map((key) => {
+      const ceiling = ceilings[key];
+      const name = key === 'elasticsearchShop' ? 'shop documents' : 'Sakila film documents';
+      if (ceiling === undefined) return `- Elasticsearch bulk, ${name}: not measured`;
+      return `- Elasticsearch bulk loader, ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
+        .map((trial) => `${trial.documentsPerRequest}x${trial.concurrency}: ${integer(trial.documentsPerSecond)}`)
+        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}`;
+    }),
+    '',
+    '### sluice',
+    '',
+    ...runDetails(`Sakila films (${settings.sakilaRounds} rounds of updating all ${integer(sluice.sakila?.films)} films; a page rebuilds a film once however often it changed in the page)`, sluice.sakila, machine.cores),
+    ...runDetails(`shop, ${integer(settings.smallRoots)} roots (every product updated once, then the shared category renamed)`, sluice.shopSmall, machine.cores),
+    ...runDetails(`shop, ${integer(settings.roots)} roots (every product updated once, then the shared category renamed)`, sluice.shopLarge, machine.cores),
+    `- full sync: ${sluice.fullSync.reason}`,
+    fresh === undefined
+      ? '- freshness: not measured (see errors)'
+      : `- freshness: ${integer(fresh.changes)} single-row updates of random products at ${integer(fresh.achievedRate)}/s (target ${integer(fresh.targetRate)}/s, after ${fresh.warmUpSeconds} s at that rate not counted) through \`sluice source\` and an in-process sink (onPageAcknowledged): ` +
+        `commit -> acknowledged p50 ${duration(fresh.acknowledged.p50)}, p95 ${duration(fresh.acknowledged.p95)}, p99 ${duration(fresh.acknowledged.p99)}, max ${duration(fresh.acknowledged.max)} (${fresh.unacknowledged} never acknowledged), of which commit -> captured (the event's ts_ms, set by sluice source) p50 ${duration(fresh.captured.p50)}, p99 ${duration(fresh.captured.p99)}; p50 over the first quarter of the run ${duration(fresh.acknowledgedTrend.firstQuarterP50)}, over the last ${duration(fresh.acknowledgedTrend.lastQuarterP50)}; ` +
+        `commit -> searchable (${integer(fresh.searchable.count)} probes, polled every ${fresh.pollIntervalMs} ms, index refresh_interval 1 s) p50 ${duration(fresh.searchable.p50)}, p95 ${duration(fresh.searchable.p95)}, p99 ${duration(fresh.searchable.p99)}, max ${duration(fresh.searchable.max)}; ${integer(fresh.pages)} pages; CPU while writing: ${cpuLine(fresh.cpu)}`,
+    '',
+  ];
+  if (report.profiles.length > 0) {
+    lines.push('### CPU profiles', '');
+    for (const profile of report.profiles) lines.push(profileMarkdown(profile.summary, profile.title));
+  }
+  if (report.errors.length > 0) {
+    lines.push('### Errors', '', ...report.errors.map((error) => `- ${error.phase}: ${error.message}`), '');
+  }
+  return lines.join('\n');
+}
+
+/** Writes `<timestamp>.json`, `<timestamp>.md` and `latest.md`; returns the markdown path. */
+export function writeReport(report: BenchReport): string {
+  mkdirSync(RESULTS_DIRECTORY, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const markdown = reportMarkdown(report);
+  writeFileSync(join(RESULTS_DIRECTORY, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIRECTORY, `${stamp}.md`), markdown);
+  writeFileSync(join(RESULTS_DIRECTORY, 'latest.md'), markdown);
+  return join(RESULTS_DIRECTORY, `${stamp}.md`);
+}

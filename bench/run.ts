@@ -1,0 +1,385 @@
+/**
+ * `npm run bench`: sluice's throughput, freshness and memory, each as a ratio against a raw
+ * ceiling measured in the same run on the same data (issue 7). It brings the local stack up,
+ * generates the workloads in their own databases, runs sluice as child processes (the CLI from
+ * the sources) and writes bench/results/<timestamp>.{md,json} and bench/results/latest.md, then
+ * prints the summary table.
+ *
+ * Phases, one after the other so they do not compete for the CPU:
+ * 1. Sakila films: N rounds of updates of all 1,000 films, captured, then the sink catches up
+ *    (twice, best pass); the Elasticsearch ceiling loads the same film documents.
+ * 2. shop with --small-roots products: capture, one sink pass, fan-out (peak RSS at small scale).
+ * 3. shop with --roots products: zongji ceiling on the backlog's binlog, capture, kafkajs ceiling
+ *    on the captured messages, two sink passes, fan-out of the shared category, Elasticsearch
+ *    ceiling on the built documents, then freshness at --rate changes/s with an in-process sink.
+ *
+ * Options: --roots 200000 --small-roots 10000 --sakila-rounds 60 --rate 1000 --seconds 20
+ * --passes 2 (sink passes over each backlog, the best one reported)
+ * --profile (CPU profiles and --trace-gc of the sluice processes, summarized in the report)
+ * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
+ * --keep (keep the databases, indexes and topics), --only sakila,small,large (phases to run).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import type { Client } from '@elastic/elasticsearch';
+import type { Kafka } from 'kafkajs';
+import type { Connection } from 'mysql2/promise';
+import { loadSakila, SAKILA_DIRECTORY } from '../examples/sakila/load-sakila.js';
+import type { DocumentDefinition } from '../src/descriptors/document-definition.js';
+import { createStackContext, stackUp } from '../stack/stack.js';
+import { gtidPosition, randomServerId, rawZongjiRead, seedCapturePosition, type RawRead } from './lib/binlog.js';
+import { summarizeProcessProfiles } from './lib/cpu-profile.js';
+import { elasticsearchCeiling, readDocuments } from './lib/es-ceiling.js';
+import { measureFreshness } from './lib/freshness.js';
+import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
+import { describeMachine } from './lib/machine.js';
+import { PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
+import { runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
+import { CpuMeter, servicePids } from './lib/processes.js';
+import { KafkaWatch } from './lib/progress.js';
+import { RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type RunFigures } from './lib/report.js';
+import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
+import { benchElasticsearch, benchKafka, endpoints, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
+
+const { values: options } = parseArgs({
+  options: {
+    roots: { type: 'string', default: '200000' },
+    'small-roots': { type: 'string', default: '10000' },
+    'sakila-rounds': { type: 'string', default: '60' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '20' },
+    passes: { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'sakila,small,large' },
+  },
+});
+const ROOTS = Number(options.roots);
+const SMALL_ROOTS = Number(options['small-roots']);
+const SAKILA_ROUNDS = Number(options['sakila-rounds']);
+const RATE = Number(options.rate);
+const SECONDS = Number(options.seconds);
+const PASSES = Number(options.passes);
+const PHASE_TIMEOUT_MS = 600_000;
+
+type Mutable = {
+  -readonly [K in keyof Pick<BenchReport, 'ceilings' | 'sluice'>]: { -readonly [P in keyof BenchReport[K]]: BenchReport[K][P] };
+} & { errors: Array<{ phase: string; message: string }> };
+
+/** What every phase works with. */
+interface Bench {
+  readonly kafka: Kafka;
+  readonly watch: KafkaWatch;
+  readonly elasticsearch: Client;
+  readonly suffix: string;
+  readonly report: Mutable;
+  /** Databases and pipeline names created, removed at the end. */
+  readonly databases: string[];
+  readonly pipelines: string[];
+  readonly profileDir: string | undefined;
+  /** Windows of the profiled processes to summarize in the report. */
+  readonly profileWindows: ProfileWindow[];
+}
+
+/** The options every pipeline run shares. */
+function runOptions(bench: Bench): Pick<PipelineRunOptions, 'profileDir' | 'nodeOptions' | 'timeoutMs'> {
+  return {
+    ...(bench.profileDir === undefined ? {} : { profileDir: bench.profileDir }),
+    ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }),
+    timeoutMs: PHASE_TIMEOUT_MS,
+  };
+}
+
+/** Meters the services and this process from now; the returned function reads the shares. */
+function serviceMeter(): () => Record<string, number> {
+  const meter = new CpuMeter({ bench: process.pid, ...servicePids() });
+  return () => meter.read();
+}
+
+/** Without process handles and pipelines, for the report. */
+function figures(run: PipelineRunResult): RunFigures {
+  const { source: _source, lastPipeline: _pipeline, ...rest } = run;
+  return rest;
+}
+
+function withoutIndex(definition: DocumentDefinition): Omit<DocumentDefinition, 'index'> {
+  const { index: _index, ...rest } = definition;
+  return rest;
+}
+
+/** Phase 1: Sakila film documents. */
+async function sakilaPhase(bench: Bench): Promise<void> {
+  const database = `bench_sakila_${bench.suffix}`;
+  bench.databases.push(database);
+  note(`sakila: loading Sakila into ${database}`);
+  await loadSakila(endpoints.mysqlUrl, database);
+  const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, DocumentDefinition> };
+  const films = example.documents.films;
+  if (films === undefined) throw new Error('examples/sakila/pipeline.yml has no films document');
+  const pipeline = writeBenchPipeline(`bench-sakila-${bench.suffix}`, database, { films: withoutIndex(films) });
+  bench.pipelines.push(pipeline.pipeline);
+  const sql = await openSql(database);
+  try {
+    await seedCapturePosition(bench.kafka, pipeline.pipeline, await gtidPosition(sql));
+    for (let round = 0; round < SAKILA_ROUNDS; round += 1) await sql.query('UPDATE film SET rental_rate = rental_rate + 0.01');
+    const run = await runPipeline(
+      { ...runOptions(bench), label: 'sakila', pipeline, document: 'films', backlogTopics: [pipeline.topic('film')], backlogMessages: SAKILA_ROUNDS * 1000, sinkPasses: PASSES },
+      bench.watch,
+      bench.elasticsearch,
+    );
+    bench.report.sluice.sakila = { ...figures(run), films: 1000 };
+    bench.profileWindows.push(...run.windows.filter((window) => window.process.includes('-sink')));
+    note('sakila: Elasticsearch ceiling on the film documents');
+    const index = run.lastPipeline.indexes.films ?? '';
+    const documents = await readDocuments(bench.elasticsearch, index);
+    bench.report.ceilings.elasticsearchSakila = await elasticsearchCeiling(bench.elasticsearch, index, documents, {
+      sampleSize: documents.length,
+      rounds: Math.max(1, Math.round(run.sink.documents / documents.length)),
+      indexPrefix: `${pipeline.pipeline}-ceiling`,
+      meter: serviceMeter,
+    });
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Creates a shop database, seeds the capture position, writes the backlog. */
+async function prepareShop(bench: Bench, roots: number): Promise<{ pipeline: BenchPipeline; sql: Connection; start: string }> {
+  const tag = roots >= 1000 ? `${Math.round(roots / 1000)}k` : String(roots);
+  const database = `bench_shop${tag}_${bench.suffix}`;
+  bench.databases.push(database);
+  note(`shop ${tag}: generating ${roots.toLocaleString('en-US')} products with children in ${database}`);
+  const sql = await openSql();
+  await createShop(sql, database, roots);
+  await sql.changeUser({ database });
+  const pipeline = writeBenchPipeline(`bench-shop${tag}-${bench.suffix}`, database, SHOP_DOCUMENTS);
+  bench.pipelines.push(pipeline.pipeline);
+  const start = await gtidPosition(sql);
+  await seedCapturePosition(bench.kafka, pipeline.pipeline, start);
+  note(`shop ${tag}: the backlog (every product updated once)`);
+  await updateEveryProduct(sql, database, roots);
+  return { pipeline, sql, start };
+}
+
+/** Phase 2: the small shop, for memory at small scale (one pass, like the large run's last pass). */
+async function smallShopPhase(bench: Bench): Promise<void> {
+  const { pipeline, sql } = await prepareShop(bench, SMALL_ROOTS);
+  try {
+    const run = await runPipeline(
+      {
+        ...runOptions(bench),
+        label: 'shop-small',
+        pipeline,
+        document: 'products',
+        backlogTopics: [pipeline.topic('product')],
+        backlogMessages: SMALL_ROOTS,
+        fanOut: { topic: pipeline.topic('category'), write: () => renameFanOutCategory(sql, pipeline.database) },
+      },
+      bench.watch,
+      bench.elasticsearch,
+    );
+    bench.report.sluice.shopSmall = figures(run);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The kafkajs ceiling on the captured product messages. */
+async function kafkaCeiling(kafka: Kafka, pipeline: BenchPipeline): Promise<{ runs: ProduceRun[]; best: ProduceRun }> {
+  note('kafkajs ceiling: reading the captured messages back');
+  const messages = await readMessages(kafka, pipeline.topic('product'), ROOTS);
+  const admin = kafka.admin();
+  await admin.connect();
+  const runs: ProduceRun[] = [];
+  try {
+    for (const [position, variant] of PRODUCER_VARIANTS.entries()) {
+      const topic = `${pipeline.pipeline}.bench-raw-${position}`;
+      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+      try {
+        runs.push(await produceMessages(kafka, topic, messages, variant));
+        note(`kafkajs ceiling: ${variant.name}: ${Math.round(runs[runs.length - 1]?.messagesPerSecond ?? 0)} messages/s`);
+      } finally {
+        await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const plain = runs.filter((run) => !run.variant.startsWith('idempotent'));
+  const best = plain.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
+  return { runs, best };
+}
+
+/** Phase 3: the large shop: ceilings, capture, sink, fan-out, freshness. */
+async function largeShopPhase(bench: Bench): Promise<void> {
+  const { report } = bench;
+  const { pipeline, sql, start } = await prepareShop(bench, ROOTS);
+  let run: PipelineRunResult | undefined;
+  try {
+    note('zongji ceiling: reading the backlog binlog range 3 times');
+    const reads: RawRead[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) reads.push(await rawZongjiRead(mysqlOptions, pipeline.database, start, ROOTS, randomServerId()));
+    report.ceilings.zongji = { runs: reads, best: reads.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a)) };
+    run = await runPipeline(
+      {
+        ...runOptions(bench),
+        label: 'shop-large',
+        pipeline,
+        document: 'products',
+        backlogTopics: [pipeline.topic('product')],
+        backlogMessages: ROOTS,
+        afterCapture: async () => {
+          report.ceilings.kafka = await kafkaCeiling(bench.kafka, pipeline).catch((error: unknown) => {
+            report.errors.push({ phase: 'kafkajs ceiling', message: String(error) });
+            return undefined;
+          });
+        },
+        sinkPasses: PASSES,
+        fanOut: { topic: pipeline.topic('category'), write: () => renameFanOutCategory(sql, pipeline.database) },
+        keepSource: true,
+      },
+      bench.watch,
+      bench.elasticsearch,
+    );
+    report.sluice.shopLarge = figures(run);
+    bench.profileWindows.push(...run.windows);
+
+    note('Elasticsearch ceiling on the shop documents');
+    const last = run.lastPipeline;
+    const index = last.indexes.products ?? '';
+    const documents = await readDocuments(bench.elasticsearch, index);
+    report.ceilings.elasticsearchShop = await elasticsearchCeiling(bench.elasticsearch, index, documents, {
+      sampleSize: Math.min(50_000, documents.length),
+      indexPrefix: `${pipeline.pipeline}-ceiling`,
+      meter: serviceMeter,
+    });
+    note(`Elasticsearch ceiling: ${Math.round(report.ceilings.elasticsearchShop.best.documentsPerSecond)} documents/s`);
+
+    note(`freshness: ${RATE} changes/s for ${SECONDS} s`);
+    const source = run.source;
+    try {
+      const settings = { changesPerSecond: RATE, seconds: SECONDS, warmUpSeconds: 5, roots: ROOTS, probeEvery: 10, connections: 4 };
+      report.sluice.freshness = await measureFreshness(last, settings, () => {
+        const meter = new CpuMeter({ bench: process.pid, ...(source === undefined ? {} : { source: source.pid }), ...servicePids() });
+        return () => meter.read();
+      });
+      const fresh = report.sluice.freshness;
+      if (source !== undefined) bench.profileWindows.push(windowOf(source, `freshness at ${RATE} changes/s`, fresh.window.fromMs, fresh.window.toMs));
+      note(`freshness: acknowledged p99 ${fresh.acknowledged.p99} ms, searchable p99 ${fresh.searchable.p99} ms at ${Math.round(fresh.achievedRate)} changes/s`);
+    } catch (error) {
+      report.errors.push({ phase: 'freshness', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  } finally {
+    await run?.source?.stop();
+    await sql.end();
+  }
+}
+
+/** Drops what the run created: databases, indexes, topics and consumer groups. */
+async function cleanUp(bench: Bench): Promise<void> {
+  const sql = await openSql();
+  try {
+    for (const database of bench.databases) await sql.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
+  } finally {
+    await sql.end();
+  }
+  for (const pipeline of bench.pipelines) {
+    // sibling pipelines (second sink passes) are named <pipeline>-p<n>: the prefixes cover them
+    await bench.elasticsearch.indices.delete({ index: `${pipeline}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+    await bench.watch.deleteWithPrefix(pipeline);
+  }
+}
+
+async function main(): Promise<void> {
+  const began = now();
+  const startedAt = new Date().toISOString();
+  note('bringing the stack up');
+  await stackUp(createStackContext());
+  const elasticsearch = benchElasticsearch();
+  const kafka = benchKafka();
+  const watch = new KafkaWatch(kafka);
+  await watch.connect();
+  const machine = await describeMachine(elasticsearch);
+  const profileDir = options.profile ? join(RESULTS_DIRECTORY, 'profiles', startedAt.replace(/[:.]/g, '-')) : undefined;
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const bench: Bench = {
+    kafka,
+    watch,
+    elasticsearch,
+    suffix: uniqueSuffix(),
+    report: { ceilings: {}, sluice: { fullSync: { measured: false, reason: 'not measured: sluice sync does not exist yet (issue 5)' } }, errors: [] },
+    databases: [],
+    pipelines: [],
+    profileDir,
+    profileWindows: [],
+  };
+  const { report } = bench;
+  const phase = async (name: string, body: () => Promise<void>): Promise<void> => {
+    try {
+      await body();
+    } catch (error) {
+      note(`${name} failed: ${String(error)}`);
+      report.errors.push({ phase: name, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  };
+  try {
+    const only = new Set(options.only.split(','));
+    if (only.has('sakila')) await phase('sakila', () => sakilaPhase(bench));
+    if (only.has('small')) await phase('shop (small)', () => smallShopPhase(bench));
+    if (only.has('large')) await phase('shop (large)', () => largeShopPhase(bench));
+  } finally {
+    if (!options.keep) {
+      note('cleaning up');
+      await cleanUp(bench).catch((error: unknown) => note(`clean-up failed: ${String(error)}`));
+    }
+    await watch.disconnect();
+    await elasticsearch.close();
+  }
+  // each window of interest of a profiled process, cut from its main thread's profile
+  const profiles =
+    profileDir === undefined
+      ? []
+      : bench.profileWindows.flatMap((window) => {
+          const directory = join(profileDir, window.process);
+          const summary = existsSync(directory) ? summarizeProcessProfiles(directory, 15, { from: window.from, to: window.to }) : undefined;
+          return summary === undefined ? [] : [{ title: `sluice ${window.process}, ${window.what}`, summary }];
+        });
+  const args = process.argv.slice(2);
+  const full: BenchReport = {
+    startedAt,
+    totalSeconds: (now() - began) / 1000,
+    command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+    machine,
+    settings: {
+      roots: ROOTS,
+      smallRoots: SMALL_ROOTS,
+      sakilaRounds: SAKILA_ROUNDS,
+      freshnessRate: RATE,
+      freshnessSeconds: SECONDS,
+      sinkPasses: PASSES,
+      profiled: options.profile,
+      ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }),
+    },
+    ceilings: report.ceilings,
+    sluice: report.sluice,
+    profiles,
+    errors: report.errors,
+  };
+  const file = writeReport(full);
+  process.stdout.write(`\n${tableMarkdown(summaryRows(full))}\n\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
+  if (report.errors.length > 0) {
+    process.stdout.write(`${report.errors.length} phase(s) failed: ${report.errors.map((error) => error.phase).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  // client libraries may keep handles open: the report is written, so leave
+  .finally(() => process.exit());
