@@ -239,7 +239,6 @@ async function demo(): Promise<void> {
   // it retries (a leader still being elected on new topics) only when SLUICE_LOG_LEVEL asks for them
   const levelGiven = (process.env.SLUICE_LOG_LEVEL ?? '') !== '';
   if (!levelGiven) process.env.SLUICE_LOG_LEVEL = 'warn';
-  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1'; // kafkajs' notice about its v2 default partitioner
   const context = createStackContext();
   out(['sluice demo: starting the local stack']);
   process.stdout.write(formatReports(await stackUp(context), {}));

@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { ChangeEvent, Row } from '../sources/change-event.js';
 import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
@@ -59,7 +59,7 @@ export class ChangeWriter {
     kafka: Kafka,
     private readonly settings: ChangeWriterSettings,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = kafka.admin();
     this.schemas = new SchemaTopic(kafka, schemaTopic(settings.topicPrefix));
   }

@@ -1,4 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
 import { ensureTopics } from './ensure-topics.js';
 import { signalTopic } from './topic-names.js';
 
@@ -19,7 +19,7 @@ export async function requestSnapshot(kafka: Kafka, topicPrefix: string, tables:
   } finally {
     await admin.disconnect();
   }
-  const producer = kafka.producer();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const signal: SnapshotSignal = { type: 'snapshot', tables, requestedAtMs: Date.now() };
