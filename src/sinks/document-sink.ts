@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../descriptors/document-definition.js';
@@ -11,6 +11,7 @@ import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
+import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
 import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
@@ -98,8 +99,14 @@ export class DocumentSink {
     const pool = openReadPool(settings.connection, settings.bulk.concurrency + 4);
     const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
     let channel: BulkChannel | undefined;
-    let consumer: Consumer | undefined;
     let processor: PageProcessor | undefined;
+    // a page waiting on an unreachable Elasticsearch would hold the stop forever: a grace period
+    // after the stop its writes are abandoned (nothing is committed for that page, so nothing is lost)
+    let grace: NodeJS.Timeout | undefined;
+    const startGrace = (): void => {
+      grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
+    };
+    signal.addEventListener('abort', startGrace, { once: true });
     try {
       // services that are not reachable yet are waited for; configuration errors stop at once
       const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
@@ -157,64 +164,30 @@ export class DocumentSink {
       });
       processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
-      consumer = this.kafka.consumer({
+      const consumer = new PageConsumer(this.kafka, {
         groupId: sinkGroupId(settings.pipeline),
-        sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
-        heartbeatInterval: 3_000,
-        // an idle fetch returns after 1 s, so a stop (which waits for the fetch) is quick
-        maxWaitTimeInMs: 1_000,
-        allowAutoTopicCreation: false,
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-      const activeConsumer = consumer;
-      const stopped = new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      const crashed = new Promise<never>((_, reject) => {
-        activeConsumer.on(activeConsumer.events.CRASH, (event) => {
-          if (!event.payload.restart) reject(new Error(`the Kafka consumer stopped: ${describeError(event.payload.error)}`));
-        });
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
+        topics,
+        pageSize: settings.pageSize,
         partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
-        eachBatch: async (payload) => {
-          const { batch } = payload;
-          for (let start = 0; start < batch.messages.length; start += settings.pageSize) {
-            if (!payload.isRunning() || payload.isStale() || signal.aborted) return;
-            const messages = batch.messages.slice(start, start + settings.pageSize);
-            const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
-            try {
-              const changes = await this.decode(batch.topic, batch.partition, messages, schemas, deadLetters);
-              const result = await pageProcessor.process(changes);
-              const atMs = Date.now();
-              const events = changes.map((change) => change.event);
-              this.latency.recordChanges(events, atMs);
-              settings.onPageAcknowledged?.({ topic: batch.topic, partition: batch.partition, changes: events, result, atMs });
-              this.count(result);
-            } finally {
-              clearInterval(beat);
-            }
-            const last = messages[messages.length - 1];
-            if (last === undefined) continue;
-            await activeConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-            payload.resolveOffset(last.offset);
-          }
-        },
+        sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
+        retryPolicy,
+        logger,
       });
-      logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink running');
-      await Promise.race([stopped, crashed]);
+      logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
+      await consumer.run(signal, async ({ topic, partition, messages }) => {
+        const changes = await this.decode(topic, partition, messages, schemas, deadLetters);
+        const result = await pageProcessor.process(changes);
+        const atMs = Date.now();
+        const events = changes.map((change) => change.event);
+        this.latency.recordChanges(events, atMs);
+        settings.onPageAcknowledged?.({ topic, partition, changes: events, result, atMs });
+        this.count(result);
+      });
     } finally {
-      // a page waiting on an unreachable Elasticsearch would hold the consumer forever: after a
-      // grace period its writes are abandoned (nothing is committed for that page, so nothing is lost)
-      const grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
-      await consumer?.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
       await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);
       clearTimeout(grace);
+      signal.removeEventListener('abort', startGrace);
       await pool.end().catch(() => undefined);
       this.stats.latency = this.latency.summary();
     }

@@ -34,6 +34,23 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     // another process may have created them in between; anything else is real
     const nowExisting = new Set(await admin.listTopics());
     if (!missing.every((spec) => nowExisting.has(spec.topic))) throw error;
+    // created by someone else just now: their leaders may not be elected yet
+    await waitForLeaders(admin, missing.map((spec) => spec.topic));
   }
   return missing.map((spec) => spec.topic);
+}
+
+/** Waits (up to `timeoutMs`) until every partition of `topics` has a leader. */
+export async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -1,0 +1,111 @@
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import { abortableSleep, backoffDelay, type RetryPolicy } from '../retry.js';
+
+/** A page: consecutive messages of one partition. */
+export interface MessagePage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+}
+
+/** Settings of a {@link PageConsumer}. */
+export interface PageConsumerSettings {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Messages per page at most. */
+  readonly pageSize: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly sessionTimeoutMs: number;
+  /** Backoff between restarts of a consumer that stopped on an error. */
+  readonly retryPolicy: RetryPolicy;
+  readonly logger: Logger;
+}
+
+/**
+ * Consumes topics as a consumer-group member, page by page: `handle` gets each page, and the
+ * page's offsets are committed only after `handle` resolved (manual commits, at-least-once). A
+ * page that takes long keeps the membership alive with heartbeats. When the consumer stops on an
+ * error (a topic whose leader is not elected yet, a broker restart), it is created again after a
+ * backoff and resumes from the committed offsets, so nothing is skipped; it runs until `signal`
+ * aborts.
+ */
+export class PageConsumer {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: PageConsumerSettings,
+  ) {}
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
+    const { logger } = this.settings;
+    for (let attempt = 1; !signal.aborted; attempt += 1) {
+      const consumer = this.createConsumer();
+      try {
+        await this.consume(consumer, signal, handle);
+        if (signal.aborted) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        const delayMs = backoffDelay(this.settings.retryPolicy, Math.max(1, attempt));
+        logger.warn({ attempt, delayMs, error: describeError(error) }, 'the Kafka consumer stopped; starting it again');
+        await consumer.disconnect().catch(() => undefined);
+        await abortableSleep(delayMs, signal);
+        continue;
+      } finally {
+        if (signal.aborted) await consumer.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
+      }
+    }
+  }
+
+  private createConsumer(): Consumer {
+    return this.kafka.consumer({
+      groupId: this.settings.groupId,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(this.settings.sessionTimeoutMs / 3)),
+      // an idle fetch returns after 1 s, so a stop (which waits for the fetch) is quick
+      maxWaitTimeInMs: 1_000,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
+  }
+
+  /** Consumes until `signal` aborts (resolves) or the consumer crashes for good (rejects). */
+  private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
+    const { pageSize } = this.settings;
+    const crashed = new Promise<never>((_, reject) => {
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (!event.payload.restart) reject(event.payload.error);
+      });
+    });
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        for (let start = 0; start < batch.messages.length; start += pageSize) {
+          if (!payload.isRunning() || payload.isStale() || signal.aborted) return;
+          const messages = batch.messages.slice(start, start + pageSize);
+          const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
+          try {
+            await handle({ topic: batch.topic, partition: batch.partition, messages });
+          } finally {
+            clearInterval(beat);
+          }
+          const last = messages[messages.length - 1];
+          if (last === undefined) continue;
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          payload.resolveOffset(last.offset);
+        }
+      },
+    });
+    await Promise.race([stopped, crashed]);
+  }
+}
