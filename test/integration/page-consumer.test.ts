@@ -1,0 +1,56 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ensureTopics } from '../../src/streams/ensure-topics.js';
+import { PageConsumer, type MessagePage } from '../../src/streams/page-consumer.js';
+import { uniqueName } from '../helpers/names.js';
+import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
+import { Cleanup, testKafka } from '../helpers/services.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('PageConsumer', () => {
+  it('hands out pages of at most pageSize, commits a page only after it was handled, and redelivers a page whose handling failed', async () => {
+    const kafka = testKafka();
+    const topic = uniqueName('pages');
+    const groupId = uniqueName('pages_group');
+    const admin = kafka.admin();
+    await admin.connect();
+    cleanup.add(() => admin.disconnect());
+    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
+    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) });
+    await producer.disconnect();
+
+    const handled: Array<{ first: number; size: number }> = [];
+    let failed = false;
+    const controller = new AbortController();
+    const consumer = new PageConsumer(kafka, { groupId, topics: [topic], pageSize: 10, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 10_000, retryPolicy: TEST_RETRY_POLICY, logger: pino({ level: 'silent' }) });
+    const running = consumer.run(controller.signal, (page: MessagePage) => {
+      const first = Number(page.messages[0]?.offset);
+      if (first === 10 && !failed) {
+        failed = true;
+        // the committed offset is still 10 while the page fails
+        return admin.fetchOffsets({ groupId, topics: [topic] }).then((offsets) => {
+          expect(offsets[0]?.partitions[0]?.offset).toBe('10');
+          throw new Error('handling failed once');
+        });
+      }
+      handled.push({ first, size: page.messages.length });
+      return Promise.resolve();
+    });
+    cleanup.add(async () => {
+      controller.abort();
+      await running;
+    });
+    await waitFor(() => handled.some((page) => page.first + page.size === 25), { timeoutMs: 60_000, description: 'the last page' });
+    expect(failed).toBe(true);
+    expect(handled.every((page) => page.size <= 10)).toBe(true);
+    const offsets = new Set(handled.flatMap((page) => Array.from({ length: page.size }, (_, index) => page.first + index)));
+    expect([...offsets].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, index) => index));
+    await waitFor(async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset === '25', { description: 'offset 25 committed' });
+  }, 90_000);
+});
