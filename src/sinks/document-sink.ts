@@ -184,6 +184,7 @@ export class DocumentSink {
         this.count(result);
       });
     } finally {
+      if (grace === undefined) startGrace();
       await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);
       clearTimeout(grace);
