@@ -14,8 +14,11 @@ import { createKafka } from '../src/streams/kafka-client.js';
 import { MysqlCapture } from '../src/streams/mysql-capture.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 import { gtidPosition, rawZongjiRead, seedCapturePosition } from './lib/binlog.js';
+import { KafkaWatch } from './lib/progress.js';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
+/** Topic prefix and pipeline name of this run's capture (its topics are deleted at the end). */
+const PREFIX = `bench-${Date.now()}`;
 const TX_ROWS = 1_000;
 const endpoints = endpointsFromEnvironment();
 
@@ -48,10 +51,14 @@ async function main(): Promise<void> {
   );
   await sql.query(`DROP DATABASE ${db}`);
   await sql.end();
+  const watch = new KafkaWatch(createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', logLevel: logLevel.NOTHING }));
+  await watch.connect();
+  await watch.deleteWithPrefix(PREFIX);
+  await watch.disconnect();
 }
 
 async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptions>, db: string, start: string, end: string): Promise<number> {
-  const prefix = `bench-${Date.now()}`;
+  const prefix = PREFIX;
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', logLevel: logLevel.NOTHING });
   const capture = new MysqlCapture(kafka, {
     pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: 900_002,

@@ -36,10 +36,10 @@ import { measureFreshness } from './lib/freshness.js';
 import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
 import { describeMachine } from './lib/machine.js';
 import { PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
-import { runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
+import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
 import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
-import { RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type RunFigures } from './lib/report.js';
+import { disturbedMeasurements, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type RunFigures } from './lib/report.js';
 import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
 import { benchElasticsearch, benchKafka, endpoints, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
 
@@ -262,10 +262,15 @@ async function largeShopPhase(bench: Bench): Promise<void> {
     const source = run.source;
     try {
       const settings = { changesPerSecond: RATE, seconds: SECONDS, warmUpSeconds: 5, roots: ROOTS, probeEvery: 10, connections: 4 };
-      report.sluice.freshness = await measureFreshness(last, settings, () => {
-        const meter = new CpuMeter({ bench: process.pid, ...(source === undefined ? {} : { source: source.pid }), ...servicePids() });
-        return () => meter.read();
+      report.sluice.freshness = await measureFreshness(last, settings, {
+        onWriting: () => {
+          const meter = new CpuMeter({ bench: process.pid, ...(source === undefined ? {} : { source: source.pid }), ...servicePids() });
+          return () => meter.read();
+        },
+        assertSourceRunning: () => source?.assertRunning(),
       });
+      // the source's live heap once it has also streamed the freshness run's single-row transactions
+      if (source !== undefined && bench.profileDir !== undefined) report.sluice.sourceHeapAfterFreshness = fullGcSummary(source);
       const fresh = report.sluice.freshness;
       if (source !== undefined) bench.profileWindows.push(windowOf(source, `freshness at ${RATE} changes/s`, fresh.window.fromMs, fresh.window.toMs));
       note(`freshness: acknowledged p99 ${fresh.acknowledged.p99} ms, searchable p99 ${fresh.searchable.p99} ms at ${Math.round(fresh.achievedRate)} changes/s`);
@@ -278,18 +283,19 @@ async function largeShopPhase(bench: Bench): Promise<void> {
   }
 }
 
-/** Drops what the run created: databases, indexes, topics and consumer groups. */
+/** Drops what the run created: databases, indexes, topics and consumer groups; says what it could not drop. */
 async function cleanUp(bench: Bench): Promise<void> {
+  const failed = (what: string) => (error: unknown) => note(`clean-up: could not drop ${what}: ${String(error)}`);
   const sql = await openSql();
   try {
-    for (const database of bench.databases) await sql.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(() => undefined);
+    for (const database of bench.databases) await sql.query(`DROP DATABASE IF EXISTS \`${database}\``).catch(failed(`database ${database}`));
   } finally {
     await sql.end();
   }
   for (const pipeline of bench.pipelines) {
     // sibling pipelines (second sink passes) are named <pipeline>-p<n>: the prefixes cover them
-    await bench.elasticsearch.indices.delete({ index: `${pipeline}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    await bench.watch.deleteWithPrefix(pipeline);
+    await bench.elasticsearch.indices.delete({ index: `${pipeline}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(failed(`indexes ${pipeline}-*`));
+    await bench.watch.deleteWithPrefix(pipeline).catch(failed(`topics and groups ${pipeline}*`));
   }
 }
 
@@ -369,7 +375,9 @@ async function main(): Promise<void> {
     errors: report.errors,
   };
   const file = writeReport(full);
-  process.stdout.write(`\n${tableMarkdown(summaryRows(full))}\n\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
+  const disturbed = disturbedMeasurements(full);
+  const warning = disturbed.length === 0 ? '' : `\nWarning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.\n`;
+  process.stdout.write(`\n${tableMarkdown(summaryRows(full))}\n${warning}\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
   if (report.errors.length > 0) {
     process.stdout.write(`${report.errors.length} phase(s) failed: ${report.errors.map((error) => error.phase).join(', ')}\n`);
     process.exitCode = 1;

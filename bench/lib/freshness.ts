@@ -68,7 +68,12 @@ const wallClock = (): number => Date.now();
  * second for `seconds` and measures. The sink's consumer group must already be at the end of the
  * topics (the throughput phase left it there), or it catches up first.
  */
-export async function measureFreshness(pipeline: BenchPipeline, settings: FreshnessSettings, onWriting?: () => () => Record<string, number>): Promise<FreshnessResult> {
+export async function measureFreshness(
+  pipeline: BenchPipeline,
+  settings: FreshnessSettings,
+  hooks: { onWriting?: () => () => Record<string, number>; assertSourceRunning?: () => void } = {},
+): Promise<FreshnessResult> {
+  const { onWriting, assertSourceRunning } = hooks;
   const commits = new Map<number, number>();
   const acknowledgedAt = new Map<number, number>();
   const capturedAt = new Map<number, number>();
@@ -99,12 +104,15 @@ export async function measureFreshness(pipeline: BenchPipeline, settings: Freshn
   const search = createElasticsearchClient({ node: endpoints.elasticsearchNode, maxRetries: 0 });
   const connections = await Promise.all(Array.from({ length: settings.connections }, () => openSql(pipeline.database)));
   const index = Object.values(pipeline.indexes)[0] ?? '';
+  let writing = true;
+  let poller: Promise<void> | undefined;
   try {
     // warm-up: updates until one comes back through the hook (the sink has joined and caught up)
     let warmRev = WARM_UP_BASE;
     await waitUntil(
       async () => {
         if (failed !== undefined) throw failed;
+        assertSourceRunning?.();
         warmRev += 1;
         await connections[0]?.query(`UPDATE product SET rev = ? WHERE id = ?`, [warmRev, 1 + (warmRev % settings.roots)]);
         await sleep(500);
@@ -118,8 +126,7 @@ export async function measureFreshness(pipeline: BenchPipeline, settings: Freshn
     const warm = Math.round(settings.changesPerSecond * settings.warmUpSeconds);
     const probes = new Map<number, { id: number; commitAt: number }>();
     const searchableAt = new Map<number, number>();
-    let writing = true;
-    const poller = pollSearchable(search, index, probes, searchableAt, () => writing);
+    poller = pollSearchable(search, index, probes, searchableAt, () => writing);
     const began = wallClock();
     const interval = 1000 / settings.changesPerSecond;
     const measuredFrom = began + warm * interval;
@@ -145,14 +152,20 @@ export async function measureFreshness(pipeline: BenchPipeline, settings: Freshn
     };
     await Promise.all(connections.map((connection) => worker(connection)));
     clearTimeout(meterTimer);
+    assertSourceRunning?.();
     const lastCommit = Math.max(...commits.values());
     const writtenIn = (lastCommit - measuredFrom) / 1000;
     const toPerformance = (wall: number): number => performance.now() - (wallClock() - wall);
     const window = { fromMs: toPerformance(measuredFrom), toMs: toPerformance(lastCommit) };
     const cpu = stopMeter?.();
     // let the tail drain: every change acknowledged and every probe searchable, or 60 s
-    const drained = (): boolean => [...commits.keys()].every((rev) => acknowledgedAt.has(rev)) && searchableAt.size >= probes.size;
-    await waitUntil(() => Promise.resolve(drained() || undefined), { timeoutMs: 60_000, intervalMs: 200, description: 'the last changes' }).catch(() => undefined);
+    const drained = (): boolean => {
+      assertSourceRunning?.();
+      return [...commits.keys()].every((rev) => acknowledgedAt.has(rev)) && searchableAt.size >= probes.size;
+    };
+    await waitUntil(() => Promise.resolve(drained() || undefined), { timeoutMs: 60_000, intervalMs: 200, description: 'the last changes' }).catch((error: unknown) => {
+      if (!String(error).includes('timed out')) throw error;
+    });
     writing = false;
     await poller;
     const acknowledged = [...commits].flatMap(([rev, commitAt]) => {
@@ -192,6 +205,8 @@ export async function measureFreshness(pipeline: BenchPipeline, settings: Freshn
       ...(cpu === undefined ? {} : { cpu }),
     };
   } finally {
+    writing = false;
+    await poller;
     controller.abort();
     await running.catch(() => undefined);
     await Promise.all(connections.map((connection) => connection.end().catch(() => undefined)));
@@ -203,16 +218,17 @@ export async function measureFreshness(pipeline: BenchPipeline, settings: Freshn
 /**
  * Polls the index every POLL_INTERVAL_MS for the documents of pending probes (one ids query) and
  * records when each first shows its probe's `rev` (or a later one): the time the answer came back,
- * an upper bound of when it became searchable.
+ * an upper bound of when it became searchable. Never rejects.
  */
 async function pollSearchable(client: Client, index: string, probes: ReadonlyMap<number, { id: number; commitAt: number }>, searchableAt: Map<number, number>, active: () => boolean): Promise<void> {
   while (active()) {
     const pending = [...probes].filter(([rev]) => !searchableAt.has(rev)).slice(0, 2_000);
     if (pending.length > 0) {
       const ids = [...new Set(pending.map(([, probe]) => String(probe.id)))];
-      const response = await client.search<{ rev?: number }>({ index, size: ids.length, _source: ['rev'], query: { ids: { values: ids } } });
+      // a failed poll is tried again at the next tick: it only delays the searchable times it would have seen
+      const response = await client.search<{ rev?: number }>({ index, size: ids.length, _source: ['rev'], query: { ids: { values: ids } } }).catch(() => undefined);
       const at = wallClock();
-      const revs = new Map(response.hits.hits.map((hit) => [hit._id, Number(hit._source?.rev ?? 0)]));
+      const revs = new Map((response?.hits.hits ?? []).map((hit) => [hit._id, Number(hit._source?.rev ?? 0)]));
       for (const [rev, probe] of pending) if ((revs.get(String(probe.id)) ?? 0) >= rev) searchableAt.set(rev, at);
     }
     await sleep(POLL_INTERVAL_MS);

@@ -24,6 +24,8 @@ export interface MachineDescription {
   readonly libraries: Readonly<Record<string, string>>;
   /** The 1-minute load average when the run started (other work on the machine skews every figure). */
   readonly loadAverageAtStart: number;
+  /** Seconds Elasticsearch's JVM had been up when the run started (a fresh JVM is slow until its JIT warms up). */
+  readonly elasticsearchUptimeSeconds: number | undefined;
 }
 
 function packageVersion(name: string): string {
@@ -54,7 +56,11 @@ export async function describeMachine(elasticsearch: Client): Promise<MachineDes
   } finally {
     await sql.end();
   }
-  const info = await elasticsearch.info().catch(() => undefined);
+  // the version from the nodes API: `GET /` is not always routed (a stack started without some modules answers 405)
+  const nodes = await elasticsearch.nodes.info({ node_id: '_local', metric: '_none' }).catch(() => undefined);
+  const version = Object.values(nodes?.nodes ?? {})[0]?.version;
+  const jvm = await elasticsearch.nodes.stats({ metric: 'jvm' }).catch(() => undefined);
+  const uptime = Object.values(jvm?.nodes ?? {})[0]?.jvm?.uptime_in_millis;
   const processors = cpus();
   return {
     cpuModel: processors[0]?.model.trim() ?? 'unknown',
@@ -66,8 +72,9 @@ export async function describeMachine(elasticsearch: Client): Promise<MachineDes
     commit: gitCommit(),
     mariadb,
     kafka: SERVICE_VERSIONS.kafka,
-    elasticsearch: info?.version.number ?? 'unknown',
+    elasticsearch: version ?? 'unknown',
     loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    elasticsearchUptimeSeconds: uptime === undefined ? undefined : Math.round(Number(uptime) / 1000),
     libraries: Object.fromEntries(['kafkajs', '@vlasky/zongji', '@elastic/elasticsearch', 'mysql2', 'avsc', 'rxjs'].map((name) => [name, packageVersion(name)])),
   };
 }

@@ -102,6 +102,17 @@ export interface FullGcSummary {
   readonly maxKeptMiB: number;
 }
 
+/** The full GCs of a process's main thread so far (with --trace-gc, i.e. --profile). */
+export function fullGcSummary(process: SluiceProcess): FullGcSummary {
+  const all = process.mainThreadFullGcs();
+  return {
+    count: all.length,
+    maxLiveMiB: Math.round(Math.max(0, ...all.map((gc) => gc.liveMiB))),
+    lastLiveMiB: Math.round(all[all.length - 1]?.liveMiB ?? 0),
+    maxKeptMiB: Math.round(Math.max(0, ...all.map((gc) => gc.committedMiB))),
+  };
+}
+
 /** Runs source then sink on the pipeline's backlog; see the module comment. */
 export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch, elasticsearch: Client): Promise<PipelineRunResult> {
   const services: Services = { ...servicePids(), bench: process.pid };
@@ -173,16 +184,7 @@ export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch
     }
     const peakRss = { source: source.peakRss(), sink: running.peakRss() };
     const sinkRssSeries = running.rssBetween(running.startedAt, now()).map((sample) => Math.round(sample.rss / 1024 / 1024));
-    const gcs = (process: SluiceProcess): FullGcSummary => {
-      const all = process.mainThreadFullGcs();
-      return {
-        count: all.length,
-        maxLiveMiB: Math.round(Math.max(0, ...all.map((gc) => gc.liveMiB))),
-        lastLiveMiB: Math.round(all[all.length - 1]?.liveMiB ?? 0),
-        maxKeptMiB: Math.round(Math.max(0, ...all.map((gc) => gc.committedMiB))),
-      };
-    };
-    const fullGcs = options.profileDir === undefined ? undefined : { source: gcs(source), sink: gcs(running) };
+    const fullGcs = options.profileDir === undefined ? undefined : { source: fullGcSummary(source), sink: fullGcSummary(running) };
     const code = await running.stop();
     if (code !== 0) note(`${options.label}: the sink exited with ${code}: ${running.tail(500)}`);
     if (options.keepSource !== true) await source.stop();

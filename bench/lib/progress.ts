@@ -63,12 +63,12 @@ export class KafkaWatch {
     }
   }
 
-  /** Deletes the topics and the consumer groups whose names start with `prefix` (best effort). */
+  /** Deletes the topics and the consumer groups whose names start with `prefix`. */
   async deleteWithPrefix(prefix: string): Promise<void> {
     const topics = (await this.admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+    if (topics.length > 0) await this.admin.deleteTopics({ topics, timeout: 30_000 });
     const groups = (await this.admin.listGroups()).groups.map((group) => group.groupId).filter((group) => group.startsWith(prefix));
-    if (groups.length > 0) await this.admin.deleteGroups(groups).catch(() => undefined);
+    if (groups.length > 0) await this.admin.deleteGroups(groups);
   }
 
 }

@@ -12,7 +12,7 @@ import type { FreshnessResult } from './freshness.js';
 import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
 import type { MachineDescription } from './machine.js';
-import type { PipelineRunResult } from './pipeline-run.js';
+import type { FullGcSummary, PipelineRunResult } from './pipeline-run.js';
 import { duration, integer, mebibytes, percent, ratio } from './stats.js';
 
 /** The folder of the reports. */
@@ -49,6 +49,8 @@ export interface BenchReport {
     readonly shopLarge?: RunFigures;
     readonly fullSync: { readonly measured: false; readonly reason: string };
     readonly freshness?: FreshnessResult;
+    /** With --profile: the large run's source heap after full GCs, at the end of the freshness run. */
+    readonly sourceHeapAfterFreshness?: FullGcSummary;
   };
   readonly profiles: ReadonlyArray<{ readonly title: string; readonly summary: ProfileSummary }>;
   readonly errors: ReadonlyArray<{ readonly phase: string; readonly message: string }>;
@@ -209,10 +211,43 @@ function runDetails(title: string, run: RunFigures | undefined, cores: number): 
   ];
 }
 
+/** Every CPU reading of the report, with where it was taken. */
+function cpuReadings(report: BenchReport): Array<{ where: string; cpu: Record<string, number> }> {
+  const readings: Array<{ where: string; cpu: Record<string, number> }> = [];
+  const add = (where: string, cpu: Record<string, number> | undefined): void => {
+    if (cpu !== undefined) readings.push({ where, cpu });
+  };
+  for (const [name, run] of [['Sakila', report.sluice.sakila], ['small shop', report.sluice.shopSmall], ['large shop', report.sluice.shopLarge]] as const) {
+    if (run === undefined) continue;
+    add(`${name} capture`, run.capture.cpu);
+    run.sinkPasses.forEach((pass, position) => add(`${name} sink pass ${position + 1}`, pass.cpu));
+    add(`${name} fan-out`, run.fanOut?.cpu);
+  }
+  add('Sakila Elasticsearch ceiling', report.ceilings.elasticsearchSakila?.best.cpu);
+  add('shop Elasticsearch ceiling', report.ceilings.elasticsearchShop?.best.cpu);
+  add('freshness', report.sluice.freshness?.cpu);
+  return readings;
+}
+
+/**
+ * What skewed the figures: measurements during which other processes used more than a fifth of a
+ * core, and an Elasticsearch started less than 5 minutes before the run (its JIT still cold).
+ */
+export function disturbedMeasurements(report: BenchReport): string[] {
+  const uptime = report.machine.elasticsearchUptimeSeconds;
+  return [
+    ...(uptime !== undefined && uptime < 300 ? [`the whole run (Elasticsearch had started only ${uptime} s before it)`] : []),
+    ...cpuReadings(report)
+      .filter((reading) => (reading.cpu.other ?? 0) > 20)
+      .map((reading) => `${reading.where} (other processes: ${reading.cpu.other} % of a core)`),
+  ];
+}
+
 /** The whole report as markdown. */
 export function reportMarkdown(report: BenchReport): string {
   const { machine, ceilings, sluice, settings } = report;
   const fresh = sluice.freshness;
+  const disturbed = disturbedMeasurements(report);
   const lines = [
     `# sluice benchmark, ${report.startedAt}`,
     '',
@@ -225,6 +260,7 @@ export function reportMarkdown(report: BenchReport): string {
         .join(', ') +
       `; load average ${machine.loadAverageAtStart} at the start ("other" in the CPU lines is the rest of the machine).`,
     '',
+    ...(disturbed.length === 0 ? [] : [`**Warning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.**`, '']),
     tableMarkdown(summaryRows(report)),
     '',
     '## Details',
@@ -259,6 +295,11 @@ export function reportMarkdown(report: BenchReport): string {
       : `- freshness: ${integer(fresh.changes)} single-row updates of random products at ${integer(fresh.achievedRate)}/s (target ${integer(fresh.targetRate)}/s, after ${fresh.warmUpSeconds} s at that rate not counted) through \`sluice source\` and an in-process sink (onPageAcknowledged): ` +
         `commit -> acknowledged p50 ${duration(fresh.acknowledged.p50)}, p95 ${duration(fresh.acknowledged.p95)}, p99 ${duration(fresh.acknowledged.p99)}, max ${duration(fresh.acknowledged.max)} (${fresh.unacknowledged} never acknowledged), of which commit -> captured (the event's ts_ms, set by sluice source) p50 ${duration(fresh.captured.p50)}, p99 ${duration(fresh.captured.p99)}; p50 over the first quarter of the run ${duration(fresh.acknowledgedTrend.firstQuarterP50)}, over the last ${duration(fresh.acknowledgedTrend.lastQuarterP50)}; ` +
         `commit -> searchable (${integer(fresh.searchable.count)} probes, polled every ${fresh.pollIntervalMs} ms, index refresh_interval 1 s) p50 ${duration(fresh.searchable.p50)}, p95 ${duration(fresh.searchable.p95)}, p99 ${duration(fresh.searchable.p99)}, max ${duration(fresh.searchable.max)}; ${integer(fresh.pages)} pages; CPU while writing: ${cpuLine(fresh.cpu)}`,
+    ...(sluice.sourceHeapAfterFreshness === undefined
+      ? []
+      : [
+          `- the large run's source after the freshness run too (--trace-gc): ${sluice.sourceHeapAfterFreshness.count} full GCs, live heap at most ${sluice.sourceHeapAfterFreshness.maxLiveMiB} MiB (${sluice.sourceHeapAfterFreshness.lastLiveMiB} MiB after the last), heap kept by V8 at most ${sluice.sourceHeapAfterFreshness.maxKeptMiB} MiB`,
+        ]),
     '',
   ];
   if (report.profiles.length > 0) {

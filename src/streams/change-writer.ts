@@ -54,6 +54,8 @@ export class ChangeWriter {
   private readonly admin: Admin;
   private readonly knownTopics = new Set<string>();
   private readonly writerSchemas = new WeakMap<readonly ColumnDefinition[], WriterSchema>();
+  /** Writer schemas by table and column shape: one per table version, however many column arrays describe it. */
+  private readonly schemasBySignature = new Map<string, WriterSchema>();
 
   constructor(
     kafka: Kafka,
@@ -139,8 +141,14 @@ export class ChangeWriter {
   }
 
   private async publishSchema(db: string, table: string, columns: readonly ColumnDefinition[]): Promise<WriterSchema> {
-    const schema = writerSchema(this.settings.pipeline, db, table, columns);
-    await this.schemas.publish(this.producer, schema);
+    // zongji hands out a new column array per transaction: the schema is found again by its shape
+    const signature = `${db}\u0000${table}\u0000${JSON.stringify(columns)}`;
+    let schema = this.schemasBySignature.get(signature);
+    if (schema === undefined) {
+      schema = writerSchema(this.settings.pipeline, db, table, columns);
+      await this.schemas.publish(this.producer, schema);
+      this.schemasBySignature.set(signature, schema);
+    }
     this.writerSchemas.set(columns, schema);
     return schema;
   }

@@ -92,7 +92,8 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
     // the server starts a dump with a (fake) rotate event naming the current file, then one per new file
     let file: string | null = null;
     let current: { gtid: string; rows: number; skip: number } | undefined;
-    const columnsCache = new Map<ZongJiTableMap, ColumnDefinition[]>();
+    // zongji makes a table-map object per transaction: a weak cache forgets them with it
+    const columnsCache = new WeakMap<ZongJiTableMap, ColumnDefinition[]>();
 
     const completeCurrent = (ddlSchema?: string): void => {
       if (current === undefined) return;
