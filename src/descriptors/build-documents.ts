@@ -18,11 +18,16 @@ export interface DocumentMetadata {
   readonly refs: readonly string[];
 }
 
-/** A built document: its id and its `_source`, `_sluice` included. */
+/** A built document: its id and its `_source`, `_sluice` included, as an object and as JSON. */
 export interface BuiltDocument {
   readonly id: string;
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
+  /** JSON.stringify(source), made once (the hash is taken over the same text). */
+  readonly json: string;
 }
+
+/** The property sluice keeps its bookkeeping in; no field or relation may be called so. */
+export const METADATA_PROPERTY = '_sluice';
 
 /** The documents of one page of root ids, all read in one consistent snapshot. */
 export interface BuiltPage {
@@ -55,8 +60,12 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       found.add(id);
       const refs: string[] = [];
       const body = assemble(descriptor.root, row, groups, refs);
-      const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
-      documents.push({ id, source: { ...body, _sluice: { id, hash, refs: [...new Set(refs)] } } });
+      const bodyJson = JSON.stringify(body);
+      const metadata: DocumentMetadata = { id, hash: createHash('sha256').update(bodyJson).digest('hex').slice(0, 32), refs: [...new Set(refs)] };
+      const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
+      const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
+      body[METADATA_PROPERTY] = metadata;
+      documents.push({ id, source: body as BuiltDocument['source'], json });
     }
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {

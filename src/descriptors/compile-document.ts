@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
 import { tableKey, type TableInfo } from '../sources/mysql/table-catalog.js';
+import { METADATA_PROPERTY } from './build-documents.js';
 import type { DocumentDefinition, FieldSelection, RelationDefinition } from './document-definition.js';
 import type { DescriptorField, DescriptorJoin, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 
@@ -74,6 +75,12 @@ function compileNode(source: NodeSource, context: CompileContext, nodes: Descrip
   if (source.idColumn !== undefined) usedColumns.add(source.idColumn);
   const node: DescriptorNode = { path, property: source.property, table, fields, scalar, join: source.join, parent: source.parent, children, usedColumns };
   nodes.push(node);
+  const reserved = [...fields.map((field) => field.name), ...Object.keys(source.relations ?? {})].find((name) => name === METADATA_PROPERTY);
+  if (reserved !== undefined) {
+    throw new ConfigurationError(`${context.file}: ${path}: "${reserved}" is reserved for sluice's bookkeeping`, `give the field or relation "${reserved}" another name`, {
+      context: { file: context.file, key: path },
+    });
+  }
   for (const [property, relation] of Object.entries(source.relations ?? {})) {
     if (fields.some((field) => field.name === property)) {
       throw new ConfigurationError(

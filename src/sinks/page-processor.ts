@@ -154,7 +154,7 @@ export class PageProcessor {
       writes.push(channel.write(operation));
     };
     for (const document of page.documents) {
-      await write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, version: page.version }, triggers.get(document.id));
+      await write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: page.version }, triggers.get(document.id));
     }
     for (const id of page.missing) await write({ kind: 'delete', index: descriptor.index, id, version: page.version }, triggers.get(id));
     const outcomes = await Promise.all(writes);

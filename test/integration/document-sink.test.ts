@@ -195,6 +195,8 @@ describe('no stale overwrite', () => {
     const newer = await build();
     expect(newer.version).toBeGreaterThan(older.version);
     expect(newer.missing).toEqual(['2']);
+    // the JSON made once for hashing and writing is exactly the document
+    for (const document of [...older.documents, ...newer.documents]) expect(document.json).toBe(JSON.stringify(document.source));
 
     const channel = new BulkChannel(elasticsearch, { onRejected: () => Promise.reject(new Error('nothing is rejected here')), logger: pino({ level: 'silent' }), maxAgeMs: 0 });
     const write = (page: BuiltPage): Promise<BulkOutcome[]> =>

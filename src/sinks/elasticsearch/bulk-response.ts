@@ -8,7 +8,15 @@ import { isRetriable } from '../../retry.js';
  * external_gte`): Elasticsearch applies it only when no newer version of the document is there.
  */
 export type BulkOperation =
-  | { kind: 'index'; index: string; id: string; document: Record<string, unknown>; version?: number }
+  | {
+      kind: 'index';
+      index: string;
+      id: string;
+      document: Record<string, unknown>;
+      /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
+      json?: string;
+      version?: number;
+    }
   | { kind: 'delete'; index: string; id: string; version?: number };
 
 /** What became of one item of a bulk response, as decided by {@link classifyItem}. */
@@ -41,7 +49,7 @@ export function serializeOperation(operation: BulkOperation): string {
     meta.version_type = 'external_gte';
   }
   if (operation.kind === 'delete') return `${JSON.stringify({ delete: meta })}\n`;
-  return `${JSON.stringify({ index: meta })}\n${JSON.stringify(operation.document)}\n`;
+  return `${JSON.stringify({ index: meta })}\n${operation.json ?? JSON.stringify(operation.document)}\n`;
 }
 
 /**
