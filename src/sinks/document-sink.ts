@@ -22,6 +22,9 @@ import { PageProcessor, type PageChange, type PageResult } from './page-processo
 import type { ChangeEvent } from '../sources/change-event.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
+/** Builds of one page running at once (each holds a read connection while it queries). */
+const BUILD_CONCURRENCY = 3;
+
 /** How long a stopping sink lets in-flight writes finish before abandoning them. */
 const STOP_GRACE_MS = 10_000;
 
@@ -96,7 +99,7 @@ export class DocumentSink {
     const { settings } = this;
     const logger = settings.logger;
     const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
-    const pool = openReadPool(settings.connection, settings.bulk.concurrency + 4);
+    const pool = openReadPool(settings.connection, BUILD_CONCURRENCY * 2 + 2);
     const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
     let channel: BulkChannel | undefined;
     let processor: PageProcessor | undefined;
@@ -157,7 +160,7 @@ export class DocumentSink {
         channel,
         lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
         buildBatchSize: settings.buildBatchSize,
-        buildConcurrency: 2,
+        buildConcurrency: BUILD_CONCURRENCY,
         retryPolicy,
         logger,
         signal,
