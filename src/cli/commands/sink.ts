@@ -8,7 +8,8 @@ import { createElasticsearchClient } from '../../sinks/elasticsearch/client.js';
 import { DocumentSink } from '../../sinks/document-sink.js';
 import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
 import { createKafka } from '../../streams/kafka-client.js';
-import { MysqlCapture } from '../../streams/mysql-capture.js';
+import type { MysqlCapture } from '../../streams/mysql-capture.js';
+import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice sink` and `sluice run`. */
@@ -29,13 +30,14 @@ export async function runSink(options: SinkCommandOptions, signal: AbortSignal, 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
   const elasticsearch = createElasticsearchClient({ node: settings.elasticsearchNode, maxRetries: 0 });
   const sink = new DocumentSink(kafka, elasticsearch, settings);
-  const capture = withCapture ? new MysqlCapture(kafka, captureSettings(config, logger)) : undefined;
+  let capture: MysqlCapture | undefined;
   const stopAll = new AbortController();
   const stop = (): void => stopAll.abort();
   signal.addEventListener('abort', stop, { once: true });
   const progress = setInterval(() => logger.info({ sink: sink.stats, capture: capture?.stats.streamedRows }, 'progress'), 10_000);
   try {
-    const parts = [sink.run(stopAll.signal), ...(capture === undefined ? [] : [capture.run(stopAll.signal)])].map((part) =>
+    const captureRun = withCapture ? [runCaptureUntilStopped(kafka, captureSettings(config, logger), stopAll.signal, (started) => (capture = started))] : [];
+    const parts = [sink.run(stopAll.signal), ...captureRun].map((part) =>
       part.catch((error: unknown) => {
         stop();
         throw error;

@@ -4,7 +4,8 @@ import { captureSettings, preflightExpectations } from '../../config/capture-set
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { createLogger } from '../../logging.js';
 import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
-import { MysqlCapture } from '../../streams/mysql-capture.js';
+import type { MysqlCapture } from '../../streams/mysql-capture.js';
+import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
 import { createKafka } from '../../streams/kafka-client.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
@@ -25,11 +26,12 @@ export async function runSource(options: SourceCommandOptions, signal: AbortSign
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const logger = createLogger('sluice.source');
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
-  const capture = new MysqlCapture(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }));
-  const progress = setInterval(() => logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture progress'), 10_000);
+  let capture: MysqlCapture | undefined;
+  const report = (message: string): void => logger.info({ ...capture?.stats, lastSaved: capture?.stats.lastSaved?.gtidPosition }, message);
+  const progress = setInterval(() => report('capture progress'), 10_000);
   try {
-    await capture.run(signal);
-    logger.info({ ...capture.stats, lastSaved: capture.stats.lastSaved?.gtidPosition }, 'capture stopped');
+    await runCaptureUntilStopped(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }), signal, (started) => (capture = started));
+    report('capture stopped');
   } finally {
     clearInterval(progress);
   }
