@@ -1,4 +1,4 @@
-import { KafkaJSError, type Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { describeError } from '../errors.js';
 import { abortableSleep, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import { MysqlCapture, type MysqlCaptureSettings } from './mysql-capture.js';
@@ -7,7 +7,7 @@ import { MysqlCapture, type MysqlCaptureSettings } from './mysql-capture.js';
 export function isRetriableKafkaError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if (current instanceof KafkaJSError && current.retriable) return true;
+    if (current instanceof kafkajs.KafkaJSError && current.retriable) return true;
     current = current.cause;
   }
   return false;
