@@ -1,3 +1,4 @@
+import { quoteIdentifier } from '../sources/mysql/snapshot-reader.js';
 import type { TableInfo } from '../sources/mysql/table-catalog.js';
 
 /**
@@ -6,10 +7,7 @@ import type { TableInfo } from '../sources/mysql/table-catalog.js';
  * data is ever pasted into SQL unquoted.
  */
 
-/** `name` as a quoted identifier. */
-export function quoteIdentifier(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
-}
+export { quoteIdentifier };
 
 /** `db`.`table` of a table. */
 export function qualifiedName(table: TableInfo): string {

@@ -85,8 +85,13 @@ export interface SinkStats {
  * with their snapshot's version, so re-processing is harmless.
  */
 export class DocumentSink {
-  readonly stats: SinkStats = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0, latency: LatencyRecorder.empty() };
+  private readonly counters: Omit<SinkStats, 'latency'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
   private readonly latency = new LatencyRecorder(10_000);
+
+  /** The counters so far, with latency percentiles computed when asked (not on every page). */
+  get stats(): SinkStats {
+    return { ...this.counters, latency: this.latency.summary() };
+  }
 
   constructor(
     private readonly kafka: Kafka,
@@ -193,7 +198,6 @@ export class DocumentSink {
       clearTimeout(grace);
       signal.removeEventListener('abort', startGrace);
       await pool.end().catch(() => undefined);
-      this.stats.latency = this.latency.summary();
     }
   }
 
@@ -233,7 +237,7 @@ export class DocumentSink {
         const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
         changes.push({ event, trigger: { ...trigger, table: `${event.source.db}.${event.source.table}`, op: event.op } });
       } catch (error) {
-        this.stats.undecodable += 1;
+        this.counters.undecodable += 1;
         await deadLetters.write({
           kind: 'undecodable-message',
           pipeline: this.settings.pipeline,
@@ -248,12 +252,11 @@ export class DocumentSink {
   }
 
   private count(result: { changes: number; documents: number; deletes: number; superseded: number; rejected: number }): void {
-    this.stats.pages += 1;
-    this.stats.changes += result.changes;
-    this.stats.documents += result.documents;
-    this.stats.deletes += result.deletes;
-    this.stats.superseded += result.superseded;
-    this.stats.rejected += result.rejected;
-    this.stats.latency = this.latency.summary();
+    this.counters.pages += 1;
+    this.counters.changes += result.changes;
+    this.counters.documents += result.documents;
+    this.counters.deletes += result.deletes;
+    this.counters.superseded += result.superseded;
+    this.counters.rejected += result.rejected;
   }
 }

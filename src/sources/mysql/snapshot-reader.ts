@@ -24,7 +24,10 @@ export interface Snapshot {
   close(): Promise<void>;
 }
 
-const quote = (identifier: string): string => `\`${identifier.replaceAll('`', '``')}\``;
+/** `name` as a quoted MySQL identifier (a backquote inside is doubled). */
+export function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
 
 /**
  * A connection whose values come back in the form the binlog reader delivers them: exact strings
@@ -60,10 +63,10 @@ export async function readTablePage(
 ): Promise<TablePage> {
   const key = table.primaryKey;
   const limit = size === undefined ? '' : ` LIMIT ${size}`;
-  let sql = `SELECT * FROM ${quote(table.db)}.${quote(table.table)}`;
+  let sql = `SELECT * FROM ${quoteIdentifier(table.db)}.${quoteIdentifier(table.table)}`;
   let values: unknown[] = [];
   if (key.length > 0) {
-    const order = key.map(quote).join(', ');
+    const order = key.map(quoteIdentifier).join(', ');
     if (from.afterKey !== undefined) {
       sql += ` WHERE (${order}) > (${key.map(() => '?').join(', ')})`;
       values = [...from.afterKey];
