@@ -1,23 +1,17 @@
-import ZongJi from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type RowsEvent, type TableMapEntry } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
 import { Observable } from 'rxjs';
 import { SluiceError } from '../../errors.js';
 import type { ChangeOperation, Row } from '../change-event.js';
 import { parseColumnType, type ColumnDefinition } from './column-definition.js';
-import { advanceGtidPosition } from './gtid-position.js';
+import { FRAMING_EVENT_NAMES, framingEventOf } from './binlog-events.js';
 import type { TableFilter } from './table-catalog.js';
+import { TransactionFramer, type BinlogPosition, type FramedItem, type FramedMark } from './transaction-framing.js';
 import { normalizeRow } from './value-normalizer.js';
 
-/**
- * Where a binlog reader resumes: the GTID position of every completed transaction, plus, when a
- * transaction was cut in the middle, how many of its row changes are already done.
- */
-export interface BinlogPosition {
-  readonly gtidPosition: string;
-  readonly inTransaction?: { readonly gtid: string; readonly rowsDone: number };
-}
+export type { BinlogPosition } from './transaction-framing.js';
 
-/** A row change read from the binlog, with the position to save once it is acknowledged. */
+/** A committed row change read from the binlog, with the position to save once it is acknowledged. */
 export interface BinlogRowChange {
   readonly kind: 'row';
   readonly db: string;
@@ -27,22 +21,18 @@ export interface BinlogRowChange {
   readonly op: Exclude<ChangeOperation, 'r'>;
   readonly before: Row | null;
   readonly after: Row | null;
+  /** The GTID of the group that committed the row (for XA: the XA COMMIT's group). */
   readonly gtid: string;
   readonly file: string | null;
   readonly pos: number | null;
-  /** 0-based index of this row change inside its transaction. */
+  /** 0-based index of this row change among the committed rows of its transaction. */
   readonly row: number;
   readonly tsMs: number;
   readonly position: BinlogPosition;
 }
 
-/** A point in the binlog with no row change to deliver (a commit, a DDL, a skipped transaction). */
-export interface BinlogMark {
-  readonly kind: 'mark';
-  readonly position: BinlogPosition;
-  /** Set for DDL statements: the statement's schema, so table caches can be refreshed. */
-  readonly ddlSchema?: string;
-}
+/** A point in the binlog with no row change to deliver (a commit, a DDL, a dropped transaction). */
+export type BinlogMark = FramedMark;
 
 export type BinlogItem = BinlogRowChange | BinlogMark;
 
@@ -57,119 +47,74 @@ export interface BinlogReaderOptions {
   readonly onFlowControl?: (control: { pause(): void; resume(): void }) => void;
 }
 
-interface ZongJiTableMap {
-  parentSchema: string;
-  tableName: string;
-  columns?: Array<{ name: string }>;
-  columnSchemas: Array<{ COLUMN_NAME: string; COLUMN_TYPE: string; ENUM_VALUES?: string[]; SET_VALUES?: string[] }>;
-}
-
-interface ZongJiEvent {
-  getEventName(): string;
-  timestamp: number;
-  nextPosition: number;
-  gtid?: string;
-  tableId?: number;
-  tableMap?: Record<number, ZongJiTableMap>;
-  rows?: Array<Record<string, unknown>>;
-  query?: string;
-  schema?: string;
-  flags?: { isDdl?: boolean };
-  binlogName?: string;
-}
-
-const ROW_EVENTS: Record<string, Exclude<ChangeOperation, 'r'>> = { writerows: 'c', updaterows: 'u', deleterows: 'd' };
+/** What a row carries from its rows event until its transaction commits. */
+type RowPayload = Omit<BinlogRowChange, 'kind' | 'gtid' | 'row' | 'position'>;
 
 /**
- * Streams the binlog from `start` as ordered items: every row change of the selected tables, and
- * marks where transactions commit. A restart from any saved position re-delivers no completed
- * transaction and, inside a cut transaction, only the rows after `rowsDone`.
+ * Streams the binlog from `start` as ordered items: every committed row change of the selected
+ * tables (framed by {@link TransactionFramer}: savepoints, XA, DDL and non-transactional tables
+ * included), and marks where transactions end. A restart from any saved position re-delivers no
+ * completed transaction and, inside a cut transaction, only the rows after `rowsDone`.
  */
 export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem> {
   return new Observable<BinlogItem>((subscriber) => {
     const zongji = new ZongJi({ ...options.connection, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z' });
-    let completed = options.start.gtidPosition;
+    const framer = new TransactionFramer<RowPayload>(options.start);
     // the server starts a dump with a (fake) rotate event naming the current file, then one per new file
     let file: string | null = null;
-    let current: { gtid: string; rows: number; skip: number } | undefined;
     // zongji makes a table-map object per transaction: a weak cache forgets them with it
-    const columnsCache = new WeakMap<ZongJiTableMap, ColumnDefinition[]>();
+    const columnsCache = new WeakMap<TableMapEntry, ColumnDefinition[]>();
 
-    const completeCurrent = (ddlSchema?: string): void => {
-      if (current === undefined) return;
-      completed = advanceGtidPosition(completed, current.gtid);
-      current = undefined;
-      subscriber.next({ kind: 'mark', position: { gtidPosition: completed }, ...(ddlSchema === undefined ? {} : { ddlSchema }) });
-    };
-
-    zongji.on('binlog', (raw: unknown) => {
-      const event = raw as ZongJiEvent;
-      const name = event.getEventName();
-      if (name === 'mariadbgtid' || name === 'gtid') {
-        completeCurrent();
-        const gtid = event.gtid ?? '';
-        const resumeHere = options.start.inTransaction?.gtid === gtid;
-        current = { gtid, rows: 0, skip: resumeHere ? (options.start.inTransaction?.rowsDone ?? 0) : 0 };
-        if (event.flags?.isDdl === true) current.skip = Number.POSITIVE_INFINITY;
-        return;
-      }
-      if (name === 'rotate') {
-        file = event.binlogName ?? file;
-        return;
-      }
-      if (name === 'xid') {
-        completeCurrent();
-        return;
-      }
-      if (name === 'query') {
-        const statement = (event.query ?? '').trim().toUpperCase();
-        if (statement === 'BEGIN') return;
-        completeCurrent(statement === 'COMMIT' ? undefined : (event.schema ?? ''));
-        return;
-      }
-      const op = ROW_EVENTS[name];
-      if (op === undefined || current === undefined) return;
-      const tableMap = event.tableMap?.[event.tableId ?? -1];
-      if (tableMap === undefined || !options.filter(tableMap.parentSchema, tableMap.tableName)) {
-        current.rows += event.rows?.length ?? 0;
-        return;
-      }
+    const payloads = (event: RowsEvent & { rows: unknown[] }, op: Exclude<ChangeOperation, 'r'>): Array<RowPayload | undefined> => {
+      const tableMap = event.tableMap[event.tableId];
+      if (tableMap === undefined || !options.filter(tableMap.parentSchema, tableMap.tableName)) return new Array<undefined>(event.rows.length).fill(undefined);
       let columns = columnsCache.get(tableMap);
       if (columns === undefined) {
         columns = tableMap.columnSchemas.map((column) => parseColumnType(column.COLUMN_NAME, column.COLUMN_TYPE));
         columnsCache.set(tableMap, columns);
       }
-      for (const rowData of event.rows ?? []) {
-        const row = current.rows;
-        current.rows += 1;
-        if (row < current.skip) continue;
+      const definitions = columns;
+      return event.rows.map((rowData) => {
         const images = op === 'u' ? (rowData as { before: Record<string, unknown>; after: Record<string, unknown> }) : undefined;
-        subscriber.next({
-          kind: 'row',
+        return {
           db: tableMap.parentSchema,
           table: tableMap.tableName,
-          columns,
+          columns: definitions,
           op,
-          before: op === 'c' ? null : normalizeRow(columns, images?.before ?? rowData),
-          after: op === 'd' ? null : normalizeRow(columns, images?.after ?? rowData),
-          gtid: current.gtid,
+          before: op === 'c' ? null : normalizeRow(definitions, images?.before ?? (rowData as Record<string, unknown>)),
+          after: op === 'd' ? null : normalizeRow(definitions, images?.after ?? (rowData as Record<string, unknown>)),
           file,
           pos: event.nextPosition,
-          row,
           tsMs: event.timestamp,
-          position: { gtidPosition: completed, inTransaction: { gtid: current.gtid, rowsDone: row + 1 } },
-        });
+        };
+      });
+    };
+
+    zongji.on('binlog', (event: AnyBinlogEvent) => {
+      const framing = framingEventOf(event);
+      if (framing === undefined) return;
+      if (framing.type === 'rotate') file = framing.file;
+      let items: Array<FramedItem<RowPayload>>;
+      try {
+        items = framing.type === 'rows' ? framer.push(framing, payloads(event as RowsEvent & { rows: unknown[] }, framing.op)) : framer.push(framing);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      for (const item of items) {
+        if (item.kind === 'mark') subscriber.next(item);
+        else subscriber.next({ kind: 'row', ...item.row, gtid: item.gtid, row: item.index, position: item.position });
       }
     });
     zongji.on('error', (error: unknown) => subscriber.error(binlogError(error, options.start)));
     zongji.on('ready', () => {
-      const connection = (zongji as unknown as { connection: { pause(): void; resume(): void } | null }).connection;
+      const connection = zongji.connection;
       options.onFlowControl?.({ pause: () => connection?.pause(), resume: () => connection?.resume() });
     });
     zongji.start({
       serverId: options.serverId,
-      gtidSet: options.start.gtidPosition,
-      includeEvents: ['mariadbgtid', 'gtid', 'xid', 'query', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'rotate'],
+      gtidSet: TransactionFramer.readFrom(options.start),
+      includeEvents: FRAMING_EVENT_NAMES,
       includeSchema: Object.fromEntries(options.databases.map((db) => [db, true] as const)),
     });
     return () => {
