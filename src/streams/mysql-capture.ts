@@ -7,7 +7,7 @@ import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
-import { readTableCatalog, readTableInfo, splitTableKey, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
+import { readTableCatalog, readTableInfo, splitTableKey, tableKey, withCatalogJsonTypes, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
 import { IncrementalSnapshots, type IncrementalSnapshotState } from './incremental-snapshots.js';
@@ -244,13 +244,14 @@ export class MysqlCapture {
         continue;
       }
       if (item.kind === 'mark') {
-        if (item.ddlSchema !== undefined) for (const key of [...this.tables.keys()]) if (key.startsWith(`${item.ddlSchema}.`)) this.tables.delete(key);
+        // a DDL without a default schema may name any table (`db`.`t`): forget them all
+        if (item.ddlSchema !== undefined) for (const key of [...this.tables.keys()]) if (item.ddlSchema === '' || key.startsWith(`${item.ddlSchema}.`)) this.tables.delete(key);
         this.streamPosition = item.position.gtidPosition;
         changes.push(...this.reachedChunk());
         continue;
       }
       const info = await this.tableInfo(item.db, item.table);
-      changes.push({ columns: item.columns, primaryKey: info?.primaryKey ?? [], event: this.streamEvent(item) });
+      changes.push({ columns: withCatalogJsonTypes(item.columns, info), primaryKey: info?.primaryKey ?? [], event: this.streamEvent(item) });
       this.stats.streamedRows += 1;
     }
     if (this.incremental.active) {

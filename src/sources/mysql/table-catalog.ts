@@ -57,6 +57,7 @@ export async function readTableCatalog(connection: Queryable, databases: readonl
     entry.columns.push(parseColumnType(row.name, String(row.type)));
     tables.set(key, entry);
   }
+  await tagMariaDbJsonColumns(connection, databases, tables);
   const keys = new Map<string, string[]>();
   for (const row of keyRows as Array<{ db: string; tbl: string; name: string }>) {
     const key = tableKey(row.db, row.tbl);
@@ -72,3 +73,49 @@ export async function readTableInfo(connection: Queryable, db: string, table: st
   const catalog = await readTableCatalog(connection, [db], (candidateDb, candidateTable) => candidateDb === db && candidateTable === table);
   return catalog.get(tableKey(db, table));
 }
+
+/**
+ * MariaDB stores a JSON column as LONGTEXT with a `json_valid(col)` check constraint: those
+ * columns get the base type 'json', as MySQL reports its own JSON type. (MySQL's
+ * CHECK_CONSTRAINTS has no TABLE_NAME column and its JSON columns need no tagging.)
+ */
+async function tagMariaDbJsonColumns(connection: Queryable, databases: readonly string[], tables: Map<string, { columns: ColumnDefinition[] }>): Promise<void> {
+  if (![...tables.values()].some((entry) => entry.columns.some((column) => column.baseType === 'longtext'))) return;
+  let checkRows: unknown;
+  try {
+    [checkRows] = await connection.query(
+      `SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS tbl, CHECK_CLAUSE AS clause
+         FROM information_schema.CHECK_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA IN (${databases.map(() => '?').join(', ')})`,
+      [...databases],
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ER_BAD_FIELD_ERROR' || (error as { code?: string }).code === 'ER_UNKNOWN_TABLE') return;
+    throw error;
+  }
+  for (const row of checkRows as Array<{ db: string; tbl: string; clause: string }>) {
+    const column = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(row.clause).trim())?.[1]?.replaceAll('``', '`');
+    const entry = tables.get(tableKey(row.db, row.tbl));
+    if (column === undefined || entry === undefined) continue;
+    const index = entry.columns.findIndex((candidate) => candidate.name === column && candidate.baseType === 'longtext');
+    if (index >= 0) entry.columns[index] = { ...entry.columns[index], baseType: 'json' };
+  }
+}
+
+/**
+ * The binlog's columns of a row event with the catalog's JSON tagging applied: the binlog
+ * describes a MariaDB JSON column as LONGTEXT (its columns follow ALTER TABLE, the catalog's
+ * tags are matched by name).
+ */
+export function withCatalogJsonTypes(binlogColumns: readonly ColumnDefinition[], info: TableInfo | null | undefined): readonly ColumnDefinition[] {
+  if (info === null || info === undefined) return binlogColumns;
+  const cached = taggedColumns.get(binlogColumns);
+  if (cached?.info === info) return cached.columns;
+  const json = new Set(info.columns.filter((column) => column.baseType === 'json').map((column) => column.name));
+  const columns = json.size === 0 ? binlogColumns : binlogColumns.map((column) => (json.has(column.name) && column.baseType !== 'json' ? { ...column, baseType: 'json' } : column));
+  taggedColumns.set(binlogColumns, { info, columns });
+  return columns;
+}
+
+/** Per binlog column list (one per table map), its tagged version for the catalog entry it was made with. */
+const taggedColumns = new WeakMap<readonly ColumnDefinition[], { readonly info: TableInfo; readonly columns: readonly ColumnDefinition[] }>();
