@@ -36,6 +36,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
     maxRequestBytes: config.kafka.batch.maxBytes,
     positionIntervalMs: mysql.heartbeatIntervalMs,
+    binlogHeartbeatMs: mysql.binlogHeartbeatMs,
     resnapshot: overrides.resnapshot === true,
     binlogPurged: mysql.binlogPurged,
     logger,

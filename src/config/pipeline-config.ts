@@ -71,12 +71,15 @@ const mysqlSchema = z
     exclude: tablePatterns.default(() => []),
     snapshot: snapshotSchema.prefault({}),
     heartbeatIntervalMs: wholeNumber(100).default(10_000).describe('milliseconds, at least 100, e.g. 10000'),
+    binlogHeartbeatMs: wholeNumber(0, 3_600_000)
+      .default(5_000)
+      .describe('milliseconds between server heartbeats on the binlog connection (dead after 3 missed), 0 = off, e.g. 5000'),
     binlogPurged: z
       .enum(['fail', 'snapshot'])
       .default('fail')
       .describe('fail (stop and say so) or snapshot (take a new snapshot) when the binlog position is gone'),
   })
-  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogPurged');
+  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogHeartbeatMs, binlogPurged');
 
 const batchSchema = z
   .strictObject({

@@ -46,6 +46,8 @@ export interface MysqlCaptureSettings {
    * nothing was captured (heartbeat).
    */
   readonly positionIntervalMs: number;
+  /** Heartbeat period of the binlog connection (see BinlogReaderOptions.heartbeatMs). */
+  readonly binlogHeartbeatMs?: number;
   /** Above this many unacknowledged events, reading pauses until half of them are acknowledged. */
   readonly maxPendingEvents?: number;
   /** What to do when the binlog to resume from was purged: stop with the error (default), or snapshot again. */
@@ -196,6 +198,7 @@ export class MysqlCapture {
       databases: this.settings.databases,
       filter: this.settings.filter,
       start,
+      ...(this.settings.binlogHeartbeatMs === undefined ? {} : { heartbeatMs: this.settings.binlogHeartbeatMs }),
       onFlowControl: (flow) => (control = flow),
     });
     await lastValueFrom(

@@ -43,6 +43,12 @@ export interface BinlogReaderOptions {
   readonly databases: readonly string[];
   readonly filter: TableFilter;
   readonly start: BinlogPosition;
+  /**
+   * The server sends a heartbeat after this long without an event; after three missed heartbeats
+   * (and not paused by backpressure) the connection is presumed dead, half-open included, and the
+   * stream fails with a retriable error. 0 turns heartbeats off.
+   */
+  readonly heartbeatMs?: number;
   /** Receives the pause/resume controls once the stream runs (backpressure). */
   readonly onFlowControl?: (control: { pause(): void; resume(): void }) => void;
 }
@@ -90,7 +96,10 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
       });
     };
 
+    let lastEventAt = Date.now();
+    let paused = false;
     zongji.on('binlog', (event: AnyBinlogEvent) => {
+      lastEventAt = Date.now();
       const framing = framingEventOf(event);
       if (framing === undefined) return;
       if (framing.type === 'rotate') file = framing.file;
@@ -109,7 +118,17 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
     zongji.on('error', (error: unknown) => subscriber.error(binlogError(error, options.start)));
     zongji.on('ready', () => {
       const connection = zongji.connection;
-      options.onFlowControl?.({ pause: () => connection?.pause(), resume: () => connection?.resume() });
+      options.onFlowControl?.({
+        pause: () => {
+          paused = true;
+          connection?.pause();
+        },
+        resume: () => {
+          paused = false;
+          lastEventAt = Date.now();
+          connection?.resume();
+        },
+      });
     });
     zongji.start({
       serverId: options.serverId,
@@ -117,11 +136,35 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
       includeEvents: FRAMING_EVENT_NAMES,
       includeSchema: Object.fromEntries(options.databases.map((db) => [db, true] as const)),
     });
+    const heartbeatMs = options.heartbeatMs ?? DEFAULT_BINLOG_HEARTBEAT_MS;
+    let watchdog: NodeJS.Timeout | undefined;
+    if (heartbeatMs > 0) {
+      // queued on the binlog connection before zongji's own preamble, so it precedes the dump
+      const nanoseconds = `${BigInt(Math.round(heartbeatMs)) * 1_000_000n}`;
+      zongji.connection?.query(`SET @master_heartbeat_period = ${nanoseconds}, @source_heartbeat_period = ${nanoseconds}`, (error: unknown) => {
+        if (error !== null && error !== undefined) subscriber.error(binlogError(error, options.start));
+      });
+      watchdog = setInterval(() => {
+        const silentMs = Date.now() - lastEventAt;
+        if (paused || silentMs < heartbeatMs * 3) return;
+        subscriber.error(
+          new SluiceError(`no binlog event or heartbeat for ${silentMs} ms (heartbeat every ${heartbeatMs} ms): the connection to the database is presumed dead`, {
+            retriable: true,
+            context: { silentMs, heartbeatMs },
+          }),
+        );
+      }, Math.max(100, Math.round(heartbeatMs / 2)));
+      watchdog.unref();
+    }
     return () => {
+      if (watchdog !== undefined) clearInterval(watchdog);
       zongji.stop();
     };
   });
 }
+
+/** The binlog heartbeat period when none is configured (see {@link BinlogReaderOptions.heartbeatMs}). */
+export const DEFAULT_BINLOG_HEARTBEAT_MS = 5_000;
 
 /**
  * Translates zongji's errors; a purged binlog gets the message that tells the user to re-snapshot
