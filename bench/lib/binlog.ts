@@ -3,7 +3,7 @@
  * and seeding a capture's saved position so that `sluice source` starts streaming at a given
  * point without a snapshot.
  */
-import ZongJi from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent } from '@vlasky/zongji';
 import type { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
@@ -41,10 +41,10 @@ export function rawZongjiRead(options: ConnectionOptions, db: string, start: str
       zongji.stop();
       reject(new Error(`zongji read ${seen} of ${rows} rows in ${timeoutMs / 1000} s`));
     }, timeoutMs);
-    zongji.on('binlog', (event: { getEventName(): string; rows?: unknown[] }) => {
+    zongji.on('binlog', (event: AnyBinlogEvent) => {
       if (!ROW_EVENTS.has(event.getEventName())) return;
       if (began === 0) began = performance.now();
-      seen += event.rows?.length ?? 0;
+      seen += (event as Extract<AnyBinlogEvent, { rows: unknown[] }>).rows.length;
       if (seen >= rows) {
         const seconds = (performance.now() - began) / 1000;
         clearTimeout(timer);
