@@ -26,6 +26,7 @@ describe('pipelineConfigSchema', () => {
           exclude: [],
           snapshot: { mode: 'initial', pageSize: 1000 },
           heartbeatIntervalMs: 10_000,
+          binlogHeartbeatMs: 5_000,
           binlogPurged: 'fail',
         },
       },
