@@ -18,6 +18,8 @@ import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
+import { ElasticsearchVersionEpochStore } from './elasticsearch/version-epoch-store.js';
+import { VersionClock } from '../descriptors/version-clock.js';
 import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
@@ -169,6 +171,7 @@ export class DocumentSink {
         retryPolicy,
         logger,
         signal,
+        versioning: new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger }),
       });
       processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
