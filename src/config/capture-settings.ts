@@ -3,7 +3,8 @@ import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { PreflightExpectations } from '../sources/mysql/preflight.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import type { MysqlCaptureSettings } from '../streams/mysql-capture.js';
-import { selectTables, type PipelineConfig } from './pipeline-config.js';
+import type { ChangeTopicPolicy } from '../streams/change-topic-policy.js';
+import { durationMs, selectTables, type PipelineConfig } from './pipeline-config.js';
 
 /** The table filter of a pipeline: its databases, include and exclude patterns. */
 export function pipelineTableFilter(config: PipelineConfig): TableFilter {
@@ -17,6 +18,17 @@ export function preflightExpectations(config: PipelineConfig): PreflightExpectat
     databases: mysql.databases,
     explicitTables: (mysql.include ?? []).filter((pattern) => !pattern.includes('*')),
     filter: pipelineTableFilter(config),
+  };
+}
+
+/** How the pipeline's change topics keep messages (`kafka.topics`). */
+export function changeTopicPolicy(config: PipelineConfig): ChangeTopicPolicy {
+  const topics = config.kafka.topics;
+  return {
+    cleanupPolicy: topics.cleanupPolicy,
+    retentionMs: topics.retention === undefined ? undefined : durationMs(topics.retention),
+    tombstoneRetentionMs: topics.tombstoneRetention === undefined ? undefined : durationMs(topics.tombstoneRetention),
+    tombstones: topics.tombstones,
   };
 }
 
@@ -38,6 +50,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     positionIntervalMs: mysql.heartbeatIntervalMs,
     resnapshot: overrides.resnapshot === true,
     binlogPurged: mysql.binlogPurged,
+    changeTopics: changeTopicPolicy(config),
     logger,
   };
 }

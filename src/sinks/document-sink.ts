@@ -10,6 +10,7 @@ import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
+import { changeTopicConfig, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
 import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
@@ -48,6 +49,8 @@ export interface DocumentSinkSettings {
   readonly gcDeletes: string;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
   readonly retryPolicy?: RetryPolicy;
+  /** How change topics the sink creates keep messages (kafka.topics); default: compacted. */
+  readonly changeTopics?: ChangeTopicPolicy;
   /** Kafka consumer session timeout (the group evicts a member silent for this long). */
   readonly sessionTimeoutMs?: number;
   /** Called after each page is settled in Elasticsearch and before its offsets are committed (metrics, benchmarks). */
@@ -210,7 +213,8 @@ export class DocumentSink {
     await admin.connect();
     try {
       await ensureTopics(admin, [
-        ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+        // every table a document reads has a primary key (compileDocument checks it)
+        ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor, config: changeTopicConfig(settings.changeTopics ?? DEFAULT_CHANGE_TOPIC_POLICY, true) })),
         { topic: deadLetterTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor },
         { topic: schemaTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor, compacted: true },
       ]);

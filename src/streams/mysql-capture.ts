@@ -9,6 +9,7 @@ import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type 
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
 import { readTableCatalog, readTableInfo, splitTableKey, tableKey, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
+import type { ChangeTopicPolicy } from './change-topic-policy.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
 import { IncrementalSnapshots, type IncrementalSnapshotState } from './incremental-snapshots.js';
 import { SnapshotSignalListener } from './snapshot-signals.js';
@@ -52,6 +53,8 @@ export interface MysqlCaptureSettings {
   readonly binlogPurged?: 'fail' | 'snapshot';
   /** Ignore the saved position and snapshot again. */
   readonly resnapshot?: boolean;
+  /** How change topics keep messages (kafka.topics); default: compacted, tombstones after deletes. */
+  readonly changeTopics?: ChangeTopicPolicy;
   readonly retryPolicy?: RetryPolicy;
   readonly logger: Logger;
 }

@@ -35,6 +35,7 @@ describe('pipelineConfigSchema', () => {
         partitions: 3,
         replicationFactor: 1,
         batch: { maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 50 },
+        topics: { cleanupPolicy: 'compact', tombstones: true },
       },
       sink: {
         pageSize: 1000,
