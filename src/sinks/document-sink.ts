@@ -16,6 +16,7 @@ import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
 import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
@@ -120,6 +121,7 @@ export class DocumentSink {
       grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
     };
     signal.addEventListener('abort', startGrace, { once: true });
+    const admin = this.kafka.admin();
     try {
       // services that are not reachable yet are waited for; configuration errors stop at once
       const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
@@ -137,6 +139,12 @@ export class DocumentSink {
           isCaptured: settings.isCaptured,
           databases: settings.databases,
         }),
+      );
+      // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
+      const candidates: BackfillCandidate[] = descriptors.map((descriptor) => ({ document: descriptor.name, index: descriptor.index, topics: this.topicsOf([descriptor]) }));
+      await startup('connecting to Kafka', () => admin.connect());
+      await startup('checking for documents added to the pipeline', () =>
+        markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates, (index) => this.elasticsearch.indices.exists({ index })),
       );
       for (const descriptor of descriptors) {
         const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
@@ -164,18 +172,21 @@ export class DocumentSink {
           });
         },
       });
-      const pageProcessor = new PageProcessor({
-        descriptors,
+      const bulkChannel = channel;
+      const versioning = new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger });
+      const processorFor = (only: readonly DocumentDescriptor[]): PageProcessor => new PageProcessor({
+        descriptors: only,
         pool,
-        channel,
+        channel: bulkChannel,
         lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
         buildBatchSize: settings.buildBatchSize,
         buildConcurrency: BUILD_CONCURRENCY,
         retryPolicy,
         logger,
         signal,
-        versioning: new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger }),
+        versioning,
       });
+      const pageProcessor = processorFor(descriptors);
       processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
       const consumer = new PageConsumer(this.kafka, {
@@ -188,7 +199,14 @@ export class DocumentSink {
         logger,
       });
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
-      await consumer.run(signal, async ({ topic, partition, messages }) => {
+      const backfills = (await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates))).map((candidate) => {
+        const backfillProcessor = processorFor(descriptors.filter((descriptor) => descriptor.name === candidate.document));
+        const backfillSettings = { groupId: backfillGroupId(settings.pipeline, candidate.document), document: candidate.document, topics: candidate.topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000, retryPolicy, logger };
+        return runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
+          this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters)));
+        });
+      });
+      const main = consumer.run(signal, async ({ topic, partition, messages }) => {
         const changes = await this.decode(topic, partition, messages, schemas, deadLetters);
         const result = await pageProcessor.process(changes);
         const atMs = Date.now();
@@ -197,7 +215,9 @@ export class DocumentSink {
         settings.onPageAcknowledged?.({ topic, partition, changes: events, result, atMs });
         this.count(result);
       });
+      await Promise.all([main, ...backfills]);
     } finally {
+      await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();
       await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);

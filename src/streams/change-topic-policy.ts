@@ -1,4 +1,7 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+
+// kafkajs is CommonJS: Node's ESM loader does not see ConfigResourceTypes as a named export
+const { ConfigResourceTypes } = kafkajs;
 import type { Logger } from 'pino';
 
 /**

@@ -57,6 +57,7 @@ describe('change topic retention', () => {
     expect(problems).toEqual(['change topic shop.shop.product has cleanup.policy=delete, the pipeline wants compact']);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(warn.mock.calls[0])).toContain('--add-config cleanup.policy=compact');
-    expect(describeConfigs.mock.calls[0]?.[0].resources[0].configNames).toEqual(['cleanup.policy']);
+    const request = describeConfigs.mock.calls[0]?.[0] as { resources: Array<{ configNames: string[] }> } | undefined;
+    expect(request?.resources[0]?.configNames).toEqual(['cleanup.policy']);
   });
 });
