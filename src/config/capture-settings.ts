@@ -44,7 +44,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     serverId: mysql.serverId,
     databases: mysql.databases,
     filter: pipelineTableFilter(config),
-    snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize },
+    snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize, locking: mysql.snapshot.locking },
     batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
     maxRequestBytes: config.kafka.batch.maxBytes,
     positionIntervalMs: mysql.heartbeatIntervalMs,

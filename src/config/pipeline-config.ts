@@ -52,8 +52,12 @@ const snapshotSchema = z
   .strictObject({
     mode: z.enum(['initial', 'never', 'always']).default('initial').describe('initial, never or always'),
     pageSize: wholeNumber(1, 100_000).default(1000).describe('a whole number of rows from 1 to 100000, e.g. 1000'),
+    locking: z
+      .enum(['global', 'tables', 'none'])
+      .default('global')
+      .describe('MySQL only: global (FLUSH TABLES WITH READ LOCK, needs RELOAD), tables (LOCK TABLES on the captured tables, for RDS/Aurora) or none (no lock: changes made while the snapshot starts are delivered twice)'),
   })
-  .describe('a mapping with mode (initial | never | always) and pageSize');
+  .describe('a mapping with mode (initial | never | always), pageSize and locking (global | tables | none)');
 
 const mysqlSchema = z
   .strictObject({

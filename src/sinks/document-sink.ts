@@ -143,12 +143,13 @@ export class DocumentSink {
       // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
       const candidates: BackfillCandidate[] = descriptors.map((descriptor) => ({ document: descriptor.name, index: descriptor.index, topics: this.topicsOf([descriptor]) }));
       await startup('connecting to Kafka', () => admin.connect());
-      await startup('checking for documents added to the pipeline', () =>
-        markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates, (index) => this.elasticsearch.indices.exists({ index })),
-      );
-      for (const descriptor of descriptors) {
+      for (const [position, descriptor] of descriptors.entries()) {
         const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
-        const result = await startup(`preparing index ${descriptor.index}`, () => ensureDocumentIndex(this.elasticsearch, spec));
+        const result = await startup(`preparing index ${descriptor.index}`, async () => {
+          // marked before the index exists, so that a crash in between repeats it
+          await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indices.exists({ index }));
+          return ensureDocumentIndex(this.elasticsearch, spec);
+        });
         logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
       }
       const topics = this.topicsOf(descriptors);

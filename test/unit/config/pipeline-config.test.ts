@@ -24,7 +24,7 @@ describe('pipelineConfigSchema', () => {
           serverId: defaultServerId('sakila'),
           databases: ['sakila'],
           exclude: [],
-          snapshot: { mode: 'initial', pageSize: 1000 },
+          snapshot: { mode: 'initial', pageSize: 1000, locking: 'global' },
           heartbeatIntervalMs: 10_000,
           binlogPurged: 'fail',
         },
