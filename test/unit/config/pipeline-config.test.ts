@@ -56,7 +56,7 @@ describe('pipelineConfigSchema', () => {
       elasticsearch: { node: 'https://es.example:9200' },
     });
     expect(config.source.mysql.serverId).toBe(77);
-    expect(config.source.mysql.snapshot).toEqual({ mode: 'never', pageSize: 1000 });
+    expect(config.source.mysql.snapshot).toEqual({ mode: 'never', pageSize: 1000, locking: 'global' });
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.kafka.topicPrefix).toBe('cdc.sakila');
     expect(config.kafka.batch).toEqual({ maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 0 });
