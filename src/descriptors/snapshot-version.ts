@@ -38,6 +38,17 @@ export const MYSQL_SNAPSHOT_ATTEMPTS = 5;
 
 type Query = (sql: string) => Promise<unknown>;
 
+/** Connections known to be to MySQL (no exact snapshot coordinate): their first snapshot is not wasted on finding out again. */
+const mysqlConnections = new WeakSet<Connection>();
+
+/** What {@link beginVersionedSnapshotWith} knows about the server. */
+export interface SnapshotServerHint {
+  /** The server is known to have no exact snapshot coordinate (MySQL). */
+  readonly knownMysql?: boolean;
+  /** Called when the server turns out to be MySQL. */
+  readonly onMysql?: () => void;
+}
+
 /**
  * Starts a REPEATABLE READ consistent-snapshot transaction on `connection` and returns the
  * version of its snapshot.
@@ -50,19 +61,25 @@ type Query = (sql: string) => Promise<unknown>;
  * coordinate is the snapshot's; otherwise the snapshot is taken again (up to
  * {@link MYSQL_SNAPSHOT_ATTEMPTS} times), and after that the coordinate read before is used, which
  * is never newer than the snapshot (an older version only lets a later build of the same document
- * win, it never lets an older state win).
+ * win, it never lets an older state win). A connection found to be MySQL is remembered, so its
+ * later snapshots compare from the first attempt.
  */
 export async function beginVersionedSnapshot(connection: Connection, versioning?: SnapshotVersioning): Promise<SnapshotVersion> {
   const query: Query = async (sql) => (await connection.query(sql))[0];
-  return beginVersionedSnapshotWith(query, versioning);
+  return beginVersionedSnapshotWith(query, versioning, { knownMysql: mysqlConnections.has(connection), onMysql: () => mysqlConnections.add(connection) });
 }
 
 /** {@link beginVersionedSnapshot} over a bare query function (unit tests give recorded answers). */
-export async function beginVersionedSnapshotWith(query: Query, versioning?: SnapshotVersioning): Promise<SnapshotVersion> {
+export async function beginVersionedSnapshotWith(query: Query, versioning?: SnapshotVersioning, hint: SnapshotServerHint = {}): Promise<SnapshotVersion> {
   await query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  let knownMysql = hint.knownMysql === true;
   for (let attempt = 1; ; attempt += 1) {
     const ticket = await versioning?.ticket();
-    const coordinate = await startSnapshot(query, attempt);
+    const coordinate = await startSnapshot(query, attempt, knownMysql);
+    if (!knownMysql && coordinate === undefined) {
+      knownMysql = true;
+      hint.onMysql?.();
+    }
     if (coordinate === undefined) continue;
     try {
       const version = versioning === undefined || ticket === undefined ? versionOf(coordinate.file, coordinate.position) : await versioning.versionOf(ticket, coordinate);
@@ -75,8 +92,8 @@ export async function beginVersionedSnapshotWith(query: Query, versioning?: Snap
 }
 
 /** Starts the snapshot; resolves its coordinate, or undefined when MySQL must try again. */
-async function startSnapshot(query: Query, attempt: number): Promise<BinlogCoordinate | undefined> {
-  const before = attempt === 1 ? undefined : await binlogStatus(query);
+async function startSnapshot(query: Query, attempt: number, knownMysql: boolean): Promise<BinlogCoordinate | undefined> {
+  const before = knownMysql ? await binlogStatus(query) : undefined;
   await query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
   const status = (await query("SHOW STATUS LIKE 'binlog_snapshot_%'")) as Array<{ Variable_name: string; Value: string }>;
   const values = new Map(status.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
