@@ -72,7 +72,16 @@ export { rootIdsOfChange, referencesToLookUp, concernsDescriptor } from './descr
 export type { RowChange, ExpansionContext } from './descriptors/expand-change.js';
 export { documentValue } from './descriptors/document-values.js';
 export { beginVersionedSnapshot, versionOf } from './descriptors/snapshot-version.js';
-export type { SnapshotVersion } from './descriptors/snapshot-version.js';
+export type { SnapshotVersion, SnapshotVersioning } from './descriptors/snapshot-version.js';
+export { VersionClock, VersionEpochChangedError, versionInEpoch, parseCoordinate } from './descriptors/version-clock.js';
+export type { VersionEpoch, VersionEpochStore, StoredEpoch, VersionTicket, BinlogCoordinate } from './descriptors/version-clock.js';
+export { ElasticsearchVersionEpochStore, VERSION_EPOCH_INDEX } from './sinks/elasticsearch/version-epoch-store.js';
+export { backfillGroupId } from './sinks/document-backfill.js';
+export { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY } from './streams/change-topic-policy.js';
+export type { ChangeTopicPolicy } from './streams/change-topic-policy.js';
+export { changeTopicPolicy } from './config/capture-settings.js';
+export { currentGtidPosition, startSnapshotAtGtidPosition } from './sources/mysql/snapshot-position.js';
+export type { SnapshotLocking } from './sources/mysql/snapshot-position.js';
 export { DocumentSink } from './sinks/document-sink.js';
 export type { DocumentSinkSettings, SinkStats, AcknowledgedPage } from './sinks/document-sink.js';
 export { PageProcessor } from './sinks/page-processor.js';

@@ -3,7 +3,8 @@ import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { PreflightExpectations } from '../sources/mysql/preflight.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import type { MysqlCaptureSettings } from '../streams/mysql-capture.js';
-import { selectTables, type PipelineConfig } from './pipeline-config.js';
+import type { ChangeTopicPolicy } from '../streams/change-topic-policy.js';
+import { durationMs, selectTables, type PipelineConfig } from './pipeline-config.js';
 
 /** The table filter of a pipeline: its databases, include and exclude patterns. */
 export function pipelineTableFilter(config: PipelineConfig): TableFilter {
@@ -20,6 +21,17 @@ export function preflightExpectations(config: PipelineConfig): PreflightExpectat
   };
 }
 
+/** How the pipeline's change topics keep messages (`kafka.topics`). */
+export function changeTopicPolicy(config: PipelineConfig): ChangeTopicPolicy {
+  const topics = config.kafka.topics;
+  return {
+    cleanupPolicy: topics.cleanupPolicy,
+    retentionMs: topics.retention === undefined ? undefined : durationMs(topics.retention),
+    tombstoneRetentionMs: topics.tombstoneRetention === undefined ? undefined : durationMs(topics.tombstoneRetention),
+    tombstones: topics.tombstones,
+  };
+}
+
 /** The settings of the MySQL capture for a pipeline file. */
 export function captureSettings(config: PipelineConfig, logger: Logger, overrides: { resnapshot?: boolean } = {}): MysqlCaptureSettings {
   const mysql = config.source.mysql;
@@ -32,13 +44,14 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     serverId: mysql.serverId,
     databases: mysql.databases,
     filter: pipelineTableFilter(config),
-    snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize },
+    snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize, locking: mysql.snapshot.locking },
     batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
     maxRequestBytes: config.kafka.batch.maxBytes,
     positionIntervalMs: mysql.heartbeatIntervalMs,
     binlogHeartbeatMs: mysql.binlogHeartbeatMs,
     resnapshot: overrides.resnapshot === true,
     binlogPurged: mysql.binlogPurged,
+    changeTopics: changeTopicPolicy(config),
     logger,
   };
 }

@@ -52,8 +52,12 @@ const snapshotSchema = z
   .strictObject({
     mode: z.enum(['initial', 'never', 'always']).default('initial').describe('initial, never or always'),
     pageSize: wholeNumber(1, 100_000).default(1000).describe('a whole number of rows from 1 to 100000, e.g. 1000'),
+    locking: z
+      .enum(['global', 'tables', 'none'])
+      .default('global')
+      .describe('MySQL only: global (FLUSH TABLES WITH READ LOCK, needs RELOAD), tables (LOCK TABLES on the captured tables, for RDS/Aurora) or none (no lock: changes made while the snapshot starts are delivered twice)'),
   })
-  .describe('a mapping with mode (initial | never | always) and pageSize');
+  .describe('a mapping with mode (initial | never | always), pageSize and locking (global | tables | none)');
 
 const mysqlSchema = z
   .strictObject({
@@ -89,6 +93,37 @@ const batchSchema = z
   })
   .describe('a mapping with maxMessages, maxBytes and maxDelayMs');
 
+const DURATION = /^(?:\d+(?:ms|s|m|h|d)|forever)$/;
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds of a duration like `7d`, `12h`, `500ms`; `forever` is -1 (Kafka's "no limit"). */
+export function durationMs(duration: string): number {
+  if (duration === 'forever') return -1;
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(duration);
+  if (match === null) throw new RangeError(`not a duration: ${duration}`);
+  return Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1);
+}
+
+const topicsSchema = z
+  .strictObject({
+    cleanupPolicy: z
+      .enum(['compact', 'delete', 'compact,delete'])
+      .default('compact')
+      .describe('compact (keep the last change of every row: a document added later sees every row), delete or compact,delete'),
+    retention: z
+      .string()
+      .regex(DURATION, 'must be a duration like 7d, 12h, 30m or forever')
+      .optional()
+      .describe('how long messages are kept with cleanupPolicy delete or compact,delete (retention.ms), e.g. 7d or forever; default: the broker\'s'),
+    tombstoneRetention: z
+      .string()
+      .regex(DURATION, 'must be a duration like 1d')
+      .optional()
+      .describe('how long a tombstone stays after compaction (delete.retention.ms), e.g. 1d; default: the broker\'s (1 day)'),
+    tombstones: z.boolean().default(true).describe('true (a tombstone after each delete, so compaction forgets deleted rows) or false'),
+  })
+  .describe('a mapping with cleanupPolicy, retention, tombstoneRetention and tombstones');
+
 const kafkaSchema = z
   .strictObject({
     brokers: z
@@ -105,8 +140,9 @@ const kafkaSchema = z
     partitions: wholeNumber(1).default(3).describe('a whole number of partitions, at least 1, e.g. 3'),
     replicationFactor: wholeNumber(1).default(1).describe('a whole number, at least 1, e.g. 1'),
     batch: batchSchema.prefault({}),
+    topics: topicsSchema.prefault({}),
   })
-  .describe('a mapping with brokers and optionally topicPrefix, partitions, replicationFactor, batch');
+  .describe('a mapping with brokers and optionally topicPrefix, partitions, replicationFactor, batch, topics');
 
 const elasticsearchSchema = z
   .strictObject({

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigurationError } from '../errors.js';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { DocumentSinkSettings } from '../sinks/document-sink.js';
-import { pipelineTableFilter } from './capture-settings.js';
+import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
 import type { PipelineConfig } from './pipeline-config.js';
 
 /**
@@ -32,6 +32,7 @@ export function sinkSettings(config: PipelineConfig, file: string, logger: Logge
     partitionsConsumedConcurrently: sink.partitionsConsumedConcurrently,
     gcDeletes: sink.gcDeletes,
     bulk: sink.bulk,
+    changeTopics: changeTopicPolicy(config),
     logger,
     elasticsearchNode: config.elasticsearch.node,
   };

@@ -5,7 +5,7 @@ import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
 import { normalizeRow } from '../sources/mysql/value-normalizer.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
-import { beginVersionedSnapshot } from './snapshot-version.js';
+import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';
 
 /** sluice's bookkeeping inside every document, under `_sluice`. */
@@ -43,10 +43,11 @@ const PARENT_ALIAS = '__sluice_parent';
 /**
  * Builds the documents of `ids` (root id values as strings) in one consistent snapshot: one query
  * per node of the descriptor for every 1,000 keys (never one per document), children ordered by
- * their primary key, so a document's content and hash are deterministic.
+ * their primary key, so a document's content and hash are deterministic. `versioning` (the sink's
+ * VersionClock) turns the snapshot's coordinate into a version that survives a binlog reset.
  */
-export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltPage> {
-  const { version } = await beginVersionedSnapshot(connection);
+export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning): Promise<BuiltPage> {
+  const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];
     const rootRows = await selectRows(connection, descriptor.root, descriptor.idColumn, unique);

@@ -10,14 +10,18 @@ import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
+import { changeTopicConfig, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
 import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
 import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
+import { ElasticsearchVersionEpochStore } from './elasticsearch/version-epoch-store.js';
+import { VersionClock } from '../descriptors/version-clock.js';
 import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
@@ -46,6 +50,8 @@ export interface DocumentSinkSettings {
   readonly gcDeletes: string;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
   readonly retryPolicy?: RetryPolicy;
+  /** How change topics the sink creates keep messages (kafka.topics); default: compacted. */
+  readonly changeTopics?: ChangeTopicPolicy;
   /** Kafka consumer session timeout (the group evicts a member silent for this long). */
   readonly sessionTimeoutMs?: number;
   /** Called after each page is settled in Elasticsearch and before its offsets are committed (metrics, benchmarks). */
@@ -115,6 +121,7 @@ export class DocumentSink {
       grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
     };
     signal.addEventListener('abort', startGrace, { once: true });
+    const admin = this.kafka.admin();
     try {
       // services that are not reachable yet are waited for; configuration errors stop at once
       const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
@@ -133,9 +140,16 @@ export class DocumentSink {
           databases: settings.databases,
         }),
       );
-      for (const descriptor of descriptors) {
+      // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
+      const candidates: BackfillCandidate[] = descriptors.map((descriptor) => ({ document: descriptor.name, index: descriptor.index, topics: this.topicsOf([descriptor]) }));
+      await startup('connecting to Kafka', () => admin.connect());
+      for (const [position, descriptor] of descriptors.entries()) {
         const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
-        const result = await startup(`preparing index ${descriptor.index}`, () => ensureDocumentIndex(this.elasticsearch, spec));
+        const result = await startup(`preparing index ${descriptor.index}`, async () => {
+          // marked before the index exists, so that a crash in between repeats it
+          await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indices.exists({ index }));
+          return ensureDocumentIndex(this.elasticsearch, spec);
+        });
         logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
       }
       const topics = this.topicsOf(descriptors);
@@ -159,17 +173,21 @@ export class DocumentSink {
           });
         },
       });
-      const pageProcessor = new PageProcessor({
-        descriptors,
+      const bulkChannel = channel;
+      const versioning = new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger });
+      const processorFor = (only: readonly DocumentDescriptor[]): PageProcessor => new PageProcessor({
+        descriptors: only,
         pool,
-        channel,
+        channel: bulkChannel,
         lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
         buildBatchSize: settings.buildBatchSize,
         buildConcurrency: BUILD_CONCURRENCY,
         retryPolicy,
         logger,
         signal,
+        versioning,
       });
+      const pageProcessor = processorFor(descriptors);
       processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
       const consumer = new PageConsumer(this.kafka, {
@@ -182,7 +200,14 @@ export class DocumentSink {
         logger,
       });
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
-      await consumer.run(signal, async ({ topic, partition, messages }) => {
+      const backfills = (await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates))).map((candidate) => {
+        const backfillProcessor = processorFor(descriptors.filter((descriptor) => descriptor.name === candidate.document));
+        const backfillSettings = { groupId: backfillGroupId(settings.pipeline, candidate.document), document: candidate.document, topics: candidate.topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000, retryPolicy, logger };
+        return runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
+          this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters)));
+        });
+      });
+      const main = consumer.run(signal, async ({ topic, partition, messages }) => {
         const changes = await this.decode(topic, partition, messages, schemas, deadLetters);
         const result = await pageProcessor.process(changes);
         const atMs = Date.now();
@@ -191,7 +216,9 @@ export class DocumentSink {
         settings.onPageAcknowledged?.({ topic, partition, changes: events, result, atMs });
         this.count(result);
       });
+      await Promise.all([main, ...backfills]);
     } finally {
+      await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();
       await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);
@@ -207,7 +234,8 @@ export class DocumentSink {
     await admin.connect();
     try {
       await ensureTopics(admin, [
-        ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+        // every table a document reads has a primary key (compileDocument checks it)
+        ...topics.map((topic) => ({ topic, partitions: settings.partitions, replicationFactor: settings.replicationFactor, config: changeTopicConfig(settings.changeTopics ?? DEFAULT_CHANGE_TOPIC_POLICY, true) })),
         { topic: deadLetterTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor },
         { topic: schemaTopic(settings.topicPrefix), partitions: 1, replicationFactor: settings.replicationFactor, compacted: true },
       ]);

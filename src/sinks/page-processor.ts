@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildDocuments, type BuiltPage } from '../descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { concernsDescriptor, referencesToLookUp, rootIdsOfChanges, type RowChange } from '../descriptors/expand-change.js';
+import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
 import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
 import { retry, type RetryPolicy } from '../retry.js';
@@ -41,6 +42,8 @@ export interface PageProcessorSettings {
   readonly retryPolicy: RetryPolicy;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+  /** Versions that survive a binlog reset (the VersionClock); without it, the bare coordinate. */
+  readonly versioning?: SnapshotVersioning;
 }
 
 /**
@@ -170,7 +173,7 @@ export class PageProcessor {
     const connection = await this.settings.pool.getConnection();
     let healthy = false;
     try {
-      const page = await buildDocuments(connection, descriptor, ids);
+      const page = await buildDocuments(connection, descriptor, ids, this.settings.versioning);
       healthy = true;
       return page;
     } finally {

@@ -1,7 +1,9 @@
 import { Partitioners, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
 import type { ChangeEvent, Row } from '../sources/change-event.js';
 import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
+import { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from './change-topic-policy.js';
 import { ensureTopics, type TopicSpec } from './ensure-topics.js';
 import { SchemaTopic } from './schema-topic.js';
 import { changeTopic, positionTopic, schemaTopic } from './topic-names.js';
@@ -21,6 +23,10 @@ export interface ChangeWriterSettings {
   readonly replicationFactor: number;
   /** Upper bound of one produce request's payload; larger writes are split (default 1 MiB). */
   readonly maxRequestBytes?: number;
+  /** How change topics keep messages (kafka.topics); default: compacted by primary key, tombstones after deletes. */
+  readonly changeTopics?: ChangeTopicPolicy;
+  /** Warnings about existing change topics whose configuration differs from `changeTopics`. */
+  readonly logger?: Logger;
 }
 
 /** Largest single change message the change topics accept (topic max.message.bytes). */
@@ -87,12 +93,12 @@ export class ChangeWriter {
    * first change arrives.
    */
   async ensureTableTopics(tables: ReadonlyArray<{ readonly db: string; readonly table: string; readonly primaryKey: readonly string[] }>): Promise<void> {
-    const specs = tables
+    const topics = tables
       .map((info) => ({ topic: changeTopic(this.settings.topicPrefix, info.db, info.table), hasKey: info.primaryKey.length > 0 }))
-      .filter(({ topic }) => !this.knownTopics.has(topic))
-      .map(({ topic, hasKey }) => this.tableTopicSpec(topic, hasKey));
-    await ensureTopics(this.admin, specs);
-    for (const spec of specs) this.knownTopics.add(spec.topic);
+      .filter(({ topic }) => !this.knownTopics.has(topic));
+    const created = new Set(await ensureTopics(this.admin, topics.map(({ topic, hasKey }) => this.tableTopicSpec(topic, hasKey))));
+    await this.checkExisting(topics.filter(({ topic }) => !created.has(topic)));
+    for (const { topic } of topics) this.knownTopics.add(topic);
   }
 
   /**
@@ -118,7 +124,10 @@ export class ChangeWriter {
       const value = encodeChangeEvent(schema, change.event);
       if (requestBytes > 0 && requestBytes + value.length > maxBytes) await flush();
       const messages = request.get(topic) ?? [];
-      messages.push({ key: changeKey(change.primaryKey, change.event.after ?? change.event.before), value, timestamp: String(change.event.source.tsMs) });
+      const key = changeKey(change.primaryKey, change.event.after ?? change.event.before);
+      messages.push({ key, value, timestamp: String(change.event.source.tsMs) });
+      // a tombstone after a delete lets compaction forget the row (Debezium does the same)
+      if (change.event.op === 'd' && key !== null && this.tombstones) messages.push({ key, value: null, timestamp: String(change.event.source.tsMs) });
       request.set(topic, messages);
       requestBytes += value.length;
     }
@@ -132,12 +141,34 @@ export class ChangeWriter {
   }
 
   private async ensureTableTopic(topic: string, hasKey: boolean): Promise<void> {
-    await ensureTopics(this.admin, [this.tableTopicSpec(topic, hasKey)]);
+    const created = await ensureTopics(this.admin, [this.tableTopicSpec(topic, hasKey)]);
+    if (created.length === 0) await this.checkExisting([{ topic, hasKey }]);
     this.knownTopics.add(topic);
   }
 
+  private get policy(): ChangeTopicPolicy {
+    return this.settings.changeTopics ?? DEFAULT_CHANGE_TOPIC_POLICY;
+  }
+
+  private get tombstones(): boolean {
+    return this.policy.tombstones && this.policy.cleanupPolicy !== 'delete';
+  }
+
   private tableTopicSpec(topic: string, hasKey: boolean): TopicSpec {
-    return { topic, partitions: hasKey ? this.settings.partitions : 1, replicationFactor: this.settings.replicationFactor, maxMessageBytes: MAX_CHANGE_MESSAGE_BYTES };
+    return {
+      topic,
+      partitions: hasKey ? this.settings.partitions : 1,
+      replicationFactor: this.settings.replicationFactor,
+      maxMessageBytes: MAX_CHANGE_MESSAGE_BYTES,
+      config: changeTopicConfig(this.policy, hasKey),
+    };
+  }
+
+  /** Warns about existing change topics whose retention differs from the policy (a failed check is only logged). */
+  private async checkExisting(topics: ReadonlyArray<{ readonly topic: string; readonly hasKey: boolean }>): Promise<void> {
+    const logger = this.settings.logger;
+    if (logger === undefined || topics.length === 0) return;
+    await checkChangeTopics(this.admin, topics, this.policy, logger).catch((error: unknown) => logger.warn({ err: error }, 'could not check the configuration of the change topics'));
   }
 
   private async publishSchema(db: string, table: string, columns: readonly ColumnDefinition[]): Promise<WriterSchema> {

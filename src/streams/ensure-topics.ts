@@ -9,6 +9,8 @@ export interface TopicSpec {
   readonly compacted?: boolean;
   /** Topic max.message.bytes, for tables with large rows. */
   readonly maxMessageBytes?: number;
+  /** Further topic configuration entries (cleanup.policy, retention.ms...); they win over `compacted`. */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -23,10 +25,11 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     topic: spec.topic,
     numPartitions: spec.partitions,
     replicationFactor: spec.replicationFactor,
-    configEntries: [
-      ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-      ...(spec.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }]),
-    ],
+    configEntries: Object.entries({
+      ...(spec.compacted === true ? { 'cleanup.policy': 'compact' } : {}),
+      ...(spec.maxMessageBytes === undefined ? {} : { 'max.message.bytes': String(spec.maxMessageBytes) }),
+      ...spec.config,
+    }).map(([name, value]) => ({ name, value })),
   }));
   try {
     await admin.createTopics({ topics, waitForLeaders: true });

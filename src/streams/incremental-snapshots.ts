@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { gtidPositionReached } from '../sources/mysql/gtid-position.js';
 import { readSnapshotChunk, type SnapshotChunk } from '../sources/mysql/snapshot-chunk.js';
+import type { SnapshotLocking } from '../sources/mysql/snapshot-position.js';
 import type { TableInfo } from '../sources/mysql/table-catalog.js';
 
 /** The saved state of incremental snapshots: tables still to do (the first one in progress) and where it stands. */
@@ -27,6 +28,8 @@ export class IncrementalSnapshots {
     private readonly chunkSize: number,
     private readonly tableInfo: (name: string) => Promise<TableInfo | null>,
     private readonly logger: Logger,
+    /** How MySQL ties each chunk's snapshot to a GTID set (snapshot.locking). */
+    private readonly locking?: SnapshotLocking,
   ) {}
 
   /** The current state (what has been taken for emission). */
@@ -64,7 +67,7 @@ export class IncrementalSnapshots {
         this.afterKey = undefined;
         continue;
       }
-      this.pending = await readSnapshotChunk(this.connection, info, this.afterKey, this.chunkSize);
+      this.pending = await readSnapshotChunk(this.connection, info, this.afterKey, this.chunkSize, this.locking);
     }
   }
 

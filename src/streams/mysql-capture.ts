@@ -9,6 +9,9 @@ import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type 
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
 import { readTableCatalog, readTableInfo, splitTableKey, tableKey, withCatalogJsonTypes, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
 import { SLUICE_VERSION } from '../version.js';
+import type { ChangeTopicPolicy } from './change-topic-policy.js';
+import { currentGtidPosition } from '../sources/mysql/snapshot-position.js';
+import type { SnapshotLocking } from '../sources/mysql/snapshot-position.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
 import { IncrementalSnapshots, type IncrementalSnapshotState } from './incremental-snapshots.js';
 import { SnapshotSignalListener } from './snapshot-signals.js';
@@ -37,7 +40,7 @@ export interface MysqlCaptureSettings {
   readonly serverId: number;
   readonly databases: readonly string[];
   readonly filter: TableFilter;
-  readonly snapshot: { readonly mode: 'initial' | 'never' | 'always'; readonly pageSize: number };
+  readonly snapshot: { readonly mode: 'initial' | 'never' | 'always'; readonly pageSize: number; readonly locking?: SnapshotLocking };
   readonly batch: { readonly maxMessages: number; readonly maxDelayMs: number };
   /** Upper bound of one produce request's payload (kafka.batch.maxBytes). */
   readonly maxRequestBytes?: number;
@@ -54,6 +57,8 @@ export interface MysqlCaptureSettings {
   readonly binlogPurged?: 'fail' | 'snapshot';
   /** Ignore the saved position and snapshot again. */
   readonly resnapshot?: boolean;
+  /** How change topics keep messages (kafka.topics); default: compacted, tombstones after deletes. */
+  readonly changeTopics?: ChangeTopicPolicy;
   readonly retryPolicy?: RetryPolicy;
   readonly logger: Logger;
 }
@@ -98,7 +103,7 @@ export class MysqlCapture {
     this.writer = new ChangeWriter(kafka, settings);
     this.positions = new PositionStore(kafka, positionTopic(settings.topicPrefix));
     this.sourceId = `mysql:${settings.pipeline}`;
-    this.incremental = new IncrementalSnapshots(settings.connection, settings.snapshot.pageSize, (name) => this.tableInfoByName(name), settings.logger);
+    this.incremental = new IncrementalSnapshots(settings.connection, settings.snapshot.pageSize, (name) => this.tableInfoByName(name), settings.logger, settings.snapshot.locking);
     this.signals = new SnapshotSignalListener(kafka, settings.topicPrefix, settings.pipeline, settings.replicationFactor);
   }
 
@@ -155,7 +160,7 @@ export class MysqlCapture {
 
   private async snapshot(signal: AbortSignal): Promise<string> {
     const tables = [...this.tables.values()].filter((info): info is TableInfo => info !== null);
-    const snapshot = await openSnapshot(this.settings.connection, tables, this.settings.snapshot.pageSize);
+    const snapshot = await openSnapshot(this.settings.connection, tables, this.settings.snapshot.pageSize, this.settings.snapshot.locking);
     this.settings.logger.info({ tables: tables.length, gtidPosition: snapshot.gtidPosition }, 'snapshot started');
     try {
       for await (const page of snapshot.pages()) {
@@ -345,7 +350,7 @@ export class MysqlCapture {
   }
 
   private async currentGtidPosition(): Promise<string> {
-    const [rows] = await this.pool!.query('SELECT @@gtid_binlog_pos AS gtid');
-    return String((rows as Array<{ gtid: string }>)[0]?.gtid ?? '');
+    const pool = this.pool!;
+    return currentGtidPosition(async (sql) => (await pool.query(sql))[0]);
   }
 }

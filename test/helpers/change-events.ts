@@ -16,20 +16,35 @@ export interface ReadEvent {
   readonly event: ChangeEvent;
 }
 
+/** What {@link collectChangeEvents} gathers. */
+export interface CollectedEvents {
+  /** The decoded change events. */
+  readonly events: ReadEvent[];
+  /** Tombstones (a null value after a delete, for compaction): their topic and key. */
+  readonly tombstones: Array<{ readonly topic: string; readonly key: string | null; readonly offset: string }>;
+  /** Every message read, tombstones included. */
+  messages: number;
+}
+
 /**
  * Consumes and decodes every change event of `topics` from the beginning, in a background
- * consumer that `cleanup` stops. `events` grows as messages arrive (per partition in offset order).
+ * consumer that `cleanup` stops. `events` grows as messages arrive (per partition in offset order);
+ * tombstones are listed apart.
  */
-export async function collectChangeEvents(kafka: Kafka, topicPrefix: string, topics: readonly string[], cleanup: Cleanup): Promise<{ events: ReadEvent[] }> {
+export async function collectChangeEvents(kafka: Kafka, topicPrefix: string, topics: readonly string[], cleanup: Cleanup): Promise<CollectedEvents> {
   const schemas = new SchemaTopic(kafka, schemaTopic(topicPrefix));
   const consumer = kafka.consumer({ groupId: uniqueName('collector'), sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   await consumer.connect();
   cleanup.add(() => consumer.disconnect());
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-  const collected = { events: [] as ReadEvent[] };
+  const collected: CollectedEvents = { events: [], tombstones: [], messages: 0 };
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
-      if (message.value === null) return;
+      collected.messages += 1;
+      if (message.value === null) {
+        collected.tombstones.push({ topic, key: message.key?.toString() ?? null, offset: message.offset });
+        return;
+      }
       const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
       collected.events.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, event });
     },
@@ -55,6 +70,6 @@ export async function readWholeTopic(kafka: Kafka, topicPrefix: string, topic: s
     await admin.disconnect();
   }
   const collected = await collectChangeEvents(kafka, topicPrefix, [topic], cleanup);
-  await waitFor(() => collected.events.length >= total, { description: `the ${total} events of ${topic}`, timeoutMs: 120_000 });
+  await waitFor(() => collected.messages >= total, { description: `the ${total} messages of ${topic}`, timeoutMs: 120_000 });
   return collected.events;
 }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Row } from '../change-event.js';
+import type { SnapshotLocking } from './snapshot-position.js';
 import { consistentSnapshotGtidPosition, openReadConnection, readTablePage } from './snapshot-reader.js';
 import type { TableInfo } from './table-catalog.js';
 
@@ -17,10 +18,10 @@ export interface SnapshotChunk {
  * Reads the rows of `table` after `afterKey` (primary-key order, at most `size`) in a consistent
  * snapshot, with the GTID position of that snapshot. Tables without a primary key are read whole.
  */
-export async function readSnapshotChunk(connectionOptions: ConnectionOptions, table: TableInfo, afterKey: readonly unknown[] | undefined, size: number): Promise<SnapshotChunk> {
+export async function readSnapshotChunk(connectionOptions: ConnectionOptions, table: TableInfo, afterKey: readonly unknown[] | undefined, size: number, locking?: SnapshotLocking): Promise<SnapshotChunk> {
   const connection = await openReadConnection(connectionOptions);
   try {
-    const gtidPosition = await consistentSnapshotGtidPosition(connection);
+    const gtidPosition = await consistentSnapshotGtidPosition(connection, { connectionOptions, tables: [table], ...(locking === undefined ? {} : { locking }) });
     const keyed = table.primaryKey.length > 0;
     const page = await readTablePage(connection, table, { afterKey }, keyed ? size : undefined);
     await connection.query('COMMIT');

@@ -1,7 +1,6 @@
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
-import { SluiceError } from '../../errors.js';
 import type { Row } from '../change-event.js';
-import { isMariaDb } from './binlog-requirements.js';
+import { startSnapshotAtGtidPosition, type LockSession, type SnapshotLocking } from './snapshot-position.js';
 import type { TableInfo } from './table-catalog.js';
 import { normalizeRow } from './value-normalizer.js';
 
@@ -87,15 +86,16 @@ export async function readTablePage(
 /**
  * Opens a consistent snapshot of `tables`. On MariaDB, START TRANSACTION WITH CONSISTENT SNAPSHOT
  * reports the exact binlog coordinates it is consistent with (binlog_snapshot_file/position), with
- * no lock; on MySQL, a brief FLUSH TABLES WITH READ LOCK pins @@gtid_executed to the snapshot.
+ * no lock; on MySQL, `locking` says how the snapshot is tied to @@gtid_executed (a brief global
+ * read lock by default; see snapshot-position.ts).
  * Pages are read by primary key (keyset pagination) inside that one transaction, so memory stays
  * flat whatever the table size; tables without a primary key are paged by offset.
  */
-export async function openSnapshot(connectionOptions: ConnectionOptions, tables: readonly TableInfo[], pageSize: number): Promise<Snapshot> {
+export async function openSnapshot(connectionOptions: ConnectionOptions, tables: readonly TableInfo[], pageSize: number, locking?: SnapshotLocking): Promise<Snapshot> {
   const connection = await openReadConnection(connectionOptions);
   try {
     await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    const gtidPosition = await consistentSnapshotGtidPosition(connection);
+    const gtidPosition = await consistentSnapshotGtidPosition(connection, { connectionOptions, tables, ...(locking === undefined ? {} : { locking }) });
     const startedAtMs = Date.now();
     return {
       gtidPosition,
@@ -114,31 +114,26 @@ export async function openSnapshot(connectionOptions: ConnectionOptions, tables:
 
 /**
  * Starts a consistent-snapshot transaction on `connection` and returns the GTID position it is
- * consistent with (see {@link openSnapshot}). The caller ends the transaction.
+ * consistent with (see {@link openSnapshot}). The caller ends the transaction. `tables` and
+ * `connectionOptions` serve `locking: tables`, which holds its locks in a second connection.
  */
-export async function consistentSnapshotGtidPosition(connection: Connection): Promise<string> {
-  const [variables] = await connection.query("SELECT @@version AS version, @@version_comment AS version_comment");
-  const server = (variables as Array<{ version: string; version_comment: string }>)[0] ?? { version: '', version_comment: '' };
-  if (isMariaDb(server)) {
-    await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-    const [status] = await connection.query("SHOW STATUS LIKE 'binlog_snapshot_%'");
-    const values = Object.fromEntries((status as Array<{ Variable_name: string; Value: string }>).map((row) => [row.Variable_name.toLowerCase(), row.Value]));
-    const file = values.binlog_snapshot_file;
-    const position = values.binlog_snapshot_position;
-    if (file === undefined || file === '' || position === undefined) {
-      throw new SluiceError('the server reports no binlog snapshot position: is the binlog enabled (log_bin)?');
-    }
-    const [gtid] = await connection.query('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [file, Number(position)]);
-    return String((gtid as Array<{ gtid: string | null }>)[0]?.gtid ?? '');
-  }
-  await connection.query('FLUSH TABLES WITH READ LOCK');
-  try {
-    await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-    const [executed] = await connection.query('SELECT @@GLOBAL.gtid_executed AS gtid');
-    return String((executed as Array<{ gtid: string }>)[0]?.gtid ?? '').replace(/\s+/g, '');
-  } finally {
-    await connection.query('UNLOCK TABLES');
-  }
+export async function consistentSnapshotGtidPosition(
+  connection: Connection,
+  options: { readonly locking?: SnapshotLocking; readonly tables?: readonly TableInfo[]; readonly connectionOptions?: ConnectionOptions } = {},
+): Promise<string> {
+  const { connectionOptions } = options;
+  return startSnapshotAtGtidPosition(async (sql, values) => (await connection.query(sql, values))[0], {
+    ...(options.locking === undefined ? {} : { locking: options.locking }),
+    tables: options.tables ?? [],
+    ...(connectionOptions === undefined
+      ? {}
+      : {
+          openLockSession: async (): Promise<LockSession> => {
+            const lock = await openReadConnection(connectionOptions);
+            return { query: async (sql, values) => (await lock.query(sql, values))[0], close: () => lock.end() };
+          },
+        }),
+  });
 }
 
 async function* readPages(connection: Connection, tables: readonly TableInfo[], pageSize: number): AsyncGenerator<SnapshotPage> {

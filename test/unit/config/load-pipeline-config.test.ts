@@ -48,7 +48,7 @@ describe('parsePipelineConfig', () => {
   it('applies the defaults to a minimal file', () => {
     const config = parsePipelineConfig(stringify(valid()), FILE, {});
     expect(config.source.mysql.serverId).toBe(defaultServerId('sakila'));
-    expect(config.source.mysql.snapshot).toEqual({ mode: 'initial', pageSize: 1000 });
+    expect(config.source.mysql.snapshot).toEqual({ mode: 'initial', pageSize: 1000, locking: 'global' });
     expect(config.kafka.topicPrefix).toBe('sakila');
     expect(config.kafka.partitions).toBe(3);
     expect(config.documents).toEqual({});

@@ -24,7 +24,7 @@ describe('pipelineConfigSchema', () => {
           serverId: defaultServerId('sakila'),
           databases: ['sakila'],
           exclude: [],
-          snapshot: { mode: 'initial', pageSize: 1000 },
+          snapshot: { mode: 'initial', pageSize: 1000, locking: 'global' },
           heartbeatIntervalMs: 10_000,
           binlogHeartbeatMs: 5_000,
           binlogPurged: 'fail',
@@ -36,6 +36,7 @@ describe('pipelineConfigSchema', () => {
         partitions: 3,
         replicationFactor: 1,
         batch: { maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 50 },
+        topics: { cleanupPolicy: 'compact', tombstones: true },
       },
       sink: {
         pageSize: 1000,
@@ -56,7 +57,7 @@ describe('pipelineConfigSchema', () => {
       elasticsearch: { node: 'https://es.example:9200' },
     });
     expect(config.source.mysql.serverId).toBe(77);
-    expect(config.source.mysql.snapshot).toEqual({ mode: 'never', pageSize: 1000 });
+    expect(config.source.mysql.snapshot).toEqual({ mode: 'never', pageSize: 1000, locking: 'global' });
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.kafka.topicPrefix).toBe('cdc.sakila');
     expect(config.kafka.batch).toEqual({ maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 0 });
