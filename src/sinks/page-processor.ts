@@ -39,6 +39,8 @@ export interface PageProcessorSettings {
   /** Builds of a page running at once. */
   readonly buildConcurrency?: number;
   readonly retryPolicy: RetryPolicy;
+  /** The pipeline file, to say where a permanent failure comes from. */
+  readonly file?: string;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
 }
@@ -116,7 +118,7 @@ export class PageProcessor {
         }
         const triggerOf = (id: string): TriggerReference => rootTriggers.get(id) ?? first.trigger;
         const batch = relevant.map(({ change }) => change);
-        await this.withRetry('expanding changes', async () => {
+        await this.withRetry(`expanding changes to ${descriptor.name} documents`, descriptor, async () => {
           for await (const ids of rootIdsOfChanges(descriptor, batch, { queries: this.settings.pool, pageSize: this.settings.buildBatchSize })) await add(descriptor, ids, triggerOf);
         });
         const references = [...new Set(batch.flatMap((change) => referencesToLookUp(descriptor, change)))];
@@ -124,7 +126,7 @@ export class PageProcessor {
           // documents built before these changes must be in the index before it is asked
           await Promise.allSettled([...this.inflight]);
           await this.settings.channel.flush();
-          await this.withRetry('looking up remembered references', async () => {
+          await this.withRetry(`looking up ${descriptor.name} documents by remembered references`, descriptor, async () => {
             for (const chunk of chunks(references, MAX_IN_LIST)) {
               for await (const ids of this.settings.lookupReferences(descriptor.index, chunk)) await add(descriptor, ids, () => first.trigger);
             }
@@ -145,7 +147,7 @@ export class PageProcessor {
   }
 
   private async buildAndWrite(descriptor: DocumentDescriptor, ids: readonly string[], triggers: ReadonlyMap<string, TriggerReference>, counters: { documents: number; deletes: number; superseded: number; rejected: number }): Promise<void> {
-    const page = await this.withRetry(`building ${descriptor.name} documents`, () => this.build(descriptor, ids));
+    const page = await this.withRetry(`building ${descriptor.name} documents`, descriptor, () => this.build(descriptor, ids));
     const channel = this.settings.channel;
     const writes: Array<Promise<BulkOutcome>> = [];
     const write = async (operation: BulkOperation, trigger: TriggerReference | undefined): Promise<void> => {
@@ -180,9 +182,13 @@ export class PageProcessor {
     }
   }
 
-  private withRetry<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return retry(operation, {
+  /** Retries transient failures; a permanent one (a dropped column...) rejects with a PermanentError naming the document. */
+  private withRetry<T>(what: string, descriptor: DocumentDescriptor, operation: () => Promise<T>): Promise<T> {
+    const file = this.settings.file;
+    return retry(() => operation(), {
       policy: this.settings.retryPolicy,
+      what,
+      where: `documents.${descriptor.name}${file === undefined ? '' : ` of ${file}`} (table ${descriptor.root.table.db}.${descriptor.root.table.table})`,
       ...(this.settings.signal === undefined ? {} : { signal: this.settings.signal }),
       onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
     });
