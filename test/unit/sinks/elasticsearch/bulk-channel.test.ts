@@ -279,6 +279,19 @@ describe('BulkChannel request failures', () => {
     expect(rejected[0][1]).toContain('request_entity_too_large');
   });
 
+  it.each([401, 403])('fails the operations at once on HTTP %i (credentials or privileges): no retry loop, no dead letter', async (statusCode) => {
+    const es = fakeElasticsearch(() => {
+      throw responseError(statusCode, 'security_exception');
+    });
+    const { channel: bulk, rejected } = channel(es.client);
+    const outcome = bulk.write(doc('1'));
+    const settled = outcome.catch((error: unknown) => error);
+    await bulk.flush().catch(() => undefined);
+    expect(await settled).toMatchObject({ statusCode });
+    expect(es.calls).toHaveLength(1);
+    expect(rejected).toHaveLength(0);
+  });
+
   it('gives up retrying only when aborted: pending writes reject with a retriable error', async () => {
     const es = fakeElasticsearch(() => {
       throw responseError(503);
