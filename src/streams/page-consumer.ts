@@ -80,8 +80,9 @@ export class PageConsumer {
 
   /**
    * Consumes until `signal` aborts (resolves), the consumer crashes for good or a page fails
-   * (rejects). A failed page is not committed, and no later page of any partition is handled
-   * after it: the next consumer starts again from the committed offsets.
+   * (rejects). A failed page is not committed and no page is started after it (pages of other
+   * partitions already in progress finish and commit): the next consumer starts again from the
+   * committed offsets.
    */
   private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>, progress: () => void): Promise<void> {
     const { pageSize } = this.settings;
