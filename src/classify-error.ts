@@ -133,7 +133,7 @@ function classifyOne(error: unknown): Step {
   if (error instanceof PermanentError || error instanceof ConfigurationError) return { decisive: { kind: 'permanent', service: 'sluice', reason, fix: error.fix } };
   if (error instanceof SluiceError) return { fallback: { kind: error.retriable ? 'transient' : 'permanent', service: 'sluice', reason } };
   if (error instanceof kafkajs.KafkaJSError) return classifyKafka(error, reason);
-  if (error instanceof elasticsearchErrors.ElasticsearchClientError) return classifyElasticsearch(error, reason);
+  if (isSearchClientError(error)) return classifySearchClient(error, reason);
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return classifyCode(error as CodedError, reason);
   return {};
 }
@@ -193,32 +193,52 @@ function classifyKafka(error: InstanceType<typeof kafkajs.KafkaJSError>, reason:
   return { fallback: { kind: 'unknown', service: 'kafka', code: type ?? name, reason } };
 }
 
-function classifyElasticsearch(error: InstanceType<typeof elasticsearchErrors.ElasticsearchClientError>, reason: string): Step {
+/** Error names of the Elasticsearch and OpenSearch JavaScript clients (their transports share them). */
+const SEARCH_CLIENT_TRANSIENT_NAMES = new Set(['ConnectionError', 'TimeoutError', 'NoLivingConnectionsError', 'DeserializationError']);
+const SEARCH_CLIENT_PERMANENT_NAMES = new Set(['ProductNotSupportedError', 'ConfigurationError']);
+
+/**
+ * True for errors of the Elasticsearch client, and for errors shaped like them (a known name and
+ * the transport's `meta`), as the OpenSearch client (`@opensearch-project/opensearch`) throws them.
+ */
+function isSearchClientError(error: unknown): error is Error & { meta?: unknown } {
+  if (error instanceof elasticsearchErrors.ElasticsearchClientError) return true;
+  if (!(error instanceof Error) || !('meta' in error)) return false;
+  return error.name === 'ResponseError' || SEARCH_CLIENT_TRANSIENT_NAMES.has(error.name) || SEARCH_CLIENT_PERMANENT_NAMES.has(error.name);
+}
+
+function classifySearchClient(error: Error & { meta?: unknown }, reason: string): Step {
   const verdict = (kind: ErrorKind, code: string, fix?: string): Step => ({ decisive: { kind, service: 'elasticsearch', code, reason, ...(fix === undefined ? {} : { fix }) } });
-  if (error instanceof elasticsearchErrors.ResponseError) {
-    const status = error.statusCode ?? 0;
+  if (error.name === 'ResponseError') {
+    const status = statusOf(error);
     const code = String(status);
-    const type = responseErrorType(error);
     if (status === 429 || status === 408 || status >= 500 || status === 0) return verdict('transient', code);
     if (status === 401) return verdict('permanent', code, 'check the Elasticsearch credentials of elasticsearch.node (user and password, or the API key)');
     if (status === 403) return verdict('permanent', code, 'grant the Elasticsearch user of sluice the privileges it needs on its indexes (create_index, manage, write, read) and on index templates');
     if (status === 400) {
+      const type = responseErrorType(error);
       return verdict('permanent', type === undefined ? code : `${code} ${type}`, 'Elasticsearch refused the settings or mappings sluice sent: fix the settings/mappings of the documents in the pipeline file (the reason names the field), then start sluice again');
     }
     return { fallback: { kind: 'unknown', service: 'elasticsearch', code, reason } };
   }
-  if (error instanceof elasticsearchErrors.ConnectionError || error instanceof elasticsearchErrors.TimeoutError || error instanceof elasticsearchErrors.NoLivingConnectionsError) {
-    return verdict('transient', error.name);
-  }
-  if (error instanceof elasticsearchErrors.ProductNotSupportedError || error instanceof elasticsearchErrors.ConfigurationError) {
-    return verdict('permanent', error.name, 'point elasticsearch.node at an Elasticsearch 8 node');
-  }
-  if (error instanceof elasticsearchErrors.DeserializationError) return verdict('transient', error.name);
+  if (SEARCH_CLIENT_TRANSIENT_NAMES.has(error.name)) return verdict('transient', error.name);
+  if (SEARCH_CLIENT_PERMANENT_NAMES.has(error.name)) return verdict('permanent', error.name, 'point elasticsearch.node at an Elasticsearch 8 node');
   return { fallback: { kind: 'unknown', service: 'elasticsearch', code: error.name, reason } };
 }
 
-function responseErrorType(error: InstanceType<typeof elasticsearchErrors.ResponseError>): string | undefined {
-  const body: unknown = error.body;
+/** The HTTP status of a client's ResponseError: `statusCode`, or `meta.statusCode`. */
+function statusOf(error: Error & { meta?: unknown }): number {
+  const direct = (error as { statusCode?: unknown }).statusCode;
+  if (typeof direct === 'number') return direct;
+  const meta = error.meta;
+  const nested = typeof meta === 'object' && meta !== null ? (meta as { statusCode?: unknown }).statusCode : undefined;
+  return typeof nested === 'number' ? nested : 0;
+}
+
+/** The `error.type` of a ResponseError's body (`mapper_parsing_exception`...). */
+function responseErrorType(error: Error & { meta?: unknown }): string | undefined {
+  const meta = error.meta;
+  const body: unknown = (error as { body?: unknown }).body ?? (typeof meta === 'object' && meta !== null ? (meta as { body?: unknown }).body : undefined);
   if (typeof body !== 'object' || body === null || !('error' in body)) return undefined;
   const cause = body.error;
   return typeof cause === 'object' && cause !== null && 'type' in cause && typeof cause.type === 'string' ? cause.type : undefined;

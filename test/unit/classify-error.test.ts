@@ -157,6 +157,23 @@ describe('classifyError: Elasticsearch', () => {
   });
 });
 
+describe('classifyError: OpenSearch client errors', () => {
+  // @opensearch-project/opensearch is not a dependency yet: these have the shape its transport
+  // gives its errors (the name, and `meta` with statusCode and body), not its classes
+  const openSearchError = (name: string, meta: Record<string, unknown> = {}): Error => Object.assign(new Error(name), { name, meta });
+
+  it('classifies them by name and meta.statusCode, like the Elasticsearch client', () => {
+    expect(classifyError(openSearchError('ResponseError', { statusCode: 503, body: {} }))).toMatchObject({ kind: 'transient', code: '503' });
+    expect(classifyError(openSearchError('ResponseError', { statusCode: 403, body: { error: { type: 'security_exception' } } }))).toMatchObject({ kind: 'permanent', code: '403' });
+    expect(classifyError(openSearchError('ResponseError', { statusCode: 400, body: { error: { type: 'mapper_parsing_exception' } } }))).toMatchObject({ kind: 'permanent', code: '400 mapper_parsing_exception' });
+    expect(classifyError(openSearchError('ConnectionError'))).toMatchObject({ kind: 'transient', code: 'ConnectionError' });
+  });
+
+  it('does not take any error named ResponseError for one: the transport meta must be there', () => {
+    expect(classifyError(Object.assign(new Error('x'), { name: 'ResponseError' })).kind).toBe('unknown');
+  });
+});
+
 describe('classifyError: sluice and the rest', () => {
   it('keeps the fix of PermanentError and ConfigurationError, and the retriable flag of other SluiceErrors', () => {
     expect(classifyError(new PermanentError('schema gone', 'restore it'))).toMatchObject({ kind: 'permanent', service: 'sluice', fix: 'restore it' });
