@@ -15,14 +15,15 @@ export function isRetriableKafkaError(error: unknown): boolean {
  * example a topic another process created a moment ago whose metadata is not everywhere yet, a
  * new capture starts after a backoff (the shared `retry` helper) from the saved position (saved
  * only after Kafka acknowledged the events, so nothing is skipped). Any other error ends the run;
- * a permanent one of a known service as a PermanentError with the fix. `onStart` sees each capture.
+ * a permanent one of a known service as a PermanentError with the fix. Transient Kafka conditions
+ * are retried without a time limit by default. `onStart` sees each capture.
  */
 export async function runCaptureUntilStopped(
   kafka: Kafka,
   settings: MysqlCaptureSettings,
   signal: AbortSignal,
   onStart: (capture: MysqlCapture) => void = () => undefined,
-  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY },
 ): Promise<void> {
   let current = settings;
   await retry(
