@@ -110,15 +110,19 @@ export async function retry<T>(operation: (attempt: number, progress: () => void
       if (failures === 0) streakStarted = now();
       failures += 1;
       const decision = nextRetry(policy, error, failures, now() - streakStarted, options.shouldRetry);
-      if (!decision.retry || options.signal?.aborted === true) throw permanentFailure(error, options);
+      if (!decision.retry || options.signal?.aborted === true) throw explainPermanent(error, options);
       options.onRetry?.(error, failures, decision.delayMs);
       await sleep(decision.delayMs, options.signal);
     }
   }
 }
 
-/** The error to throw when giving up: a permanent error of a known service, explained; anything else as it is. */
-function permanentFailure(error: unknown, options: RetryOptions): unknown {
+/**
+ * The error to throw when giving up: a permanent error of a known service (see classifyError)
+ * becomes a PermanentError saying `what` failed, `where`, and the fix, with the error as its
+ * cause; anything else (and anything without `what`) is returned as it is.
+ */
+export function explainPermanent(error: unknown, options: Pick<RetryOptions, 'what' | 'where'>): unknown {
   if (options.what === undefined || error instanceof PermanentError || error instanceof ConfigurationError) return error;
   const verdict = classifyError(error);
   if (verdict.kind !== 'permanent' || verdict.fix === undefined) return error;

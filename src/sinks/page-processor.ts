@@ -5,7 +5,7 @@ import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { concernsDescriptor, referencesToLookUp, rootIdsOfChanges, type RowChange } from '../descriptors/expand-change.js';
 import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
-import { retry, type RetryPolicy } from '../retry.js';
+import { explainPermanent, retry, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import type { TriggerReference } from './dead-letters.js';
 import type { BulkChannel, BulkOperation, BulkOutcome } from './elasticsearch/bulk-channel.js';
@@ -159,7 +159,10 @@ export class PageProcessor {
       await write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: page.version }, triggers.get(document.id));
     }
     for (const id of page.missing) await write({ kind: 'delete', index: descriptor.index, id, version: page.version }, triggers.get(id));
-    const outcomes = await Promise.all(writes);
+    // a write Elasticsearch refuses for good (401/403) stops the sink, saying which document
+    const outcomes = await Promise.all(writes).catch((error: unknown) => {
+      throw explainPermanent(error, { what: `writing ${descriptor.name} documents to ${descriptor.index}`, where: this.where(descriptor) });
+    });
     for (const [position, outcome] of outcomes.entries()) {
       if (outcome.status === 'superseded') counters.superseded += 1;
       else if (outcome.status === 'rejected') counters.rejected += 1;
@@ -182,13 +185,18 @@ export class PageProcessor {
     }
   }
 
+  /** Where a document's failure comes from, for messages: its key in the pipeline file and its root table. */
+  private where(descriptor: DocumentDescriptor): string {
+    const file = this.settings.file;
+    return `documents.${descriptor.name}${file === undefined ? '' : ` of ${file}`} (table ${descriptor.root.table.db}.${descriptor.root.table.table})`;
+  }
+
   /** Retries transient failures; a permanent one (a dropped column...) rejects with a PermanentError naming the document. */
   private withRetry<T>(what: string, descriptor: DocumentDescriptor, operation: () => Promise<T>): Promise<T> {
-    const file = this.settings.file;
     return retry(() => operation(), {
       policy: this.settings.retryPolicy,
       what,
-      where: `documents.${descriptor.name}${file === undefined ? '' : ` of ${file}`} (table ${descriptor.root.table.db}.${descriptor.root.table.table})`,
+      where: this.where(descriptor),
       ...(this.settings.signal === undefined ? {} : { signal: this.settings.signal }),
       onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
     });
