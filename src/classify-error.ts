@@ -133,9 +133,23 @@ function classifyOne(error: unknown): Step {
   if (error instanceof PermanentError || error instanceof ConfigurationError) return { decisive: { kind: 'permanent', service: 'sluice', reason, fix: error.fix } };
   if (error instanceof SluiceError) return { fallback: { kind: error.retriable ? 'transient' : 'permanent', service: 'sluice', reason } };
   if (error instanceof kafkajs.KafkaJSError) return classifyKafka(error, reason);
+  if (error instanceof Error && 'errors' in error && Array.isArray(error.errors) && error.errors.length > 0) return classifyAggregate(error.errors as unknown[]);
   if (isSearchClientError(error)) return classifySearchClient(error, reason);
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return classifyCode(error as CodedError, reason);
   return {};
+}
+
+/**
+ * An AggregateError or KafkaJSAggregateError (createTopics answers one error per topic): the
+ * worst of its errors decides: permanent, then bug, then transient, then unknown.
+ */
+function classifyAggregate(errors: readonly unknown[]): Step {
+  const verdicts = errors.map((inner) => classifyError(inner));
+  for (const kind of ['permanent', 'bug', 'transient'] as const) {
+    const found = verdicts.find((verdict) => verdict.kind === kind && (kind !== 'permanent' || verdict.fix !== undefined));
+    if (found !== undefined) return { decisive: found };
+  }
+  return { fallback: verdicts[0] ?? { kind: 'unknown', reason: 'no errors' } };
 }
 
 interface CodedError {

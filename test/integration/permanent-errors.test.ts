@@ -15,12 +15,12 @@ afterEach(async () => {
   await cleanup.run();
 });
 
-function pipelineFile(pipeline: string, database: string, url = endpoints.mysqlUrl): string {
+function pipelineFile(pipeline: string, database: string, url = endpoints.mysqlUrl, kafka: Record<string, unknown> = {}): string {
   return writePipelineFile(
     stringify({
       pipeline,
       source: { mysql: { url, databases: [database], heartbeatIntervalMs: 1000 } },
-      kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
+      kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 }, ...kafka },
       elasticsearch: { node: endpoints.elasticsearchNode },
       documents: { items: { table: 'items', fields: ['name', 'price'] } },
     }),
@@ -86,6 +86,24 @@ describe('permanent errors stop sluice with the fix', () => {
     expect(stderr).toContain(`  where: the sink of ${file}\n`);
     expect(stderr).toContain('  fix: check the user and password in source.mysql.url');
     expect(stderr).not.toContain('not-the-password');
+  }, 60_000);
+
+  it('stops `sluice sink` with exit code 3 when Kafka refuses to create its topics (a replication factor above the brokers)', async () => {
+    vi.stubEnv('SLUICE_LOG_LEVEL', 'warn');
+    const database = await createTestDatabase(cleanup, 'kafka_refuses');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), price INT)');
+    const pipeline = database.replaceAll('_', '-');
+    const elasticsearch = testElasticsearch(cleanup);
+    cleanup.add(() => elasticsearch.indices.delete({ index: `${pipeline}-items`, ignore_unavailable: true }));
+    const file = pipelineFile(pipeline, database, endpoints.mysqlUrl, { replicationFactor: 3 });
+    const started = Date.now();
+    const { code, stderr } = await runCli(['sink', '-c', file]);
+    expect(code, stderr).toBe(EXIT_CODES.permanent);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(stderr).toContain('sluice: stopped: creating the topics failed: kafka INVALID_REPLICATION_FACTOR');
+    expect(stderr).toContain(`  where: the sink of ${file}\n`);
+    expect(stderr).toContain('  fix: change the Kafka settings of the pipeline file (kafka.*)');
   }, 60_000);
 
   it('refuses `sluice source` at once with the fix when the MySQL password is wrong (exit code 2, nothing started)', async () => {

@@ -132,6 +132,18 @@ describe('classifyError: Kafka', () => {
     expect(classifyError(kafkaProtocolError(38))).toMatchObject({ kind: 'permanent', code: 'INVALID_REPLICATION_FACTOR' });
   });
 
+  it('looks into the per-topic errors of a createTopics answer (KafkaJSAggregateError)', () => {
+    const { KafkaJSAggregateError, KafkaJSCreateTopicError } = kafkajs as unknown as {
+      KafkaJSAggregateError: new (message: string, errors: Error[]) => Error;
+      KafkaJSCreateTopicError: new (e: Error, topic: string) => Error;
+    };
+    const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
+    const refused = new KafkaJSAggregateError('Topic creation errors', [new KafkaJSCreateTopicError(createErrorFromCode(38), 'shop.items')]);
+    expect(classifyError(refused)).toMatchObject({ kind: 'permanent', service: 'kafka', code: 'INVALID_REPLICATION_FACTOR' });
+    const exists = new KafkaJSAggregateError('Topic creation errors', [new KafkaJSCreateTopicError(createErrorFromCode(36), 'shop.items')]);
+    expect(classifyError(exists).kind).toBe('unknown');
+  });
+
   it('leaves other non-retriable kafkajs errors unknown', () => {
     expect(classifyError(new kafkajs.KafkaJSError('bad request', { retriable: false }))).toMatchObject({ kind: 'unknown', service: 'kafka' });
   });
