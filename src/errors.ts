@@ -34,6 +34,26 @@ export class ConfigurationError extends SluiceError {
 }
 
 /**
+ * Raised when a service refused work for a reason retrying cannot fix (wrong credentials, a
+ * missing privilege, a column or table dropped or renamed under a document, a mapping the engine
+ * refuses). The process stops instead of retrying: the CLI prints what broke, where and `fix`, and
+ * exits with code 3. Nothing is committed for the work that failed, so a restart after the fix
+ * loses nothing.
+ */
+export class PermanentError extends SluiceError {
+  /** What the user should change before starting again. */
+  readonly fix: string;
+  /** Where it broke: the operation and the part of the pipeline (a document, a topic). */
+  readonly where: string | undefined;
+
+  constructor(message: string, fix: string, options: { cause?: unknown; where?: string; context?: Record<string, unknown> } = {}) {
+    super(message, { ...(options.cause === undefined ? {} : { cause: options.cause }), retriable: false, context: options.context ?? {} });
+    this.fix = fix;
+    this.where = options.where;
+  }
+}
+
+/**
  * True for errors that are bugs in the program rather than conditions of the world
  * (TypeError, RangeError, ReferenceError, SyntaxError): retrying them only hides the bug.
  */

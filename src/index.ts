@@ -2,9 +2,11 @@
  * The public API of sluice. Everything a program embedding sluice may rely on is exported here by
  * name; anything not exported is internal and may change.
  */
-export { SluiceError, ConfigurationError, isProgrammerError, describeError } from './errors.js';
-export { retry, backoffDelay, isRetriable, abortableSleep, DEFAULT_RETRY_POLICY } from './retry.js';
-export type { RetryPolicy, RetryOptions } from './retry.js';
+export { SluiceError, ConfigurationError, PermanentError, isProgrammerError, describeError } from './errors.js';
+export { classifyError, isRetriableError } from './classify-error.js';
+export type { ErrorKind, ErrorService, ErrorVerdict } from './classify-error.js';
+export { retry, nextRetry, backoffDelay, isRetriable, abortableSleep, DEFAULT_RETRY_POLICY } from './retry.js';
+export type { RetryPolicy, RetryOptions, RetryDecision } from './retry.js';
 export {
   endpointsFromEnvironment,
   parseBrokerList,

@@ -1,4 +1,5 @@
-import { isProgrammerError, SluiceError } from './errors.js';
+import { classifyError, isRetriableError } from './classify-error.js';
+import { ConfigurationError, PermanentError } from './errors.js';
 
 /**
  * How a retried operation waits between attempts: exponential backoff with full jitter,
@@ -35,11 +36,34 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.round(capped * (1 - policy.jitter * random()));
 }
 
-/** Whether an error should be retried: never programmer errors, never non-retriable SluiceErrors. */
+/**
+ * Whether an error should be retried: transient and unrecognised errors yes; permanent ones
+ * (see {@link classifyError}: credentials, privileges, a dropped column, a refused mapping,
+ * non-retriable SluiceErrors, ConfigurationErrors) and programmer errors never.
+ */
 export function isRetriable(error: unknown): boolean {
-  if (isProgrammerError(error)) return false;
-  if (error instanceof SluiceError) return error.retriable;
-  return true;
+  return isRetriableError(error);
+}
+
+/** What {@link nextRetry} decides after a failure. */
+export type RetryDecision = { readonly retry: true; readonly delayMs: number } | { readonly retry: false };
+
+/**
+ * The one retry decision of sluice, shared by {@link retry} and the RxJS `retryWithBackoff`:
+ * after failure number `failures` of a streak that started `elapsedMs` ago, try again after the
+ * policy's backoff unless `shouldRetry` refuses the error or the policy is exhausted.
+ */
+export function nextRetry(
+  policy: RetryPolicy,
+  error: unknown,
+  failures: number,
+  elapsedMs: number,
+  shouldRetry: (error: unknown) => boolean = isRetriable,
+  random: () => number = Math.random,
+): RetryDecision {
+  if (!shouldRetry(error)) return { retry: false };
+  if (failures >= policy.maxAttempts || elapsedMs >= policy.maxElapsedMs) return { retry: false };
+  return { retry: true, delayMs: backoffDelay(policy, failures, random) };
 }
 
 /** Options of {@link retry}. */
@@ -49,6 +73,14 @@ export interface RetryOptions {
   readonly shouldRetry?: (error: unknown) => boolean;
   /** Called before each wait, for logging. */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * What the operation does ("building films documents"). With it, a permanent error of a known
+   * service (see {@link classifyError}) is thrown as a PermanentError saying what failed, where
+   * and the fix, with the original error as its cause.
+   */
+  readonly what?: string;
+  /** Where in the pipeline ("documents.films of pipeline.yml"), for the PermanentError. */
+  readonly where?: string;
   /** Aborting stops the retries: the last error is thrown. */
   readonly signal?: AbortSignal;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -57,25 +89,49 @@ export interface RetryOptions {
 
 /**
  * Runs `operation` until it resolves, retrying retriable failures with backoff. Throws the last
- * error once the policy is exhausted, the error is not retriable (bail-out), or `signal` aborts.
+ * error once the policy is exhausted (attempts and time count from the first failure of a
+ * streak), the error is not retriable (bail-out: a permanent error of a known service becomes a
+ * PermanentError when `what` is given), or `signal` aborts. A long-running operation calls
+ * `progress()` when it did useful work: the next failure starts a new streak.
  */
-export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(operation: (attempt: number, progress: () => void) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
-  const shouldRetry = options.shouldRetry ?? isRetriable;
   const sleep = options.sleep ?? abortableSleep;
   const now = options.now ?? Date.now;
-  const started = now();
+  let failures = 0;
+  let streakStarted = 0;
+  const progress = (): void => {
+    failures = 0;
+  };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await operation(attempt);
+      return await operation(attempt, progress);
     } catch (error) {
-      const exhausted = attempt >= policy.maxAttempts || now() - started >= policy.maxElapsedMs;
-      if (exhausted || options.signal?.aborted === true || !shouldRetry(error)) throw error;
-      const delayMs = backoffDelay(policy, attempt);
-      options.onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs, options.signal);
+      if (failures === 0) streakStarted = now();
+      failures += 1;
+      const decision = nextRetry(policy, error, failures, now() - streakStarted, options.shouldRetry);
+      if (!decision.retry || options.signal?.aborted === true) throw explainPermanent(error, options);
+      options.onRetry?.(error, failures, decision.delayMs);
+      await sleep(decision.delayMs, options.signal);
     }
   }
+}
+
+/**
+ * The error to throw when giving up: a permanent error of a known service (see classifyError)
+ * becomes a PermanentError saying `what` failed, `where`, and the fix, with the error as its
+ * cause; anything else (and anything without `what`) is returned as it is.
+ */
+export function explainPermanent(error: unknown, options: Pick<RetryOptions, 'what' | 'where'>): unknown {
+  if (options.what === undefined || error instanceof PermanentError || error instanceof ConfigurationError) return error;
+  const verdict = classifyError(error);
+  if (verdict.kind !== 'permanent' || verdict.fix === undefined) return error;
+  const code = verdict.code === undefined ? '' : ` ${verdict.code}`;
+  return new PermanentError(`${options.what} failed: ${verdict.service ?? 'service'}${code}: ${verdict.reason}`, verdict.fix, {
+    cause: error,
+    ...(options.where === undefined ? {} : { where: options.where }),
+    context: { service: verdict.service, code: verdict.code },
+  });
 }
 
 /** Resolves after `ms`, or early when `signal` aborts. */

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ConfigurationError, describeError } from '../errors.js';
+import { classifyError } from '../classify-error.js';
+import { ConfigurationError, describeError, PermanentError } from '../errors.js';
 import { registerSnapshotCommand } from './commands/snapshot.js';
 import { registerSinkCommands } from './commands/sink.js';
 import { registerSourceCommand } from './commands/source.js';
@@ -8,8 +9,14 @@ import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { SLUICE_VERSION } from '../version.js';
 
-/** Exit codes of the sluice command. */
-export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
+/**
+ * Exit codes of the sluice command: 0 success; 1 an unexpected failure (a bug, or an error sluice
+ * does not recognise); 2 usage or configuration error (nothing was started); 3 a permanent error
+ * at run time: a service refused the work for a reason retrying cannot fix (credentials,
+ * privileges, a column or table dropped under a document, a mapping refused). Nothing of the
+ * failed work was committed: start again after the fix and nothing is lost.
+ */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, permanent: 3 } as const;
 
 /** Builds the `sluice` command tree. Subcommands register here as they are added. */
 export function buildProgram(): Command {
@@ -34,7 +41,8 @@ export function buildProgram(): Command {
 
 /**
  * Runs the CLI with `argv` (as in process.argv) and resolves to the process exit code:
- * 0 on success, 2 for usage and configuration errors (nothing was started), 1 otherwise.
+ * 0 on success, 2 for usage and configuration errors (nothing was started), 3 for permanent
+ * errors at run time (what broke, where and the fix are printed), 1 otherwise.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram().exitOverride();
@@ -49,6 +57,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigurationError) {
       process.stderr.write(`sluice: ${error.message}\n  fix: ${error.fix}\n`);
       return EXIT_CODES.usage;
+    }
+    const verdict = classifyError(error);
+    if (verdict.kind === 'permanent' && verdict.fix !== undefined) {
+      const where = error instanceof PermanentError && error.where !== undefined ? `  where: ${error.where}\n` : '';
+      process.stderr.write(`sluice: stopped: ${error instanceof PermanentError ? error.message : describeError(error)}\n${where}  fix: ${verdict.fix}\n`);
+      return EXIT_CODES.permanent;
     }
     process.stderr.write(`sluice: ${describeError(error)}\n`);
     return EXIT_CODES.failure;

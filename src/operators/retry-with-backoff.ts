@@ -1,11 +1,12 @@
 import { retry, timer, type MonoTypeOperatorFunction } from 'rxjs';
-import { backoffDelay, isRetriable, type RetryPolicy } from '../retry.js';
+import { isRetriable, nextRetry, type RetryPolicy } from '../retry.js';
 
 /**
  * Resubscribes to the source after a retriable error, waiting with the policy's exponential
- * backoff and jitter; errors that are not retriable (programmer errors, non-retriable
- * SluiceErrors) and the error after `policy.maxAttempts` attempts pass through. A value
- * received resets the attempt count.
+ * backoff and jitter; the decision is sluice's one retry decision (`nextRetry`, as in `retry`):
+ * errors that are not retriable (programmer errors, permanent errors of a service, non-retriable
+ * SluiceErrors) and the error after `policy.maxAttempts` attempts pass through. A value received
+ * resets the attempt count.
  */
 export function retryWithBackoff<T>(
   policy: RetryPolicy,
@@ -13,11 +14,11 @@ export function retryWithBackoff<T>(
   random: () => number = Math.random,
 ): MonoTypeOperatorFunction<T> {
   return retry({
-    count: Number.isFinite(policy.maxAttempts) ? Math.max(0, policy.maxAttempts - 1) : Number.POSITIVE_INFINITY,
     resetOnSuccess: true,
     delay: (error: unknown, retryCount: number) => {
-      if (!shouldRetry(error)) throw error;
-      return timer(backoffDelay(policy, retryCount, random));
+      const decision = nextRetry(policy, error, retryCount, 0, shouldRetry, random);
+      if (!decision.retry) throw error;
+      return timer(decision.delayMs);
     },
   });
 }

@@ -63,6 +63,7 @@ export class DeadLetterWriter {
       },
       {
         policy: this.retryPolicy,
+        what: `writing a dead letter to ${this.topic}`,
         onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, error: describeError(error) }, 'writing a dead letter failed; retrying'),
       },
     );

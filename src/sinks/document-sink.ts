@@ -5,10 +5,11 @@ import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../descriptors/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
-import { ConfigurationError, describeError, isProgrammerError, SluiceError } from '../errors.js';
+import { describeError, PermanentError, SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../sources/mysql/table-catalog.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
+import { UndecodableMessageError } from '../streams/avro/undecodable-message-error.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
 import { changeTopicConfig, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
@@ -123,12 +124,13 @@ export class DocumentSink {
     signal.addEventListener('abort', startGrace, { once: true });
     const admin = this.kafka.admin();
     try {
-      // services that are not reachable yet are waited for; configuration errors stop at once
+      // services that are not reachable yet are waited for; configuration and permanent errors stop at once
       const startup = <T>(what: string, operation: () => Promise<T>): Promise<T> =>
         retry(operation, {
           policy: retryPolicy,
           signal,
-          shouldRetry: (error) => !(error instanceof ConfigurationError) && !isProgrammerError(error),
+          what,
+          where: `the sink of ${settings.file}`,
           onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
         });
       const descriptors = await startup('reading the database catalog', () =>
@@ -183,6 +185,7 @@ export class DocumentSink {
         buildBatchSize: settings.buildBatchSize,
         buildConcurrency: BUILD_CONCURRENCY,
         retryPolicy,
+        file: settings.file,
         logger,
         signal,
         versioning,
@@ -204,11 +207,11 @@ export class DocumentSink {
         const backfillProcessor = processorFor(descriptors.filter((descriptor) => descriptor.name === candidate.document));
         const backfillSettings = { groupId: backfillGroupId(settings.pipeline, candidate.document), document: candidate.document, topics: candidate.topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000, retryPolicy, logger };
         return runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
-          this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters)));
+          this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal)));
         });
       });
       const main = consumer.run(signal, async ({ topic, partition, messages }) => {
-        const changes = await this.decode(topic, partition, messages, schemas, deadLetters);
+        const changes = await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal);
         const result = await pageProcessor.process(changes);
         const atMs = Date.now();
         const events = changes.map((change) => change.event);
@@ -256,22 +259,45 @@ export class DocumentSink {
     return [...topics].sort();
   }
 
-  private async decode(topic: string, partition: number, messages: readonly KafkaMessage[], schemas: SchemaTopic, deadLetters: DeadLetterWriter): Promise<PageChange[]> {
+  /**
+   * Decodes a page. Only messages whose bytes can never be decoded (UndecodableMessageError) are
+   * dead-lettered; a failing schema lookup is retried with backoff, and a failure that is not
+   * retriable rejects the page (it is not committed).
+   */
+  private async decode(
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    schemas: SchemaTopic,
+    deadLetters: DeadLetterWriter,
+    retryPolicy: RetryPolicy,
+    signal: AbortSignal,
+  ): Promise<PageChange[]> {
     const changes: PageChange[] = [];
     for (const message of messages) {
       const trigger: TriggerReference = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null };
-      if (message.value === null) continue; // a tombstone carries no change
+      const value = message.value;
+      if (value === null) continue; // a tombstone carries no change
+      const where = `${topic} partition ${partition} offset ${message.offset}`;
       try {
-        const event = await decodeChangeEvent(message.value, (id) => schemas.resolve(id));
+        const event = await retry(() => decodeChangeEvent(value, (id) => schemas.resolve(id)), {
+          policy: retryPolicy,
+          signal,
+          what: `reading the writer schema of ${where}`,
+          where,
+          onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, where, error: describeError(error) }, 'decoding a change failed; retrying'),
+        });
         changes.push({ event, trigger: { ...trigger, table: `${event.source.db}.${event.source.table}`, op: event.op } });
       } catch (error) {
+        if (error instanceof PermanentError && error.where === undefined) throw new PermanentError(error.message, error.fix, { cause: error, where });
+        if (!(error instanceof UndecodableMessageError)) throw error;
         this.counters.undecodable += 1;
         await deadLetters.write({
           kind: 'undecodable-message',
           pipeline: this.settings.pipeline,
           reason: describeError(error),
           trigger,
-          value: message.value.toString('base64'),
+          value: value.toString('base64'),
           atMs: Date.now(),
         });
       }

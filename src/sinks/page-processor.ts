@@ -6,7 +6,7 @@ import { concernsDescriptor, referencesToLookUp, rootIdsOfChanges, type RowChang
 import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
 import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
-import { retry, type RetryPolicy } from '../retry.js';
+import { explainPermanent, retry, type RetryPolicy } from '../retry.js';
 import type { ChangeEvent } from '../sources/change-event.js';
 import type { TriggerReference } from './dead-letters.js';
 import type { BulkChannel, BulkOperation, BulkOutcome } from './elasticsearch/bulk-channel.js';
@@ -40,6 +40,8 @@ export interface PageProcessorSettings {
   /** Builds of a page running at once. */
   readonly buildConcurrency?: number;
   readonly retryPolicy: RetryPolicy;
+  /** The pipeline file, to say where a permanent failure comes from. */
+  readonly file?: string;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
   /** Versions that survive a binlog reset (the VersionClock); without it, the bare coordinate. */
@@ -119,7 +121,7 @@ export class PageProcessor {
         }
         const triggerOf = (id: string): TriggerReference => rootTriggers.get(id) ?? first.trigger;
         const batch = relevant.map(({ change }) => change);
-        await this.withRetry('expanding changes', async () => {
+        await this.withRetry(`expanding changes to ${descriptor.name} documents`, descriptor, async () => {
           for await (const ids of rootIdsOfChanges(descriptor, batch, { queries: this.settings.pool, pageSize: this.settings.buildBatchSize })) await add(descriptor, ids, triggerOf);
         });
         const references = [...new Set(batch.flatMap((change) => referencesToLookUp(descriptor, change)))];
@@ -127,7 +129,7 @@ export class PageProcessor {
           // documents built before these changes must be in the index before it is asked
           await Promise.allSettled([...this.inflight]);
           await this.settings.channel.flush();
-          await this.withRetry('looking up remembered references', async () => {
+          await this.withRetry(`looking up ${descriptor.name} documents by remembered references`, descriptor, async () => {
             for (const chunk of chunks(references, MAX_IN_LIST)) {
               for await (const ids of this.settings.lookupReferences(descriptor.index, chunk)) await add(descriptor, ids, () => first.trigger);
             }
@@ -148,7 +150,7 @@ export class PageProcessor {
   }
 
   private async buildAndWrite(descriptor: DocumentDescriptor, ids: readonly string[], triggers: ReadonlyMap<string, TriggerReference>, counters: { documents: number; deletes: number; superseded: number; rejected: number }): Promise<void> {
-    const page = await this.withRetry(`building ${descriptor.name} documents`, () => this.build(descriptor, ids));
+    const page = await this.withRetry(`building ${descriptor.name} documents`, descriptor, () => this.build(descriptor, ids));
     const channel = this.settings.channel;
     const writes: Array<Promise<BulkOutcome>> = [];
     const write = async (operation: BulkOperation, trigger: TriggerReference | undefined): Promise<void> => {
@@ -160,7 +162,10 @@ export class PageProcessor {
       await write({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: page.version }, triggers.get(document.id));
     }
     for (const id of page.missing) await write({ kind: 'delete', index: descriptor.index, id, version: page.version }, triggers.get(id));
-    const outcomes = await Promise.all(writes);
+    // a write Elasticsearch refuses for good (401/403) stops the sink, saying which document
+    const outcomes = await Promise.all(writes).catch((error: unknown) => {
+      throw explainPermanent(error, { what: `writing ${descriptor.name} documents to ${descriptor.index}`, where: this.where(descriptor) });
+    });
     for (const [position, outcome] of outcomes.entries()) {
       if (outcome.status === 'superseded') counters.superseded += 1;
       else if (outcome.status === 'rejected') counters.rejected += 1;
@@ -183,9 +188,18 @@ export class PageProcessor {
     }
   }
 
-  private withRetry<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return retry(operation, {
+  /** Where a document's failure comes from, for messages: its key in the pipeline file and its root table. */
+  private where(descriptor: DocumentDescriptor): string {
+    const file = this.settings.file;
+    return `documents.${descriptor.name}${file === undefined ? '' : ` of ${file}`} (table ${descriptor.root.table.db}.${descriptor.root.table.table})`;
+  }
+
+  /** Retries transient failures; a permanent one (a dropped column...) rejects with a PermanentError naming the document. */
+  private withRetry<T>(what: string, descriptor: DocumentDescriptor, operation: () => Promise<T>): Promise<T> {
+    return retry(() => operation(), {
       policy: this.settings.retryPolicy,
+      what,
+      where: this.where(descriptor),
       ...(this.settings.signal === undefined ? {} : { signal: this.settings.signal }),
       onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
     });

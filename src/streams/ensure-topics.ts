@@ -1,4 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { SluiceError } from '../errors.js';
+import { retry } from '../retry.js';
 
 /** A topic sluice needs, with how it must be created. */
 export interface TopicSpec {
@@ -43,17 +45,23 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   return missing.map((spec) => spec.topic);
 }
 
-/** Waits (up to `timeoutMs`) until every partition of `topics` has a leader. */
+/**
+ * Waits (up to `timeoutMs`) until every partition of `topics` has a leader, polling every 200 ms
+ * with the shared retry helper. Leaders still missing after `timeoutMs` are left to the caller's
+ * own retries (it returns); a metadata error still failing then, or a permanent one (an ACL), is
+ * thrown.
+ */
 export async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
-      if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  const notYet = new SluiceError(`partitions of ${topics.join(', ')} without a leader yet`, { retriable: true });
+  try {
+    await retry(
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+        if (!metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) throw notYet;
+      },
+      { policy: { initialDelayMs: 200, maxDelayMs: 200, multiplier: 1, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: timeoutMs, jitter: 0 }, what: `waiting for the leaders of ${topics.join(', ')}` },
+    );
+  } catch (error) {
+    if (error !== notYet) throw error;
   }
 }

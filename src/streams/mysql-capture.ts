@@ -323,6 +323,7 @@ export class MysqlCapture {
   private send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
     return retry(() => this.writer.write(changes, trailer), {
       policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      what: 'writing change events to Kafka',
       onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
     });
   }

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
-import { abortableSleep, backoffDelay, type RetryPolicy } from '../retry.js';
+import { retry, type RetryPolicy } from '../retry.js';
 
 /** A page: consecutive messages of one partition. */
 export interface MessagePage {
@@ -37,24 +37,32 @@ export class PageConsumer {
     private readonly settings: PageConsumerSettings,
   ) {}
 
-  /** Runs until `signal` aborts. */
+  /**
+   * Runs until `signal` aborts. A transient failure (a broker restart, a rebalance, a page whose
+   * handling failed on a condition that may pass) creates the consumer again after a backoff, from
+   * the committed offsets; a permanent one (see classifyError) is thrown.
+   */
   async run(signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
     const { logger } = this.settings;
-    for (let attempt = 1; !signal.aborted; attempt += 1) {
-      const consumer = this.createConsumer();
-      try {
-        await this.consume(consumer, signal, handle);
-        if (signal.aborted) return;
-      } catch (error) {
-        if (signal.aborted) return;
-        const delayMs = backoffDelay(this.settings.retryPolicy, Math.max(1, attempt));
-        logger.warn({ attempt, delayMs, error: describeError(error) }, 'the Kafka consumer stopped; starting it again');
-        await consumer.disconnect().catch(() => undefined);
-        await abortableSleep(delayMs, signal);
-        continue;
-      } finally {
-        if (signal.aborted) await consumer.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
-      }
+    try {
+      await retry(
+        async (_attempt, progress) => {
+          const consumer = this.createConsumer();
+          try {
+            await this.consume(consumer, signal, handle, progress);
+          } finally {
+            await consumer.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
+          }
+        },
+        {
+          policy: this.settings.retryPolicy,
+          signal,
+          what: `consuming ${this.settings.topics.length} topic(s) as group ${this.settings.groupId}`,
+          onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, 'the Kafka consumer stopped; starting it again from the committed offsets'),
+        },
+      );
+    } catch (error) {
+      if (!signal.aborted) throw error;
     }
   }
 
@@ -70,14 +78,27 @@ export class PageConsumer {
     });
   }
 
-  /** Consumes until `signal` aborts (resolves) or the consumer crashes for good (rejects). */
-  private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
+  /**
+   * Consumes until `signal` aborts (resolves), the consumer crashes for good or a page fails
+   * (rejects). A failed page is not committed and no page is started after it (pages of other
+   * partitions already in progress finish and commit): the next consumer starts again from the
+   * committed offsets.
+   */
+  private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>, progress: () => void): Promise<void> {
     const { pageSize } = this.settings;
+    let failed = false;
+    let failPage: (error: unknown) => void = () => undefined;
     const crashed = new Promise<never>((_, reject) => {
+      failPage = (error) => {
+        failed = true;
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
       consumer.on(consumer.events.CRASH, (event) => {
         if (!event.payload.restart) reject(event.payload.error);
       });
     });
+    // the race below observes it; an early rejection must not be reported as unhandled
+    crashed.catch(() => undefined);
     const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -91,18 +112,23 @@ export class PageConsumer {
       eachBatch: async (payload) => {
         const { batch } = payload;
         for (let start = 0; start < batch.messages.length; start += pageSize) {
-          if (!payload.isRunning() || payload.isStale() || signal.aborted) return;
+          if (failed || !payload.isRunning() || payload.isStale() || signal.aborted) return;
           const messages = batch.messages.slice(start, start + pageSize);
           const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
           try {
             await handle({ topic: batch.topic, partition: batch.partition, messages });
+          } catch (error) {
+            // not thrown to kafkajs (which would retry the batch by itself and go on): stop here
+            failPage(error);
+            return;
           } finally {
             clearInterval(beat);
           }
           const last = messages[messages.length - 1];
-          if (last === undefined) continue;
+          if (last === undefined || failed) continue;
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
           payload.resolveOffset(last.offset);
+          progress();
         }
       },
     });

@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { SluiceError } from '../errors.js';
+import { PermanentError } from '../errors.js';
 import type { WriterSchema } from './avro/change-event-codec.js';
 import { readTopicToEnd } from './read-topic-to-end.js';
 
@@ -23,7 +23,12 @@ export class SchemaTopic {
     this.known.set(schema.id, schema.json);
   }
 
-  /** The JSON of the schema with this id; reads the topic when the id is new to this process. */
+  /**
+   * The JSON of the schema with this id; reads the topic when the id is new to this process. A
+   * Kafka failure while reading is thrown as it is (the caller retries it). An id still absent
+   * once the whole topic is read is a PermanentError: writers publish a schema (acks = all) before
+   * the first message that uses it, so the schema topic was deleted or truncated.
+   */
   async resolve(id: string): Promise<string> {
     const cached = this.known.get(id);
     if (cached !== undefined) return cached;
@@ -32,7 +37,13 @@ export class SchemaTopic {
       if (key !== undefined && message.value !== null) this.known.set(key, message.value.toString());
     });
     const found = this.known.get(id);
-    if (found === undefined) throw new SluiceError(`schema ${id} is not in ${this.topic}`, { context: { schemaId: id, topic: this.topic } });
+    if (found === undefined) {
+      throw new PermanentError(
+        `the writer schema ${id} is not in the schema topic ${this.topic} (was the topic deleted or truncated?)`,
+        `restore ${this.topic}, or re-snapshot (sluice source --resnapshot) and move the sink past the messages it cannot read (sluice replay --to-offsets)`,
+        { context: { schemaId: id, topic: this.topic } },
+      );
+    }
     return found;
   }
 }

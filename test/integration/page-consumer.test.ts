@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PermanentError } from '../../src/errors.js';
 import { ensureTopics } from '../../src/streams/ensure-topics.js';
 import { PageConsumer, type MessagePage } from '../../src/streams/page-consumer.js';
 import { uniqueName } from '../helpers/names.js';
@@ -52,5 +53,35 @@ describe('PageConsumer', () => {
     const offsets = new Set(handled.flatMap((page) => Array.from({ length: page.size }, (_, index) => page.first + index)));
     expect([...offsets].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, index) => index));
     await waitFor(async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset === '25', { description: 'offset 25 committed' });
+  }, 90_000);
+
+  it('stops on a permanent failure of a page: run() rejects, the page is not committed and no later page is handled', async () => {
+    const kafka = testKafka();
+    const topic = uniqueName('pages_permanent');
+    const groupId = uniqueName('pages_permanent_group');
+    const admin = kafka.admin();
+    await admin.connect();
+    cleanup.add(() => admin.disconnect());
+    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
+    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) });
+    await producer.disconnect();
+
+    const handled: number[] = [];
+    const permanent = new PermanentError('building items documents failed: Unknown column', 'restore the column');
+    const controller = new AbortController();
+    cleanup.add(() => Promise.resolve(controller.abort()));
+    const consumer = new PageConsumer(kafka, { groupId, topics: [topic], pageSize: 10, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 10_000, retryPolicy: TEST_RETRY_POLICY, logger: pino({ level: 'silent' }) });
+    const running = consumer.run(controller.signal, (page: MessagePage) => {
+      const first = Number(page.messages[0]?.offset);
+      handled.push(first);
+      return first === 10 ? Promise.reject(permanent) : Promise.resolve();
+    });
+    await expect(running).rejects.toBe(permanent);
+    expect(handled).toEqual([0, 10]);
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    expect(offsets[0]?.partitions[0]?.offset).toBe('10');
   }, 90_000);
 });

@@ -1,7 +1,7 @@
 import type { Client, estypes, estypesWithBody } from '@elastic/elasticsearch';
 import { describeError, SluiceError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { abortableSleep, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../retry.js';
+import { abortableSleep, backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, type RetryPolicy } from '../../retry.js';
 import { classifyItem, classifyRequestError, itemResult, serializeOperation, type BulkOperation } from './bulk-response.js';
 
 export type { BulkOperation } from './bulk-response.js';
@@ -358,7 +358,7 @@ export class BulkChannel {
     return delayMs;
   }
 
-  /** Hands a rejected operation to `onRejected` until it succeeds (or the channel is aborted), then settles it as rejected. */
+  /** Hands a rejected operation to `onRejected` until it succeeds (or the channel is aborted, or it fails for good), then settles it as rejected. */
   private async deadLetter(entry: Entry, reason: string, httpStatus: number): Promise<void> {
     for (let attempt = 1; !entry.settled && !this.aborted; attempt += 1) {
       try {
@@ -368,6 +368,11 @@ export class BulkChannel {
         this.settle(entry, { status: 'rejected', reason, httpStatus });
         return;
       } catch (error) {
+        // a dead letter refused for good (see classifyError) fails the operation: the sink stops with the fix
+        if (!isRetriable(error)) {
+          this.settle(entry, undefined, error);
+          return;
+        }
         const delayMs = backoffDelay(this.settings.retryPolicy, attempt);
         const { index, id } = entry.operation;
         this.settings.logger.warn({ reason: describeError(error), attempt, delayMs, index, id }, 'dead letter failed, retrying');

@@ -1,7 +1,7 @@
 import { errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-import { describeError, isProgrammerError } from '../../errors.js';
-import { isRetriable } from '../../retry.js';
+import { classifyError } from '../../classify-error.js';
+import { describeError } from '../../errors.js';
 
 /**
  * One write of a bulk channel. `version` makes the write conditional (`version_type:
@@ -28,11 +28,11 @@ export type ItemVerdict =
 
 /** What to do after a whole bulk request failed, as decided by {@link classifyRequestError}. */
 export type RequestVerdict =
-  /** Transient (429, 5xx, 408, 401/403, connection error, timeout): send the same request again after a backoff. */
+  /** Transient (429, 5xx, 408, connection error, timeout): send the same request again after a backoff. */
   | { readonly kind: 'retry'; readonly reason: string }
   /** The request as a whole was refused (413, other 4xx): split it to find the culprit; a single item is rejected. */
   | { readonly kind: 'split'; readonly reason: string; readonly httpStatus: number }
-  /** A bug or a non-retriable error: fail the operations, don't retry. */
+  /** A bug or a permanent error (401/403): fail the operations, don't retry. */
   | { readonly kind: 'fail' };
 
 /** Item statuses Elasticsearch returns for momentary overload or failure: the item is sent again. */
@@ -104,19 +104,21 @@ function describeResponseError(error: errors.ResponseError): { status: number; r
 }
 
 /**
- * Decides what to do after `client.bulk` threw. 429, 408, 5xx, 401/403 (credentials can be
- * fixed without losing data), connection errors, timeouts, unreadable responses and other
- * retriable errors are retried; other HTTP errors (413, 400...) split the request; programmer
- * errors and non-retriable SluiceErrors fail it.
+ * Decides what to do after `client.bulk` threw, by the shared classification (classifyError):
+ * transient errors (429, 408, 5xx, connection errors, timeouts, unreadable responses) are
+ * retried; permanent ones other than a 400 (401/403: credentials or privileges) fail the
+ * operations, which stops the sink with the fix; other HTTP errors (413, 400...) split the request
+ * to find the culprit; programmer errors and non-retriable SluiceErrors fail it.
  */
 export function classifyRequestError(error: unknown): RequestVerdict {
+  const verdict = classifyError(error);
   if (error instanceof errors.ResponseError) {
     const { status, reason } = describeResponseError(error);
-    if (status === 429 || status === 408 || status === 401 || status === 403 || status >= 500 || status === 0) return { kind: 'retry', reason };
+    if (verdict.kind === 'transient') return { kind: 'retry', reason };
+    if (verdict.kind === 'permanent' && status !== 400) return { kind: 'fail' };
     return { kind: 'split', reason, httpStatus: status };
   }
-  if (error instanceof errors.ConfigurationError) return { kind: 'fail' };
+  if (verdict.kind === 'bug' || verdict.kind === 'permanent') return { kind: 'fail' };
   if (error instanceof errors.ElasticsearchClientError) return { kind: 'retry', reason: `${error.name}: ${describeError(error)}` };
-  if (isProgrammerError(error) || !isRetriable(error)) return { kind: 'fail' };
   return { kind: 'retry', reason: describeError(error) };
 }

@@ -6,6 +6,7 @@ import { avroName } from './column-schema.js';
 import { DecimalStringType } from './decimal-string-type.js';
 import { envelopeSchema } from './envelope-schema.js';
 import { frame, schemaId, unframe } from './framing.js';
+import { UndecodableMessageError } from './undecodable-message-error.js';
 
 /** Parses a schema with sluice's logical types (exact decimals). */
 export function parseSchema(schema: avro.Schema | string): avro.Type {
@@ -86,14 +87,22 @@ interface EnvelopeRecord {
 
 /**
  * Decodes a framed change event. `resolveSchema` returns the writer schema JSON of an id (from the
- * schema topic); row fields are mapped back to their SQL column names.
+ * schema topic); row fields are mapped back to their SQL column names. Bytes that can never be
+ * decoded (bad framing, a body the writer schema cannot read, a writer schema that is not a
+ * change-event schema) throw an UndecodableMessageError; a failure of `resolveSchema` is thrown
+ * as it is (it may pass: the caller retries).
  */
 export async function decodeChangeEvent(message: Buffer, resolveSchema: (id: string) => Promise<string>): Promise<ChangeEvent> {
   const { schemaId: id, body } = unframe(message);
   const json = await resolveSchema(id);
-  const type = cachedType(json);
-  const record = type.fromBuffer(body) as EnvelopeRecord;
-  const names = columnNames(json);
+  let record: EnvelopeRecord;
+  let names: Map<string, string>;
+  try {
+    record = cachedType(json).fromBuffer(body) as EnvelopeRecord;
+    names = columnNames(json);
+  } catch (cause) {
+    throw new UndecodableMessageError(`the message cannot be read with its writer schema ${id}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId: id } });
+  }
   const toRow = (value: Record<string, unknown> | null): Row | null => {
     if (value === null) return null;
     const row: Row = {};

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SluiceError } from '../../errors.js';
+import { UndecodableMessageError } from './undecodable-message-error.js';
 
 /**
  * sluice's message framing: one magic byte 0x53 ('S'), one version byte 0x01, the 8-byte schema
@@ -26,10 +26,10 @@ export function frame(schemaIdHex: string, body: Buffer): Buffer {
   return Buffer.concat([header, body]);
 }
 
-/** Splits a framed message into its schema id and Avro body; a SluiceError when it is not framed. */
+/** Splits a framed message into its schema id and Avro body; an UndecodableMessageError when it is not framed. */
 export function unframe(message: Buffer): { schemaId: string; body: Buffer } {
   if (message.length < HEADER_BYTES || message[0] !== FRAME_MAGIC || message[1] !== FRAME_VERSION) {
-    throw new SluiceError('not a sluice Avro message (bad magic or version byte)', { context: { length: message.length } });
+    throw new UndecodableMessageError('not a sluice Avro message (bad magic or version byte)', { context: { length: message.length } });
   }
   return { schemaId: message.subarray(2, HEADER_BYTES).toString('hex'), body: message.subarray(HEADER_BYTES) };
 }

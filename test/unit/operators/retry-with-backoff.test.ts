@@ -1,3 +1,4 @@
+import kafkajs from 'kafkajs';
 import { defer, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +27,15 @@ describe('retryWithBackoff', () => {
       const bug = new TypeError('bug');
       const source = cold('a#', undefined, bug);
       expectObservable(source.pipe(retryWithBackoff(policy))).toBe('a#', undefined, bug);
+      expectSubscriptions(source.subscriptions).toBe('^!');
+    });
+  });
+
+  it('passes permanent errors of a service through at once (the shared classification)', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const denied = new kafkajs.KafkaJSProtocolError(Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), { type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false }));
+      const source = cold('a#', undefined, denied);
+      expectObservable(source.pipe(retryWithBackoff(policy))).toBe('a#', undefined, denied);
       expectSubscriptions(source.subscriptions).toBe('^!');
     });
   });

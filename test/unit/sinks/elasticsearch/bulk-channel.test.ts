@@ -1,7 +1,7 @@
 import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SluiceError } from '../../../../src/errors.js';
+import { PermanentError, SluiceError } from '../../../../src/errors.js';
 import type { RetryPolicy } from '../../../../src/retry.js';
 import { BulkChannel, type BulkChannelOptions, type BulkOperation, type BulkOutcome } from '../../../../src/sinks/elasticsearch/bulk-channel.js';
 import { TEST_RETRY_POLICY } from '../../../helpers/retry-timings.js';
@@ -279,6 +279,19 @@ describe('BulkChannel request failures', () => {
     expect(rejected[0][1]).toContain('request_entity_too_large');
   });
 
+  it.each([401, 403])('fails the operations at once on HTTP %i (credentials or privileges): no retry loop, no dead letter', async (statusCode) => {
+    const es = fakeElasticsearch(() => {
+      throw responseError(statusCode, 'security_exception');
+    });
+    const { channel: bulk, rejected } = channel(es.client);
+    const outcome = bulk.write(doc('1'));
+    const settled = outcome.catch((error: unknown) => error);
+    await bulk.flush().catch(() => undefined);
+    expect(await settled).toMatchObject({ statusCode });
+    expect(es.calls).toHaveLength(1);
+    expect(rejected).toHaveLength(0);
+  });
+
   it('gives up retrying only when aborted: pending writes reject with a retriable error', async () => {
     const es = fakeElasticsearch(() => {
       throw responseError(503);
@@ -378,6 +391,19 @@ describe('BulkChannel item results', () => {
     await expect(outcome).resolves.toMatchObject({ status: 'rejected', reason: '400 illegal_argument_exception: no' });
     expect(onRejected).toHaveBeenCalledTimes(2);
     expect(warnings('dead letter failed, retrying')).toHaveLength(1);
+  });
+
+  it('fails the operation when onRejected fails for good (a permanent error), instead of retrying it forever', async () => {
+    const es = fakeElasticsearch((operations) => respond(operations, () => ({ status: 400, error: { type: 'illegal_argument_exception', reason: 'no' } })));
+    const { channel: bulk, onRejected, warnings } = channel(es.client);
+    const denied = new PermanentError('writing a dead letter failed: kafka TOPIC_AUTHORIZATION_FAILED', 'grant the ACLs');
+    onRejected.mockRejectedValue(denied);
+    const outcome = bulk.write(doc('1'));
+    const settled = outcome.catch((error: unknown) => error);
+    await bulk.flush().catch(() => undefined);
+    expect(await settled).toBe(denied);
+    expect(onRejected).toHaveBeenCalledTimes(1);
+    expect(warnings('dead letter failed, retrying')).toHaveLength(0);
   });
 
   it('retries a 503 item within the policy, then dead-letters it with the reason', async () => {

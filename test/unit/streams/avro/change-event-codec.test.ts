@@ -1,7 +1,9 @@
+import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Row } from '../../../../src/sources/change-event.js';
 import { parseColumnType } from '../../../../src/sources/mysql/column-definition.js';
 import { decodeChangeEvent, encodeChangeEvent, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
+import { UndecodableMessageError } from '../../../../src/streams/avro/undecodable-message-error.js';
 import { bigIntToBytes, bytesToBigInt, decimalToUnscaled, unscaledToDecimal } from '../../../../src/streams/avro/decimal-string-type.js';
 
 const COLUMNS = [
@@ -98,8 +100,26 @@ describe('change event codec', () => {
     expect(() => encodeChangeEvent(schema, event({ d: '123.45' }))).toThrow('cannot encode a change event of shop.item');
   });
 
-  it('rejects messages without the sluice frame', async () => {
-    await expect(decodeChangeEvent(Buffer.from('{"json":true}'), () => Promise.resolve(''))).rejects.toThrow('not a sluice Avro message');
+  it('rejects messages without the sluice frame as undecodable', async () => {
+    const decoding = decodeChangeEvent(Buffer.from('{"json":true}'), () => Promise.resolve(''));
+    await expect(decoding).rejects.toThrow('not a sluice Avro message');
+    await expect(decoding).rejects.toBeInstanceOf(UndecodableMessageError);
+  });
+
+  it('rejects a body its writer schema cannot read as undecodable', async () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const framed = encodeChangeEvent(schema, event(ROW, null));
+    const truncated = framed.subarray(0, 14);
+    const decoding = decodeChangeEvent(truncated, () => Promise.resolve(schema.json));
+    await expect(decoding).rejects.toBeInstanceOf(UndecodableMessageError);
+    await expect(decoding).rejects.toThrow(`cannot be read with its writer schema ${schema.id}`);
+  });
+
+  it('passes a failing schema lookup through as it is: it is not a property of the bytes', async () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const lookup = new kafkajs.KafkaJSNumberOfRetriesExceeded(new kafkajs.KafkaJSConnectionError('Connection error: read ECONNRESET', { broker: 'k:9092', code: 'ECONNRESET' }), { retryCount: 5, retryTime: 1000 });
+    const decoding = decodeChangeEvent(encodeChangeEvent(schema, event(ROW, null)), () => Promise.reject(lookup));
+    await expect(decoding).rejects.toBe(lookup);
   });
 });
 
