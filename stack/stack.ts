@@ -6,14 +6,16 @@ import { ensureHostTools } from './host-tools.js';
 import { isOurProcess, isPortOpen, readPidFile, removePidFile, stopProcess, tailOfFile, writePidFile } from './processes.js';
 import type { LocalService, ProbeResult, StackContext } from './service.js';
 import { serviceAccount } from './service-user.js';
+import { fetchOpenSearchArtifacts, type OpenSearchArtifacts } from './opensearch-artifacts.js';
 import { elasticsearchService } from './services/elasticsearch.js';
 import { kafkaService } from './services/kafka.js';
 import { mariadbService } from './services/mariadb.js';
+import { opensearchService } from './services/opensearch.js';
 import { runsAsRoot, stackDirectory } from './settings.js';
 import { StackError } from './stack-error.js';
 
 /** The services of the local stack, in start order. */
-export const LOCAL_SERVICES: readonly LocalService[] = [mariadbService, kafkaService, elasticsearchService];
+export const LOCAL_SERVICES: readonly LocalService[] = [mariadbService, kafkaService, elasticsearchService, opensearchService];
 
 /** How a service stands after `up` or in `status`. */
 export interface ServiceReport {
@@ -31,12 +33,14 @@ export function createStackContext(env: NodeJS.ProcessEnv = process.env): StackC
   const isRoot = runsAsRoot();
   const stackDir = stackDirectory(env, isRoot);
   let artifacts: Promise<JvmArtifacts> | undefined;
+  let openSearch: Promise<OpenSearchArtifacts> | undefined;
   return {
     stackDir,
     isRoot,
     runAs: undefined,
     endpoints: endpointsFromEnvironment(env),
     jvmArtifacts: () => (artifacts ??= fetchJvmArtifacts(stackDir)),
+    openSearchArtifacts: () => (openSearch ??= fetchOpenSearchArtifacts(stackDir)),
   };
 }
 
@@ -49,6 +53,8 @@ export function isExternal(service: LocalService, endpoints: ServiceEndpoints): 
       return endpoints.kafkaBrokers.join(',') !== LOCAL_STACK_ENDPOINTS.kafkaBrokers.join(',');
     case 'elasticsearch':
       return endpoints.elasticsearchNode !== LOCAL_STACK_ENDPOINTS.elasticsearchNode;
+    case 'opensearch':
+      return endpoints.opensearchNode !== LOCAL_STACK_ENDPOINTS.opensearchNode;
   }
 }
 
@@ -60,9 +66,12 @@ export function isExternal(service: LocalService, endpoints: ServiceEndpoints): 
 export async function stackUp(baseContext: StackContext, services: readonly LocalService[] = LOCAL_SERVICES): Promise<ServiceReport[]> {
   const managed = services.filter((service) => !isExternal(service, baseContext.endpoints));
   await ensureHostTools(new Set(managed.map((service) => service.name)), baseContext.isRoot);
-  const context: StackContext = { ...baseContext, runAs: serviceAccount(baseContext.isRoot, baseContext.stackDir) };
-  if (managed.some((service) => service.name !== 'mariadb')) await context.jvmArtifacts();
-  return Promise.all(services.map((service) => bringUp(service, context)));
+  // one Maven run at a time: they share the local repository
+  if (managed.some((service) => service.name === 'kafka' || service.name === 'elasticsearch')) await baseContext.jvmArtifacts();
+  if (managed.some((service) => service.name === 'opensearch')) await baseContext.openSearchArtifacts();
+  return Promise.all(
+    services.map((service) => bringUp(service, { ...baseContext, runAs: serviceAccount(baseContext.isRoot, baseContext.stackDir, service.account) })),
+  );
 }
 
 async function bringUp(service: LocalService, context: StackContext): Promise<ServiceReport> {

@@ -19,8 +19,9 @@ describe('stack command', () => {
   it('reports every service healthy once up, with its log file', async () => {
     const status = await stack(['status']);
     expect(status.code).toBe(0);
-    for (const service of ['mariadb', 'kafka', 'elasticsearch']) expect(status.stdout).toMatch(new RegExp(`^${service} +(already running|reused|external)`, 'm'));
+    for (const service of ['mariadb', 'kafka', 'elasticsearch', 'opensearch']) expect(status.stdout).toMatch(new RegExp(`^${service} +(already running|reused|external)`, 'm'));
     expect(status.stdout).toContain('export SLUICE_KAFKA_BROKERS=');
+    expect(status.stdout).toContain('export SLUICE_OS_NODE=');
   });
 
   it('fails naming the service and the fix when a configured service is unreachable', async () => {
