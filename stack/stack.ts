@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { endpointsFromEnvironment, LOCAL_STACK_ENDPOINTS, type ServiceEndpoints } from '../src/config/endpoints.js';
 import { fetchJvmArtifacts, type JvmArtifacts } from './artifacts.js';
 import { ensureHostTools } from './host-tools.js';
+import { withStackLock, type LockHolder } from './lock.js';
 import { isOurProcess, isPortOpen, readPidFile, removePidFile, stopProcess, tailOfFile, writePidFile } from './processes.js';
 import type { LocalService, ProbeResult, StackContext } from './service.js';
 import { serviceAccount } from './service-user.js';
@@ -58,12 +59,22 @@ export function isExternal(service: LocalService, endpoints: ServiceEndpoints): 
   }
 }
 
+/** Tells the user why the command pauses. */
+function announceWait(holder: LockHolder): void {
+  process.stderr.write(`stack: waiting for another stack command (pid ${holder.pid}, \`${holder.command}\` since ${holder.since})\n`);
+}
+
 /**
  * Starts every selected service that is not running yet (reusing running ones), waits until each
  * is healthy and returns how each stands. Fails with a StackError naming the service, its log
- * file and the likely fix.
+ * file and the likely fix. Holds the stack lock throughout: a concurrent `up` waits, then finds
+ * the services running.
  */
-export async function stackUp(baseContext: StackContext, services: readonly LocalService[] = LOCAL_SERVICES): Promise<ServiceReport[]> {
+export function stackUp(baseContext: StackContext, services: readonly LocalService[] = LOCAL_SERVICES): Promise<ServiceReport[]> {
+  return withStackLock(baseContext.stackDir, { command: 'up', onWait: announceWait }, () => upLocked(baseContext, services));
+}
+
+async function upLocked(baseContext: StackContext, services: readonly LocalService[]): Promise<ServiceReport[]> {
   const managed = services.filter((service) => !isExternal(service, baseContext.endpoints));
   await ensureHostTools(new Set(managed.map((service) => service.name)), baseContext.isRoot);
   // one Maven run at a time: they share the local repository
@@ -135,9 +146,13 @@ function unhealthyError(service: LocalService, probe: ProbeResult & { healthy: f
 
 /**
  * Stops the services this stack started (those with a pid file whose process is ours), never
- * anything else. With `purge`, also deletes their data.
+ * anything else. With `purge`, also deletes their data. Waits for a running `up` (the stack lock).
  */
-export async function stackDown(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] } = {}): Promise<ServiceReport[]> {
+export function stackDown(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] } = {}): Promise<ServiceReport[]> {
+  return withStackLock(context.stackDir, { command: options.purge === true ? 'down --purge' : 'down', onWait: announceWait }, () => downLocked(context, options));
+}
+
+async function downLocked(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] }): Promise<ServiceReport[]> {
   const reports: ServiceReport[] = [];
   for (const service of [...(options.services ?? LOCAL_SERVICES)].reverse()) {
     const paths = service.paths(context);
