@@ -14,7 +14,7 @@ import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
 import { describeError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
 import { mysqlConnectionOptions, redactUrl } from '../../src/sources/mysql/connection-options.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { requestSnapshot } from '../../src/streams/snapshot-signals.js';

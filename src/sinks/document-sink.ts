@@ -1,4 +1,3 @@
-import type { Client } from '@elastic/elasticsearch';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
@@ -15,6 +14,7 @@ import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
 import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import type { SearchEngine } from './engine/search-engine.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
@@ -95,7 +95,7 @@ export class DocumentSink {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly elasticsearch: Client,
+    private readonly elasticsearch: SearchEngine,
     private readonly settings: DocumentSinkSettings,
   ) {}
 

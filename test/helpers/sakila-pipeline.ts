@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
 import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
@@ -52,7 +53,8 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Cli
 }
 
 /** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */
-export async function readIndexDocuments(elasticsearch: Client, index: string): Promise<Map<string, Record<string, unknown>>> {
+export async function readIndexDocuments(elasticsearch: Client | SearchEngine, index: string): Promise<Map<string, Record<string, unknown>>> {
+  if ('kind' in elasticsearch) return readThroughPort(elasticsearch, index);
   await elasticsearch.indices.refresh({ index });
   const documents = new Map<string, Record<string, unknown>>();
   let after: Array<string | number> | undefined;
@@ -97,4 +99,14 @@ export async function waitForSakilaInStep(elasticsearch: Client, sakila: SakilaP
   } catch (error) {
     throw new Error(`${String(error)}\nremaining differences:\n${last.slice(0, 20).join('\n')}`);
   }
+}
+
+/** Every document of an index by id, read through the engine port (a point-in-time scan). */
+async function readThroughPort(engine: SearchEngine, index: string): Promise<Map<string, Record<string, unknown>>> {
+  await engine.refresh(index);
+  const documents = new Map<string, Record<string, unknown>>();
+  for await (const page of engine.scan<Record<string, unknown>>(index, { pageSize: 5000 })) {
+    for (const hit of page) if (hit._source !== undefined) documents.set(hit._id, hit._source);
+  }
+  return documents;
 }
