@@ -7,7 +7,6 @@ import { createStackContext, stackUp } from '../../stack/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    elasticsearchCapabilities: EngineCapabilities;
     engineCapabilities: Record<EngineKind, EngineCapabilities>;
   }
 }
@@ -32,5 +31,4 @@ export default async function setup(project: TestProject): Promise<void> {
     }
   }
   project.provide('engineCapabilities', capabilities);
-  project.provide('elasticsearchCapabilities', capabilities.elasticsearch);
 }
