@@ -15,6 +15,7 @@ import type {
   SearchHit,
   SearchRequest,
   SearchResult,
+  SourceFilter,
   TaskStatus,
 } from './search-engine.js';
 
@@ -139,7 +140,7 @@ export class RestEngine implements SearchEngine {
 
   async *scan<T>(
     index: string,
-    options: { query?: Readonly<Record<string, unknown>>; pageSize: number; keepAlive?: string; _source?: boolean | readonly string[]; sort?: readonly unknown[] },
+    options: { query?: Readonly<Record<string, unknown>>; pageSize: number; keepAlive?: string; _source?: SourceFilter; sort?: readonly unknown[] },
   ): AsyncGenerator<Array<SearchHit<T>>> {
     const keepAlive = options.keepAlive ?? '1m';
     let pitId = await this.openPointInTime(index, keepAlive);

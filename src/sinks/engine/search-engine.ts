@@ -50,8 +50,12 @@ export interface SearchHit<T> {
   readonly _id: string;
   readonly _source?: T;
   readonly _version?: number;
+  readonly _score?: number | null;
   readonly sort?: readonly unknown[];
 }
+
+/** Which fields of `_source` a search returns. */
+export type SourceFilter = boolean | readonly string[] | { readonly includes?: readonly string[]; readonly excludes?: readonly string[] };
 
 /** A search; without `index` it must carry a `pit`. */
 export interface SearchRequest {
@@ -59,7 +63,7 @@ export interface SearchRequest {
   readonly query?: Readonly<Record<string, unknown>>;
   readonly size?: number;
   readonly sort?: readonly unknown[];
-  readonly _source?: boolean | readonly string[];
+  readonly _source?: SourceFilter;
   readonly search_after?: readonly unknown[];
   readonly pit?: { readonly id: string; readonly keep_alive?: string };
   readonly version?: boolean;
@@ -175,7 +179,7 @@ export interface SearchEngine {
       readonly query?: Readonly<Record<string, unknown>>;
       readonly pageSize: number;
       readonly keepAlive?: string;
-      readonly _source?: boolean | readonly string[];
+      readonly _source?: SourceFilter;
       readonly sort?: readonly unknown[];
     },
   ): AsyncGenerator<Array<SearchHit<T>>>;
