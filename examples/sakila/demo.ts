@@ -225,7 +225,7 @@ async function showWhere(admin: Admin, elasticsearch: SearchEngine, config: Pipe
     `  ${ENGINE_NAMES[elasticsearch.kind].padEnd(13)}  ${node}: ${documents.map((document, i) => `${document.index} (${number(counts[i] ?? 0)} ${document.name})`).join(', ')}`,
     '',
     'try it:',
-    `  npm run sluice -- run -c examples/sakila/pipeline.yml     # the same pipeline, until Ctrl-C`,
+    `  ${elasticsearch.kind === 'opensearch' ? `SLUICE_ES_NODE=${node} ` : ''}npm run sluice -- run -c examples/sakila/pipeline.yml     # the same pipeline, until Ctrl-C (engine: auto)`,
     `  curl -s '${node}/${documents[0]?.index ?? 'sakila-films'}/_search?pretty' -H 'Content-Type: application/json' -d '${search}'`,
     `  curl -s '${node}/${documents[1]?.index ?? 'sakila-customers'}/_doc/1?pretty'`,
     `  mariadb -h ${mysql.host ?? '127.0.0.1'} -P ${mysql.port ?? 3306} -u ${mysql.user ?? 'root'} -p ${SAKILA_DATABASE}   # change rows while sluice runs, then search again`,
