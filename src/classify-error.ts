@@ -1,4 +1,3 @@
-import { errors as elasticsearchErrors } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { ConfigurationError, isProgrammerError, PermanentError, SluiceError } from './errors.js';
 
@@ -212,11 +211,10 @@ const SEARCH_CLIENT_TRANSIENT_NAMES = new Set(['ConnectionError', 'TimeoutError'
 const SEARCH_CLIENT_PERMANENT_NAMES = new Set(['ProductNotSupportedError', 'ConfigurationError']);
 
 /**
- * True for errors of the Elasticsearch client, and for errors shaped like them (a known name and
- * the transport's `meta`), as the OpenSearch client (`@opensearch-project/opensearch`) throws them.
+ * True for errors of the Elasticsearch and OpenSearch clients, by their shape (a known name and
+ * the transport's `meta`): only src/sinks/engine imports the clients themselves.
  */
 function isSearchClientError(error: unknown): error is Error & { meta?: unknown } {
-  if (error instanceof elasticsearchErrors.ElasticsearchClientError) return true;
   if (!(error instanceof Error) || !('meta' in error)) return false;
   return error.name === 'ResponseError' || SEARCH_CLIENT_TRANSIENT_NAMES.has(error.name) || SEARCH_CLIENT_PERMANENT_NAMES.has(error.name);
 }

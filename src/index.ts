@@ -33,10 +33,11 @@ export { findBinlogProblems, readBinlogVariables, isMariaDb, BINLOG_VARIABLES } 
 export type { BinlogProblem } from './sources/mysql/binlog-requirements.js';
 export { createKafka, pinoLogCreator } from './streams/kafka-client.js';
 export type { KafkaClientSettings } from './streams/kafka-client.js';
-export { createElasticsearchClient } from './sinks/elasticsearch/client.js';
-export type { ElasticsearchClientSettings } from './sinks/elasticsearch/client.js';
-export { readClusterCapabilities, missingModules, REQUIRED_MODULES } from './sinks/elasticsearch/capabilities.js';
-export type { ClusterCapabilities } from './sinks/elasticsearch/capabilities.js';
+export { connectEngine, createEngine, detectEngine } from './sinks/engine/connect.js';
+export type { EngineConnectionSettings } from './sinks/engine/connection-settings.js';
+export type * from './sinks/engine/search-engine.js';
+export { EngineError, EngineAccessError } from './sinks/engine/engine-error.js';
+export { missingModules, REQUIRED_MODULES } from './sinks/engine/capabilities.js';
 export { retryWithBackoff } from './operators/retry-with-backoff.js';
 export { createLogger } from './logging.js';
 export type { Logger } from './logging.js';

@@ -24,7 +24,9 @@ export async function fetchJvmArtifacts(stackDir: string): Promise<JvmArtifacts>
     elasticsearchZip: join(root, `elasticsearch-${SERVICE_VERSIONS.elasticsearch}`, 'elasticsearch.zip'),
   };
   const marker = join(root, 'fetched.json');
-  const wanted = JSON.stringify(SERVICE_VERSIONS);
+  // only the versions of what this function fetches: another service's version must not force a
+  // refetch (which replaces the jars under a running Kafka)
+  const wanted = JSON.stringify({ kafka: SERVICE_VERSIONS.kafka, elasticsearch: SERVICE_VERSIONS.elasticsearch });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted && existsSync(artifacts.elasticsearchZip)) return artifacts;
 
   mkdirSync(root, { recursive: true });

@@ -19,12 +19,13 @@ async function main(argv: readonly string[]): Promise<number> {
     [ENDPOINT_VARIABLES.mysqlUrl]: context.endpoints.mysqlUrl,
     [ENDPOINT_VARIABLES.kafkaBrokers]: context.endpoints.kafkaBrokers.join(','),
     [ENDPOINT_VARIABLES.elasticsearchNode]: context.endpoints.elasticsearchNode,
+    [ENDPOINT_VARIABLES.opensearchNode]: context.endpoints.opensearchNode,
   };
   const print = (reports: readonly ServiceReport[]): void => {
     process.stdout.write(formatReports(reports, endpoints));
   };
   const program = new Command('stack')
-    .description(`The local MariaDB, Kafka and Elasticsearch (no Docker). State lives in ${context.stackDir}.`)
+    .description(`The local MariaDB, Kafka, Elasticsearch and OpenSearch (no Docker). State lives in ${context.stackDir}.`)
     .exitOverride();
   program
     .command('up')

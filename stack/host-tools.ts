@@ -17,9 +17,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { command: 'mariadbd', debianPackage: 'mariadb-server', neededBy: 'mariadb', extraDirectories: ['/usr/sbin', '/usr/libexec'] },
   { command: 'mariadb-install-db', debianPackage: 'mariadb-server', neededBy: 'mariadb', extraDirectories: ['/usr/bin', '/usr/sbin'] },
   { command: 'mariadb', debianPackage: 'mariadb-client', neededBy: 'mariadb' },
-  { command: 'java', debianPackage: 'openjdk-17-jre-headless', neededBy: 'kafka and elasticsearch' },
-  { command: 'mvn', debianPackage: 'maven', neededBy: 'kafka and elasticsearch (downloads from Maven Central)' },
-  { command: 'unzip', debianPackage: 'unzip', neededBy: 'elasticsearch' },
+  { command: 'java', debianPackage: 'openjdk-17-jre-headless', neededBy: 'kafka, elasticsearch and opensearch' },
+  { command: 'mvn', debianPackage: 'maven', neededBy: 'kafka, elasticsearch and opensearch (downloads from Maven Central)' },
+  { command: 'unzip', debianPackage: 'unzip', neededBy: 'elasticsearch and opensearch' },
 ];
 
 /** The absolute path of a command, or undefined when it is not installed. */

@@ -5,23 +5,23 @@ import { SERVICE_USER } from './settings.js';
 import { StackError } from './stack-error.js';
 
 /**
- * The account the services run as. As root (CI) that is the unprivileged system user `sluice`,
- * created when missing, because Elasticsearch refuses to run as root; otherwise the current user,
- * and `undefined` means "as myself".
+ * The account a service runs as. As root (CI) that is an unprivileged system user (`sluice`
+ * unless the service names its own), created when missing, because Elasticsearch and OpenSearch
+ * refuse to run as root; otherwise the current user, and `undefined` means "as myself".
  */
-export function serviceAccount(isRoot: boolean, stackDir: string): RunAs | undefined {
+export function serviceAccount(isRoot: boolean, stackDir: string, name: string = SERVICE_USER): RunAs | undefined {
   if (!isRoot) return undefined;
-  if (!userExists(SERVICE_USER)) {
+  if (!userExists(name)) {
     try {
-      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', stackDir, '--shell', '/usr/sbin/nologin', SERVICE_USER], {
+      execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', stackDir, '--shell', '/usr/sbin/nologin', name], {
         stdio: 'pipe',
       });
     } catch (cause) {
-      throw new StackError('stack', `could not create the service user "${SERVICE_USER}"`, 'create it: useradd --system sluice', { cause });
+      if (!userExists(name)) throw new StackError('stack', `could not create the service user "${name}"`, `create it: useradd --system ${name}`, { cause });
     }
   }
-  const uid = Number(execFileSync('id', ['-u', SERVICE_USER], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', SERVICE_USER], { encoding: 'utf8' }).trim());
+  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   return { uid, gid, home: stackDir };
 }
 

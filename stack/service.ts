@@ -1,5 +1,6 @@
 import type { ServiceEndpoints } from '../src/config/endpoints.js';
 import type { JvmArtifacts } from './artifacts.js';
+import type { OpenSearchArtifacts } from './opensearch-artifacts.js';
 import type { DetachedProcess, RunAs } from './processes.js';
 import type { ServicePaths } from './settings.js';
 
@@ -12,6 +13,8 @@ export interface StackContext {
   readonly endpoints: ServiceEndpoints;
   /** Fetches (or finds cached) Kafka and Elasticsearch. */
   readonly jvmArtifacts: () => Promise<JvmArtifacts>;
+  /** Fetches (or finds cached) OpenSearch and its modules. */
+  readonly openSearchArtifacts: () => Promise<OpenSearchArtifacts>;
 }
 
 /** The answer of a health probe. */
@@ -21,13 +24,15 @@ export type ProbeResult =
 
 /** One service of the local stack: how to install, start, recognise and probe it. */
 export interface LocalService {
-  readonly name: 'mariadb' | 'kafka' | 'elasticsearch';
+  readonly name: 'mariadb' | 'kafka' | 'elasticsearch' | 'opensearch';
   /** The environment variable that points sluice at an existing service instead. */
   readonly endpointVariable: string;
   /** The printable endpoint in force. */
   endpoint(context: StackContext): string;
   readonly port: number;
   paths(context: StackContext): ServicePaths;
+  /** The unprivileged account it runs as when the stack runs as root (default: the stack's own). */
+  readonly account?: string;
   readonly startTimeoutMs: number;
   readonly stopGraceMs: number;
   /** True when the service writes its own pid file (Elasticsearch daemonises). */

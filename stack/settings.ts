@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const SERVICE_VERSIONS = {
   kafka: '4.3.1',
   elasticsearch: '8.19.21',
+  /** 2.19.x runs on the Java 17 every machine has (3.x needs Java 21+). */
+  opensearch: '2.19.6',
 } as const;
 
 /** The folder of this project (where package.json is). */

@@ -3,17 +3,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { endpointsFromEnvironment, LOCAL_STACK_ENDPOINTS, type ServiceEndpoints } from '../src/config/endpoints.js';
 import { fetchJvmArtifacts, type JvmArtifacts } from './artifacts.js';
 import { ensureHostTools } from './host-tools.js';
+import { withStackLock, type LockHolder } from './lock.js';
 import { isOurProcess, isPortOpen, readPidFile, removePidFile, stopProcess, tailOfFile, writePidFile } from './processes.js';
 import type { LocalService, ProbeResult, StackContext } from './service.js';
 import { serviceAccount } from './service-user.js';
+import { fetchOpenSearchArtifacts, type OpenSearchArtifacts } from './opensearch-artifacts.js';
 import { elasticsearchService } from './services/elasticsearch.js';
 import { kafkaService } from './services/kafka.js';
 import { mariadbService } from './services/mariadb.js';
+import { opensearchService } from './services/opensearch.js';
 import { runsAsRoot, stackDirectory } from './settings.js';
 import { StackError } from './stack-error.js';
 
 /** The services of the local stack, in start order. */
-export const LOCAL_SERVICES: readonly LocalService[] = [mariadbService, kafkaService, elasticsearchService];
+export const LOCAL_SERVICES: readonly LocalService[] = [mariadbService, kafkaService, elasticsearchService, opensearchService];
 
 /** How a service stands after `up` or in `status`. */
 export interface ServiceReport {
@@ -31,12 +34,14 @@ export function createStackContext(env: NodeJS.ProcessEnv = process.env): StackC
   const isRoot = runsAsRoot();
   const stackDir = stackDirectory(env, isRoot);
   let artifacts: Promise<JvmArtifacts> | undefined;
+  let openSearch: Promise<OpenSearchArtifacts> | undefined;
   return {
     stackDir,
     isRoot,
     runAs: undefined,
     endpoints: endpointsFromEnvironment(env),
     jvmArtifacts: () => (artifacts ??= fetchJvmArtifacts(stackDir)),
+    openSearchArtifacts: () => (openSearch ??= fetchOpenSearchArtifacts(stackDir)),
   };
 }
 
@@ -49,20 +54,35 @@ export function isExternal(service: LocalService, endpoints: ServiceEndpoints): 
       return endpoints.kafkaBrokers.join(',') !== LOCAL_STACK_ENDPOINTS.kafkaBrokers.join(',');
     case 'elasticsearch':
       return endpoints.elasticsearchNode !== LOCAL_STACK_ENDPOINTS.elasticsearchNode;
+    case 'opensearch':
+      return endpoints.opensearchNode !== LOCAL_STACK_ENDPOINTS.opensearchNode;
   }
+}
+
+/** Tells the user why the command pauses. */
+function announceWait(holder: LockHolder): void {
+  process.stderr.write(`stack: waiting for another stack command (pid ${holder.pid}, \`${holder.command}\` since ${holder.since})\n`);
 }
 
 /**
  * Starts every selected service that is not running yet (reusing running ones), waits until each
  * is healthy and returns how each stands. Fails with a StackError naming the service, its log
- * file and the likely fix.
+ * file and the likely fix. Holds the stack lock throughout: a concurrent `up` waits, then finds
+ * the services running.
  */
-export async function stackUp(baseContext: StackContext, services: readonly LocalService[] = LOCAL_SERVICES): Promise<ServiceReport[]> {
+export function stackUp(baseContext: StackContext, services: readonly LocalService[] = LOCAL_SERVICES): Promise<ServiceReport[]> {
+  return withStackLock(baseContext.stackDir, { command: 'up', onWait: announceWait }, () => upLocked(baseContext, services));
+}
+
+async function upLocked(baseContext: StackContext, services: readonly LocalService[]): Promise<ServiceReport[]> {
   const managed = services.filter((service) => !isExternal(service, baseContext.endpoints));
   await ensureHostTools(new Set(managed.map((service) => service.name)), baseContext.isRoot);
-  const context: StackContext = { ...baseContext, runAs: serviceAccount(baseContext.isRoot, baseContext.stackDir) };
-  if (managed.some((service) => service.name !== 'mariadb')) await context.jvmArtifacts();
-  return Promise.all(services.map((service) => bringUp(service, context)));
+  // one Maven run at a time: they share the local repository
+  if (managed.some((service) => service.name === 'kafka' || service.name === 'elasticsearch')) await baseContext.jvmArtifacts();
+  if (managed.some((service) => service.name === 'opensearch')) await baseContext.openSearchArtifacts();
+  return Promise.all(
+    services.map((service) => bringUp(service, { ...baseContext, runAs: serviceAccount(baseContext.isRoot, baseContext.stackDir, service.account) })),
+  );
 }
 
 async function bringUp(service: LocalService, context: StackContext): Promise<ServiceReport> {
@@ -126,9 +146,13 @@ function unhealthyError(service: LocalService, probe: ProbeResult & { healthy: f
 
 /**
  * Stops the services this stack started (those with a pid file whose process is ours), never
- * anything else. With `purge`, also deletes their data.
+ * anything else. With `purge`, also deletes their data. Waits for a running `up` (the stack lock).
  */
-export async function stackDown(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] } = {}): Promise<ServiceReport[]> {
+export function stackDown(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] } = {}): Promise<ServiceReport[]> {
+  return withStackLock(context.stackDir, { command: options.purge === true ? 'down --purge' : 'down', onWait: announceWait }, () => downLocked(context, options));
+}
+
+async function downLocked(context: StackContext, options: { purge?: boolean; services?: readonly LocalService[] }): Promise<ServiceReport[]> {
   const reports: ServiceReport[] = [];
   for (const service of [...(options.services ?? LOCAL_SERVICES)].reverse()) {
     const paths = service.paths(context);

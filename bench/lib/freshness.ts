@@ -13,7 +13,8 @@ import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { sinkSettings } from '../../src/config/sink-settings.js';
 import { DocumentSink, type AcknowledgedPage } from '../../src/sinks/document-sink.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
+import { createEngine } from '../../src/sinks/engine/connect.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import type { BenchPipeline } from './pipeline-file.js';
 import { endpoints, openSql, sleep, waitUntil } from './services.js';
@@ -95,7 +96,7 @@ export async function measureFreshness(
   const config = loadPipelineConfig(pipeline.file);
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-bench-freshness', logLevel: logLevel.WARN, logger });
-  const sinkClient = createElasticsearchClient({ node: endpoints.elasticsearchNode, maxRetries: 0 });
+  const sinkClient = createEngine('elasticsearch', { engine: 'elasticsearch', node: endpoints.elasticsearchNode });
   const sink = new DocumentSink(kafka, sinkClient, { ...sinkSettings(config, pipeline.file, logger), onPageAcknowledged });
   const controller = new AbortController();
   const running = sink.run(controller.signal);

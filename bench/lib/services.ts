@@ -7,7 +7,7 @@ import { logLevel, type Kafka } from 'kafkajs';
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 
 /** The endpoints in force (local stack unless SLUICE_* variables say otherwise). */

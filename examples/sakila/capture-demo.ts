@@ -10,7 +10,7 @@ import type { PipelineConfig } from '../../src/config/pipeline-config.js';
 import { sinkSettings } from '../../src/config/sink-settings.js';
 import type { DocumentDefinition, RelationDefinition } from '../../src/descriptors/document-definition.js';
 import { DocumentSink } from '../../src/sinks/document-sink.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { connectEngine } from '../../src/sinks/engine/connect.js';
 import { preflightMysqlSource } from '../../src/sources/mysql/preflight.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import { MysqlCapture } from '../../src/streams/mysql-capture.js';
@@ -35,7 +35,7 @@ export async function startPipeline(config: PipelineConfig, file: string, logger
   const settings = sinkSettings(config, file, logger);
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger: kafkaLogger });
-  const elasticsearch = createElasticsearchClient({ node: settings.elasticsearchNode, maxRetries: 0 });
+  const elasticsearch = await connectEngine(settings.engine);
   const sink = new DocumentSink(kafka, elasticsearch, settings);
   const capture = new MysqlCapture(kafka, captureSettings(config, logger));
   const controller = new AbortController();

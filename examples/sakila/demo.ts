@@ -6,7 +6,6 @@
  * films, makes a live change in MariaDB, shows it arrive in the documents and restores it, and
  * stops. Re-runnable: the next run resumes the capture and the sink where this one stopped.
  */
-import type { Client } from '@elastic/elasticsearch';
 import type { Admin } from 'kafkajs';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,9 @@ import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
 import { describeError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createEngine } from '../../src/sinks/engine/connect.js';
+import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import { demoEngine } from './demo-engine.js';
 import { mysqlConnectionOptions, redactUrl } from '../../src/sources/mysql/connection-options.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { requestSnapshot } from '../../src/streams/snapshot-signals.js';
@@ -87,7 +88,7 @@ async function waitForIdleGroups(admin: Admin, groups: readonly string[]): Promi
 }
 
 /** Prints progress until every document index holds one document per row and the sink has read every change. */
-async function waitInStep(pipeline: RunningPipeline, admin: Admin, elasticsearch: Client, config: PipelineConfig, documents: readonly DemoDocument[]): Promise<void> {
+async function waitInStep(pipeline: RunningPipeline, admin: Admin, elasticsearch: SearchEngine, config: PipelineConfig, documents: readonly DemoDocument[]): Promise<void> {
   const started = Date.now();
   const groupId = sinkGroupId(config.pipeline);
   const topics = sinkTopics(config);
@@ -144,7 +145,7 @@ async function readLiveRows(sql: Connection, filmId: number): Promise<{ title: s
  * document of the category show it; prints the document before and after; then restores both rows
  * (with their original last_update) and waits until the documents show the restore.
  */
-async function liveChange(pipeline: RunningPipeline, sql: Connection, elasticsearch: Client, index: string, filmId: number): Promise<void> {
+async function liveChange(pipeline: RunningPipeline, sql: Connection, elasticsearch: SearchEngine, index: string, filmId: number): Promise<void> {
   const original = await readLiveRows(sql, filmId);
   const id = String(filmId);
   const shows = async (title: string, category: string, other: string): Promise<boolean> => {
@@ -200,7 +201,7 @@ async function liveChange(pipeline: RunningPipeline, sql: Connection, elasticsea
 }
 
 /** Where the demo's data lives, and commands to try. */
-async function showWhere(admin: Admin, elasticsearch: Client, config: PipelineConfig, documents: readonly DemoDocument[], node: string): Promise<void> {
+async function showWhere(admin: Admin, elasticsearch: SearchEngine, config: PipelineConfig, documents: readonly DemoDocument[], node: string): Promise<void> {
   const prefix = config.kafka.topicPrefix ?? config.pipeline;
   const groupId = sinkGroupId(config.pipeline);
   const topics = await topicCounts(admin, prefix);
@@ -221,10 +222,10 @@ async function showWhere(admin: Admin, elasticsearch: Client, config: PipelineCo
     ...columns.slice(0, half).map((left, i) => `                   ${left}    ${columns[half + i] ?? ''}`.trimEnd()),
     `                 ${prefix}.__schemas, ${prefix}.__positions (the capture's binlog position), ${prefix}.__signals, ${prefix}.__dead_letters`,
     `                 consumer group ${groupId}: the sink's committed offsets (lag ${number(lag)})`,
-    `  Elasticsearch  ${node}: ${documents.map((document, i) => `${document.index} (${number(counts[i] ?? 0)} ${document.name})`).join(', ')}`,
+    `  ${ENGINE_NAMES[elasticsearch.kind].padEnd(13)}  ${node}: ${documents.map((document, i) => `${document.index} (${number(counts[i] ?? 0)} ${document.name})`).join(', ')}`,
     '',
     'try it:',
-    `  npm run sluice -- run -c examples/sakila/pipeline.yml     # the same pipeline, until Ctrl-C`,
+    `  ${elasticsearch.kind === 'opensearch' ? `SLUICE_ES_NODE=${node} ` : ''}npm run sluice -- run -c examples/sakila/pipeline.yml     # the same pipeline, until Ctrl-C (engine: auto)`,
     `  curl -s '${node}/${documents[0]?.index ?? 'sakila-films'}/_search?pretty' -H 'Content-Type: application/json' -d '${search}'`,
     `  curl -s '${node}/${documents[1]?.index ?? 'sakila-customers'}/_doc/1?pretty'`,
     `  mariadb -h ${mysql.host ?? '127.0.0.1'} -P ${mysql.port ?? 3306} -u ${mysql.user ?? 'root'} -p ${SAKILA_DATABASE}   # change rows while sluice runs, then search again`,
@@ -233,7 +234,10 @@ async function showWhere(admin: Admin, elasticsearch: Client, config: PipelineCo
   ]);
 }
 
+const ENGINE_NAMES: Record<EngineKind, string> = { elasticsearch: 'Elasticsearch', opensearch: 'OpenSearch' };
+
 async function demo(): Promise<void> {
+  const engine = demoEngine(process.argv.slice(2), process.env);
   const demoStarted = Date.now();
   // quiet by default: sluice's warnings and errors only, and kafkajs' lines about broker conditions
   // it retries (a leader still being elected on new topics) only when SLUICE_LOG_LEVEL asks for them
@@ -265,9 +269,11 @@ async function demo(): Promise<void> {
     ]);
 
     const file = fileURLToPath(new URL('pipeline.yml', import.meta.url));
-    const config = loadPipelineConfig(file);
-    const node = config.elasticsearch?.node ?? context.endpoints.elasticsearchNode;
-    const elasticsearch = createElasticsearchClient({ node });
+    const loaded = loadPipelineConfig(file);
+    // the same pipeline (topics, consumer group), its documents written to the chosen engine
+    const node = engine === 'opensearch' ? context.endpoints.opensearchNode : (loaded.elasticsearch?.node ?? context.endpoints.elasticsearchNode);
+    const config: PipelineConfig = { ...loaded, engine, elasticsearch: { tlsVerify: true, ...loaded.elasticsearch, node } };
+    const elasticsearch = createEngine(engine, { engine, node });
     const kafka = demoKafka(config);
     const admin = kafka.admin();
     await admin.connect();
@@ -279,7 +285,7 @@ async function demo(): Promise<void> {
       // rebuilt by an incremental snapshot of that table, whose rows the sink turns into documents.
       const documents: DemoDocument[] = [];
       const rebuild: string[] = [];
-      out(['', `sluice demo: running ${config.pipeline} (examples/sakila/pipeline.yml) in this process: capture + document sink, as \`sluice run\` (log level ${process.env.SLUICE_LOG_LEVEL})`]);
+      out(['', `sluice demo: running ${config.pipeline} (examples/sakila/pipeline.yml) in this process: capture + document sink into ${ENGINE_NAMES[engine]} at ${node}, as \`sluice run\` (log level ${process.env.SLUICE_LOG_LEVEL})`]);
       for (const [name, definition] of Object.entries(config.documents)) {
         const table = qualifiedTable(config, definition.table);
         const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM ${table}`);

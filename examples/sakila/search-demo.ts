@@ -1,8 +1,9 @@
 /**
- * The Elasticsearch side of `npm run demo`: counts, a full-text search over the films documents of
- * examples/sakila/pipeline.yml and how the demo prints films.
+ * The search engine side of `npm run demo` (Elasticsearch or OpenSearch, through the engine port):
+ * counts, a full-text search over the films documents of examples/sakila/pipeline.yml and how the
+ * demo prints films.
  */
-import type { Client } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 
 /** A film document as the sink writes it (see `documents.films` in pipeline.yml). */
 export interface FilmDocument {
@@ -27,35 +28,25 @@ export interface FilmHit {
   readonly film: FilmDocument;
 }
 
-function isNotFound(error: unknown): boolean {
-  return (error as { meta?: { statusCode?: number } }).meta?.statusCode === 404;
-}
-
 /** The searchable documents of `index` (refreshed first), or undefined when the index does not exist. */
-export async function documentCount(elasticsearch: Client, index: string): Promise<number | undefined> {
-  try {
-    await elasticsearch.indices.refresh({ index });
-    return (await elasticsearch.count({ index })).count;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+export async function documentCount(engine: SearchEngine, index: string): Promise<number | undefined> {
+  if (!(await engine.indexExists(index))) return undefined;
+  await engine.refresh(index);
+  return engine.count(index);
 }
 
 /** How many documents of `index` have `value` in the keyword field `field` (refreshed first). */
-export async function countTerm(elasticsearch: Client, index: string, field: string, value: string): Promise<number> {
-  await elasticsearch.indices.refresh({ index });
-  return (await elasticsearch.count({ index, query: { term: { [field]: value } } })).count;
+export async function countTerm(engine: SearchEngine, index: string, field: string, value: string): Promise<number> {
+  await engine.refresh(index);
+  return engine.count(index, { term: { [field]: value } });
 }
 
-/** A document by id (a real-time get: no refresh needed), or undefined when absent. */
-export async function getFilm(elasticsearch: Client, index: string, id: string): Promise<FilmDocument | undefined> {
-  try {
-    return (await elasticsearch.get<FilmDocument>({ index, id, _source_excludes: ['_sluice'] }))._source;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** A document by id (a real-time get: no refresh needed) without its `_sluice` field, or undefined when absent. */
+export async function getFilm(engine: SearchEngine, index: string, id: string): Promise<FilmDocument | undefined> {
+  const document = await engine.get<FilmDocument & { _sluice?: unknown }>(index, id);
+  if (document === undefined) return undefined;
+  const { _sluice, ...film } = document._source;
+  return film;
 }
 
 /** The query of the demo's search: `text` in the title (boosted) or the description. */
@@ -64,19 +55,18 @@ export function filmQuery(text: string): Record<string, unknown> {
 }
 
 /** A full-text search over the films: the total number of hits and the best `size`. */
-export async function searchFilms(elasticsearch: Client, index: string, text: string, size: number): Promise<{ total: number; hits: FilmHit[] }> {
-  const response = await elasticsearch.search<FilmDocument>({
+export async function searchFilms(engine: SearchEngine, index: string, text: string, size: number): Promise<{ total: number; hits: FilmHit[] }> {
+  const response = await engine.search<FilmDocument>({
     index,
     size,
     track_total_hits: true,
     query: filmQuery(text),
     sort: [{ _score: { order: 'desc' } }, { film_id: { order: 'asc' } }], // equal scores in a stable order
-    _source_excludes: ['_sluice'],
+    _source: { excludes: ['_sluice'] },
   });
-  const total = response.hits.total;
   return {
-    total: typeof total === 'number' ? total : (total?.value ?? 0),
-    hits: response.hits.hits.flatMap((hit) => (hit._source === undefined ? [] : [{ id: hit._id ?? '', score: hit._score ?? 0, film: hit._source }])),
+    total: response.total ?? 0,
+    hits: response.hits.flatMap((hit) => (hit._source === undefined ? [] : [{ id: hit._id, score: hit._score ?? 0, film: hit._source }])),
   };
 }
 

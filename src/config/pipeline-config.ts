@@ -149,8 +149,26 @@ const elasticsearchSchema = z
     node: urlWithScheme(['http:', 'https:'], 'an http:// or https:// URL').describe(
       'an http(s) URL, e.g. http://127.0.0.1:19200; ${SLUICE_ES_NODE} reads it from the environment',
     ),
+    username: z.string().min(1).optional().describe('a user name for basic authentication, e.g. sluice'),
+    password: z.string().optional().describe('the password of username, e.g. ${SLUICE_ES_PASSWORD}'),
+    apiKey: z.string().min(1).optional().describe('an Elasticsearch API key (the encoded form), e.g. ${SLUICE_ES_API_KEY}'),
+    caFile: z.string().min(1).optional().describe('a PEM file of the certificate authority of the node, e.g. /etc/sluice/ca.pem'),
+    caFingerprint: z
+      .string()
+      .regex(/^[0-9A-Fa-f:]{64,95}$/, 'must be a SHA-256 fingerprint in hex')
+      .optional()
+      .describe('the SHA-256 fingerprint of the CA certificate (Elasticsearch only), e.g. AA:BB:...'),
+    tlsVerify: z.boolean().default(true).describe('true (default) to verify the node\'s TLS certificate; false only for a throwaway test node'),
   })
-  .describe('a mapping with node');
+  .superRefine((section, context) => {
+    if (section.apiKey !== undefined && section.username !== undefined) {
+      context.addIssue({ code: 'custom', path: ['apiKey'], message: 'use either apiKey or username/password, not both' });
+    }
+    if (section.password !== undefined && section.username === undefined) {
+      context.addIssue({ code: 'custom', path: ['password'], message: 'a password needs a username' });
+    }
+  })
+  .describe('a mapping with node and optionally username/password or apiKey, caFile or caFingerprint, tlsVerify');
 
 const bulkSchema = z
   .strictObject({
@@ -186,6 +204,10 @@ export const pipelineConfigSchema = z
       .describe('a name of lowercase letters, digits, "_" and "-" starting with a letter, e.g. sakila'),
     source: z.strictObject({ mysql: mysqlSchema }).describe('a mapping with mysql'),
     kafka: kafkaSchema,
+    engine: z
+      .enum(['auto', 'elasticsearch', 'opensearch'])
+      .default('auto')
+      .describe('auto (default: asks the node), elasticsearch (8.x, 9.x) or opensearch (2.x, 3.x)'),
     elasticsearch: elasticsearchSchema.optional(),
     sink: sinkSchema.prefault({}),
     documents: documentsSchema,
@@ -262,7 +284,16 @@ export function redactPipelineConfig(config: PipelineConfig): PipelineConfig {
   return {
     ...config,
     source: { mysql: { ...config.source.mysql, url: redactUrl(config.source.mysql.url) } },
-    ...(config.elasticsearch === undefined ? {} : { elasticsearch: { node: redactUrl(config.elasticsearch.node) } }),
+    ...(config.elasticsearch === undefined
+      ? {}
+      : {
+          elasticsearch: {
+            ...config.elasticsearch,
+            node: redactUrl(config.elasticsearch.node),
+            ...(config.elasticsearch.password === undefined ? {} : { password: '***' }),
+            ...(config.elasticsearch.apiKey === undefined ? {} : { apiKey: '***' }),
+          },
+        }),
   };
 }
 

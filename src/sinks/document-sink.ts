@@ -1,4 +1,3 @@
-import type { Client } from '@elastic/elasticsearch';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
@@ -18,6 +17,7 @@ import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
 import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
 import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
+import type { SearchEngine } from './engine/search-engine.js';
 import { BulkChannel } from './elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from './elasticsearch/document-index.js';
 import { documentsReferencing } from './elasticsearch/reference-lookup.js';
@@ -102,7 +102,7 @@ export class DocumentSink {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly elasticsearch: Client,
+    private readonly elasticsearch: SearchEngine,
     private readonly settings: DocumentSinkSettings,
   ) {}
 
@@ -149,7 +149,7 @@ export class DocumentSink {
         const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
         const result = await startup(`preparing index ${descriptor.index}`, async () => {
           // marked before the index exists, so that a crash in between repeats it
-          await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indices.exists({ index }));
+          await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indexExists(index));
           return ensureDocumentIndex(this.elasticsearch, spec);
         });
         logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');

@@ -1,15 +1,13 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ENDPOINT_VARIABLES, LOCAL_STACK_PORTS } from '../../src/config/endpoints.js';
-import { describeError } from '../../src/errors.js';
-import { missingModules, readClusterCapabilities, REQUIRED_MODULES } from '../../src/sinks/elasticsearch/capabilities.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
 import { javaHome } from '../host-tools.js';
 import { runToCompletion, spawnDetached, type DetachedProcess } from '../processes.js';
 import type { LocalService, ProbeResult } from '../service.js';
 import { giveToServiceAccount } from '../service-user.js';
 import { PROJECT_ROOT, SERVICE_VERSIONS, servicePaths } from '../settings.js';
 import { StackError } from '../stack-error.js';
+import { probeSearchEngine } from './engine-probe.js';
 
 const CLUSTER_NAME = 'sluice-stack';
 
@@ -56,32 +54,7 @@ export const elasticsearchService: LocalService = {
   writesOwnPidFile: true,
   startFailureFix: 'read the log; heap or disk problems show there, and `npm run stack -- down --purge` resets the node',
 
-  async probe(context): Promise<ProbeResult> {
-    const client = createElasticsearchClient({ node: context.endpoints.elasticsearchNode, requestTimeoutMs: 5_000, maxRetries: 0 });
-    try {
-      const health = await client.cluster.health({ wait_for_status: 'yellow', timeout: '2s' });
-      if (health.timed_out || health.status === 'red') return { healthy: false, reason: `cluster status ${health.status}` };
-      const capabilities = await readClusterCapabilities(client);
-      if (!capabilities.version.startsWith('8.')) {
-        return {
-          healthy: false,
-          reason: `Elasticsearch ${capabilities.version}`,
-          misconfiguration: {
-            problem: `server version ${capabilities.version} does not match the client's major (8)`,
-            fix: `point ${ENDPOINT_VARIABLES.elasticsearchNode} at an Elasticsearch 8.x node`,
-          },
-        };
-      }
-      const warnings = missingModules(capabilities).map(
-        (name) => `module ${name} missing: no ${REQUIRED_MODULES[name]} (see README, "Elasticsearch modules")`,
-      );
-      return { healthy: true, details: `Elasticsearch ${capabilities.version}, status ${health.status}`, warnings };
-    } catch (error) {
-      return { healthy: false, reason: describeError(error) };
-    } finally {
-      await client.close();
-    }
-  },
+  probe: (context): Promise<ProbeResult> => probeSearchEngine('elasticsearch', context.endpoints.elasticsearchNode),
 
   async prepare(context): Promise<void> {
     const { home } = this.paths(context);

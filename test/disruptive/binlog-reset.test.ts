@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { uniqueName } from '../helpers/names.js';
+import { testEngine } from '../helpers/engines.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch } from '../helpers/services.js';
 import { startSluice, writePipelineFile, type SluiceProcess } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -20,6 +21,7 @@ const ROWS = 30;
 describe('RESET MASTER mid-stream', () => {
   it('keeps documents updating: the sink notices the coordinate going back and starts a new version epoch', async () => {
     const elasticsearch = testElasticsearch(cleanup);
+    const engine = testEngine('elasticsearch', cleanup);
     const db = await createTestDatabase(cleanup, 'reset');
     const sql = await openMysql(cleanup, db);
     await sql.query('CREATE TABLE item (id INT PRIMARY KEY, v INT NOT NULL)');
@@ -55,11 +57,11 @@ describe('RESET MASTER mid-stream', () => {
     };
     const allAt = async (value: number, count: number): Promise<boolean> => {
       await keepRunning();
-      const documents = await readIndexDocuments(elasticsearch, index).catch(() => new Map<string, Record<string, unknown>>());
+      const documents = await readIndexDocuments(engine, index).catch(() => new Map<string, Record<string, unknown>>());
       return documents.size === count && [...documents.values()].every((document) => document.v === value);
     };
     const describeState = async (): Promise<string> => {
-      const documents = await readIndexDocuments(elasticsearch, index).catch(() => new Map());
+      const documents = await readIndexDocuments(engine, index).catch(() => new Map());
       return `${documents.size} documents, v values ${JSON.stringify([...new Set([...documents.values()].map((document) => (document as { v: unknown }).v))])}\n--- sluice output ---\n${output().slice(-5000)}`;
     };
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
 import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from './sakila-oracle.js';
+import { ENGINE_NODES } from './engines.js';
 import { endpoints, openMysql, type Cleanup } from './services.js';
 import { uniqueName } from './names.js';
 import { writePipelineFile } from './sluice-process.js';
@@ -22,10 +23,10 @@ export interface SakilaPipeline {
 
 /**
  * Loads Sakila into a unique database and writes a pipeline file with the example's `documents`
- * (examples/sakila/pipeline.yml) pointed at it and at unique indexes; `cleanup` drops the
- * database and the indexes. `sink` overrides sink settings.
+ * (examples/sakila/pipeline.yml) pointed at it, at the engine of `elasticsearch` and at unique
+ * indexes; `cleanup` drops the database and the indexes. `sink` overrides sink settings.
  */
-export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Client, sink: Record<string, unknown> = {}): Promise<SakilaPipeline> {
+export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: SearchEngine, sink: Record<string, unknown> = {}): Promise<SakilaPipeline> {
   const database = uniqueName('sakila');
   const admin = await openMysql(cleanup);
   cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
@@ -33,7 +34,7 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Cli
   const pipeline = database.replaceAll('_', '-');
   const filmIndex = `${pipeline}-films`;
   const customerIndex = `${pipeline}-customers`;
-  cleanup.add(() => elasticsearch.indices.delete({ index: [filmIndex, customerIndex], ignore_unavailable: true }));
+  cleanup.add(() => Promise.all([elasticsearch.deleteIndex(filmIndex), elasticsearch.deleteIndex(customerIndex)]));
   const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, { index: string }> };
   const films = example.documents.films;
   const customers = example.documents.customers;
@@ -42,7 +43,8 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Cli
     pipeline,
     source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
     kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 3, batch: { maxDelayMs: 20 } },
-    elasticsearch: { node: endpoints.elasticsearchNode },
+    engine: elasticsearch.kind,
+    elasticsearch: { node: ENGINE_NODES[elasticsearch.kind] },
     sink: { pageSize: 500, ...sink },
     documents: { films: { ...films, index: filmIndex }, customers: { ...customers, index: customerIndex } },
   };
@@ -52,26 +54,12 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Cli
 }
 
 /** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */
-export async function readIndexDocuments(elasticsearch: Client, index: string): Promise<Map<string, Record<string, unknown>>> {
-  await elasticsearch.indices.refresh({ index });
-  const documents = new Map<string, Record<string, unknown>>();
-  let after: Array<string | number> | undefined;
-  for (;;) {
-    const response = await elasticsearch.search<Record<string, unknown>>({
-      index,
-      size: 5000,
-      sort: [{ '_sluice.id': 'asc' }],
-      ...(after === undefined ? {} : { search_after: after }),
-    });
-    for (const hit of response.hits.hits) if (hit._source !== undefined) documents.set(hit._id ?? '', hit._source);
-    const last = response.hits.hits[response.hits.hits.length - 1];
-    if (last?.sort === undefined || response.hits.hits.length < 5000) return documents;
-    after = last.sort as Array<string | number>;
-  }
+export function readIndexDocuments(elasticsearch: SearchEngine, index: string): Promise<Map<string, Record<string, unknown>>> {
+  return readThroughPort(elasticsearch, index);
 }
 
 /** The differences between the indexes and the documents built by direct SQL (empty when in step). */
-export async function sakilaDifferences(elasticsearch: Client, sakila: SakilaPipeline): Promise<string[]> {
+export async function sakilaDifferences(elasticsearch: SearchEngine, sakila: SakilaPipeline): Promise<string[]> {
   const [films, customers] = await Promise.all([expectedFilmDocuments(sakila.connection, sakila.database), expectedCustomerDocuments(sakila.connection, sakila.database)]);
   const [indexedFilms, indexedCustomers] = await Promise.all([readIndexDocuments(elasticsearch, sakila.filmIndex), readIndexDocuments(elasticsearch, sakila.customerIndex)]);
   return [
@@ -84,7 +72,7 @@ export async function sakilaDifferences(elasticsearch: Client, sakila: SakilaPip
  * Waits until the indexes equal the SQL-built documents (no missing, stale or extra document)
  * and resolves with the last (empty) difference list; times out with the remaining differences.
  */
-export async function waitForSakilaInStep(elasticsearch: Client, sakila: SakilaPipeline, timeoutMs: number): Promise<void> {
+export async function waitForSakilaInStep(elasticsearch: SearchEngine, sakila: SakilaPipeline, timeoutMs: number): Promise<void> {
   let last: string[] = [];
   try {
     await waitFor(
@@ -97,4 +85,14 @@ export async function waitForSakilaInStep(elasticsearch: Client, sakila: SakilaP
   } catch (error) {
     throw new Error(`${String(error)}\nremaining differences:\n${last.slice(0, 20).join('\n')}`);
   }
+}
+
+/** Every document of an index by id, read through the engine port (a point-in-time scan). */
+async function readThroughPort(engine: SearchEngine, index: string): Promise<Map<string, Record<string, unknown>>> {
+  await engine.refresh(index);
+  const documents = new Map<string, Record<string, unknown>>();
+  for await (const page of engine.scan<Record<string, unknown>>(index, { pageSize: 5000 })) {
+    for (const hit of page) if (hit._source !== undefined) documents.set(hit._id, hit._source);
+  }
+  return documents;
 }

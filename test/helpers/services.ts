@@ -3,7 +3,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import { uniqueName } from './names.js';
 
@@ -59,7 +59,7 @@ export function testKafka(clientId = uniqueName('test_client')): Kafka {
   });
 }
 
-/** An Elasticsearch client for the test node, closed by `cleanup`. */
+/** A raw Elasticsearch client for assertions on the test node, closed by `cleanup` (engine-facing suites use testEngine). */
 export function testElasticsearch(cleanup: Cleanup): Client {
   const client = createElasticsearchClient({ node: endpoints.elasticsearchNode, requestTimeoutMs: 30_000, maxRetries: 1 });
   cleanup.add(() => client.close());

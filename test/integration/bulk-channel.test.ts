@@ -1,31 +1,31 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import type { RetryPolicy } from '../../src/retry.js';
 import { BulkChannel, type BulkChannelOptions, type BulkOperation, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createEngine } from '../../src/sinks/engine/connect.js';
+import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { uniqueName } from '../helpers/names.js';
-import { Cleanup, endpoints, testElasticsearch } from '../helpers/services.js';
+import { Cleanup } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 const policy: RetryPolicy = { initialDelayMs: 50, maxDelayMs: 400, multiplier: 2, maxAttempts: 5, maxElapsedMs: 10_000, jitter: 0.5 };
 
-async function createIndex(client: Client): Promise<string> {
+async function createIndex(client: SearchEngine): Promise<string> {
   const index = uniqueName('bulk_channel');
-  await client.indices.create({
-    index,
+  await client.createIndex(index, {
     settings: { number_of_shards: 2, number_of_replicas: 0 },
     mappings: { dynamic: 'strict', properties: { count: { type: 'integer' }, name: { type: 'keyword' } } },
   });
-  cleanup.add(() => client.indices.delete({ index, ignore_unavailable: true }));
+  cleanup.add(() => client.deleteIndex(index));
   return index;
 }
 
-function openChannel(client: Client, options: Partial<BulkChannelOptions> = {}) {
+function openChannel(client: SearchEngine, options: Partial<BulkChannelOptions> = {}) {
   const dead: Array<{ operation: BulkOperation; reason: string; status: number }> = [];
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
@@ -41,17 +41,17 @@ function openChannel(client: Client, options: Partial<BulkChannelOptions> = {}) 
   return { channel, dead, onRejected, warnings };
 }
 
-async function count(client: Client, index: string): Promise<number> {
-  await client.indices.refresh({ index });
-  return (await client.count({ index })).count;
+async function count(client: SearchEngine, index: string): Promise<number> {
+  await client.refresh(index);
+  return client.count(index);
 }
 
 /**
- * A TCP proxy to Elasticsearch that destroys every connection until `openAfterMs`, then forwards.
+ * A TCP proxy to the engine that destroys every connection until `openAfterMs`, then forwards.
  * Stands in for a node that is down and comes back.
  */
-async function flakyProxy(openAfterMs: number): Promise<{ url: string; refused: () => number }> {
-  const target = new URL(endpoints.elasticsearchNode);
+async function flakyProxy(kind: EngineKind, openAfterMs: number): Promise<{ url: string; refused: () => number }> {
+  const target = new URL(ENGINE_NODES[kind]);
   const sockets = new Set<Socket>();
   let refused = 0;
   let open = false;
@@ -82,9 +82,9 @@ async function flakyProxy(openAfterMs: number): Promise<{ url: string; refused: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refused: () => refused };
 }
 
-describe('BulkChannel against Elasticsearch', () => {
+describe.each(testEngines())('BulkChannel against %s', (kind) => {
   it('indexes 5,000 documents and applies versioned deletes and same-id sequences in order', async () => {
-    const client = testElasticsearch(cleanup);
+    const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
     const { channel, dead } = openChannel(client, { maxDocuments: 500, concurrency: 2 });
 
@@ -105,15 +105,15 @@ describe('BulkChannel against Elasticsearch', () => {
     expect(settled.filter((outcome) => outcome.status !== 'acknowledged')).toEqual([]);
     expect(dead).toEqual([]);
     expect(await count(client, index)).toBe(5_000 - 10 + 1);
-    const sequence = await client.get<{ count: number }>({ index, id: 'sequence' });
-    expect(sequence._source?.count).toBe(3);
-    expect(await client.exists({ index, id: '3' })).toBe(false);
+    const sequence = await client.get<{ count: number }>(index, 'sequence');
+    expect(sequence?._source.count).toBe(3);
+    expect(await client.get(index, '3')).toBeUndefined();
     expect(channel.stats).toMatchObject({ documents: settled.length, superseded: 0, rejected: 0 });
     expect(channel.stats.requests).toBeGreaterThanOrEqual(10);
   });
 
   it('dead-letters a document the mapping refuses and indexes the others', async () => {
-    const client = testElasticsearch(cleanup);
+    const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
     const { channel, dead, onRejected } = openChannel(client);
     const bad: BulkOperation = { kind: 'index', index, id: 'bad', document: { count: 'not a number' } };
@@ -134,7 +134,7 @@ describe('BulkChannel against Elasticsearch', () => {
   });
 
   it('reports a write with a lower external version as superseded and keeps the newer document', async () => {
-    const client = testElasticsearch(cleanup);
+    const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
     const { channel } = openChannel(client);
     await expect(channel.write({ kind: 'index', index, id: 'film', document: { count: 5 }, version: 5 })).resolves.toEqual({ status: 'acknowledged' });
@@ -143,16 +143,16 @@ describe('BulkChannel against Elasticsearch', () => {
     const same = channel.write({ kind: 'index', index, id: 'film', document: { count: 5 }, version: 5 });
     await channel.flush();
     expect(await Promise.all([stale, staleDelete, same])).toEqual([{ status: 'superseded' }, { status: 'superseded' }, { status: 'acknowledged' }]);
-    const film = await client.get<{ count: number }>({ index, id: 'film' });
-    expect([film._version, film._source?.count]).toEqual([5, 5]);
+    const film = await client.get<{ count: number }>(index, 'film');
+    expect([film?._version, film?._source.count]).toEqual([5, 5]);
     expect(channel.stats.superseded).toBe(2);
   });
 
   it('retries through an unreachable node and loses nothing once it is back', async () => {
-    const client = testElasticsearch(cleanup);
+    const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
-    const proxy = await flakyProxy(2_000);
-    const flaky = createElasticsearchClient({ node: proxy.url, requestTimeoutMs: 10_000, maxRetries: 0 });
+    const proxy = await flakyProxy(kind, 2_000);
+    const flaky = createEngine(kind, { engine: kind, node: proxy.url, requestTimeoutMs: 10_000 });
     cleanup.add(() => flaky.close());
     const { channel, dead, warnings } = openChannel(flaky, { maxDocuments: 40, concurrency: 2, maxAgeMs: 10 });
 

@@ -5,6 +5,7 @@ import { changeTopic } from '../../src/streams/topic-names.js';
 import { collectChangeEvents } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
+import { testEngine } from '../helpers/engines.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
 import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -17,6 +18,7 @@ const ROWS = 40;
 describe('change topics keep every row', () => {
   it('are compacted by primary key with a tombstone after each delete, and a document added to a running pipeline sees every row', async () => {
     const elasticsearch = testElasticsearch(cleanup);
+    const engine = testEngine('elasticsearch', cleanup);
     const db = await createTestDatabase(cleanup, 'retention');
     const sql = await openMysql(cleanup, db);
     await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, price INT NOT NULL)');
@@ -42,7 +44,7 @@ describe('change topics keep every row', () => {
     const source = startSluice(['source', '-c', first], cleanup);
     const firstSink = startSluice(['sink', '-c', first], cleanup, { SLUICE_LOG_LEVEL: 'info' });
     const expectIndex = async (index: string, expected: (id: number) => Record<string, unknown> | undefined): Promise<boolean> => {
-      const documents = await readIndexDocuments(elasticsearch, index).catch(() => new Map<string, Record<string, unknown>>());
+      const documents = await readIndexDocuments(engine, index).catch(() => new Map<string, Record<string, unknown>>());
       const [rows] = await sql.query('SELECT id FROM product');
       const ids = (rows as Array<{ id: number }>).map((row) => row.id);
       return documents.size === ids.length && ids.every((id) => {
@@ -88,7 +90,7 @@ describe('change topics keep every row', () => {
     await waitFor(() => secondSink.output().includes('backfill done'), { timeoutMs: 30_000, description: 'the backfill to finish' });
     // and it keeps following changes like the first document
     await sql.query('UPDATE product SET price = 7 WHERE id = 1');
-    await waitFor(async () => (await readIndexDocuments(elasticsearch, prices)).get('1')?.price === 7, { timeoutMs: 30_000, intervalMs: 300, description: 'a later change in the added document' });
+    await waitFor(async () => (await readIndexDocuments(engine, prices)).get('1')?.price === 7, { timeoutMs: 30_000, intervalMs: 300, description: 'a later change in the added document' });
     const groups = (await admin.listGroups()).groups.map((group) => group.groupId);
     expect(groups, 'the finished backfill group is deleted').not.toContain(`${pipeline}.sink.backfill.prices`);
     secondSink.child.kill('SIGTERM');

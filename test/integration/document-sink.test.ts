@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -12,23 +11,26 @@ import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-optio
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
+import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
 import { runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** A pipeline file for `database` with the given documents; returns its path and pipeline name. */
-function pipelineFile(database: string, documents: Record<string, unknown>): { file: string; pipeline: string } {
+/** A pipeline file for `database` with the given documents, writing to `engine`; returns its path and pipeline name. */
+function pipelineFile(engine: EngineKind, database: string, documents: Record<string, unknown>): { file: string; pipeline: string } {
   const pipeline = database.replaceAll('_', '-');
   const file = writePipelineFile(
     stringify({
       pipeline,
       source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
       kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
-      elasticsearch: { node: endpoints.elasticsearchNode },
+      engine,
+      elasticsearch: { node: ENGINE_NODES[engine] },
       sink: { pageSize: 100 },
       documents,
     }),
@@ -36,8 +38,8 @@ function pipelineFile(database: string, documents: Record<string, unknown>): { f
   return { file, pipeline };
 }
 
-function dropIndexAfterwards(elasticsearch: Client, index: string): void {
-  cleanup.add(() => elasticsearch.indices.delete({ index, ignore_unavailable: true }));
+function dropIndexAfterwards(elasticsearch: SearchEngine, index: string): void {
+  cleanup.add(() => elasticsearch.deleteIndex(index));
 }
 
 async function deadLetters(topic: string): Promise<DeadLetter[]> {
@@ -48,14 +50,14 @@ async function deadLetters(topic: string): Promise<DeadLetter[]> {
   return letters;
 }
 
-describe('the document sink', () => {
+describe.each(testEngines())('the document sink on %s', (kind) => {
   it('dead-letters rejected documents and undecodable messages with the reason and the trigger, and keeps going', async () => {
     const database = await createTestDatabase(cleanup, 'dead');
     const sql = await openMysql(cleanup, database);
     await sql.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), size VARCHAR(20))');
     await sql.query("INSERT INTO items VALUES (1, 'one', '10'), (2, 'two', 'huge'), (3, 'three', '30')");
-    const elasticsearch = testElasticsearch(cleanup);
-    const { file, pipeline } = pipelineFile(database, { items: { table: 'items', mappings: { properties: { size: { type: 'integer' } } } } });
+    const elasticsearch = testEngine(kind, cleanup);
+    const { file, pipeline } = pipelineFile(kind, database, { items: { table: 'items', mappings: { properties: { size: { type: 'integer' } } } } });
     const index = `${pipeline}-items`;
     dropIndexAfterwards(elasticsearch, index);
     const run = startSluice(['run', '-c', file], cleanup);
@@ -99,8 +101,8 @@ describe('the document sink', () => {
     await sql.query("INSERT INTO tag VALUES (1, 'red'), (2, 'blue')");
     await sql.query("INSERT INTO post VALUES (1, 'p1', 1), (2, 'p2', 1), (3, 'p3', 2)");
     await sql.query('INSERT INTO post_tag VALUES (1, 1), (1, 2), (2, 1), (3, 2)');
-    const elasticsearch = testElasticsearch(cleanup);
-    const { file, pipeline } = pipelineFile(database, {
+    const elasticsearch = testEngine(kind, cleanup);
+    const { file, pipeline } = pipelineFile(kind, database, {
       posts: {
         table: 'post',
         fields: ['title'],
@@ -167,7 +169,7 @@ describe('the document sink', () => {
   }, 120_000);
 });
 
-describe('no stale overwrite', () => {
+describe.each(testEngines())('no stale overwrite on %s', (kind) => {
   it('keeps the document of the newer snapshot when an older build is written after it', async () => {
     const database = await createTestDatabase(cleanup, 'stale');
     const sql = await openMysql(cleanup, database);
@@ -177,7 +179,7 @@ describe('no stale overwrite', () => {
     cleanup.add(() => pool.end());
     const [descriptor] = await loadDescriptors(pool, { items: { table: 'item' } }, { file: 'test.yml', pipeline: 'stale', defaultDatabase: database, isCaptured: () => true, databases: [database] });
     if (descriptor === undefined) throw new Error('no descriptor');
-    const elasticsearch = testElasticsearch(cleanup);
+    const elasticsearch = testEngine(kind, cleanup);
     const index = `${database.replaceAll('_', '-')}-items`;
     dropIndexAfterwards(elasticsearch, index);
     await ensureDocumentIndex(elasticsearch, { index, gcDeletes: '1h' });
@@ -214,23 +216,23 @@ describe('no stale overwrite', () => {
   });
 });
 
-describe('the sink at start', () => {
-  it('waits with retries for an Elasticsearch that is not reachable yet, and stops with exit code 2 on mappings Elasticsearch refuses', async () => {
+describe.each(testEngines())('the sink at start on %s', (kind) => {
+  it('waits with retries for an engine that is not reachable yet, and stops with exit code 2 on mappings the engine refuses', async () => {
     const database = await createTestDatabase(cleanup, 'start');
     const sql = await openMysql(cleanup, database);
     await sql.query('CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40))');
-    const { file } = pipelineFile(database, { items: { table: 'item' } });
-    const unreachable = writePipelineFile(readFileSync(file, 'utf8').replace(endpoints.elasticsearchNode, 'http://127.0.0.1:1'));
+    const { file } = pipelineFile(kind, database, { items: { table: 'item' } });
+    const unreachable = writePipelineFile(readFileSync(file, 'utf8').replace(ENGINE_NODES[kind], 'http://127.0.0.1:1'));
     const waiting = startSluice(['sink', '-c', unreachable], cleanup);
     await waitFor(() => /preparing index .* failed; retrying/.test(waiting.output()), { timeoutMs: 30_000, description: `a retry (output: ${waiting.output()})` });
     expect(waiting.child.exitCode).toBeNull();
 
-    const elasticsearch = testElasticsearch(cleanup);
-    const refused = pipelineFile(database, { items: { table: 'item', mappings: { properties: { name: { type: 'no-such-type' } } } } });
+    const elasticsearch = testEngine(kind, cleanup);
+    const refused = pipelineFile(kind, database, { items: { table: 'item', mappings: { properties: { name: { type: 'no-such-type' } } } } });
     dropIndexAfterwards(elasticsearch, `${refused.pipeline}-items`);
     const result = await runCli(['sink', '-c', refused.file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`Elasticsearch refused the settings or mappings of documents.items of ${refused.file}`);
+    expect(result.stderr).toContain(`the search engine refused the settings or mappings of documents.items of ${refused.file}`);
     expect(result.stderr).toContain('no-such-type');
   }, 60_000);
 });

@@ -1,27 +1,34 @@
 import type { TestProject } from 'vitest/node';
-import { readClusterCapabilities, type ClusterCapabilities } from '../../src/sinks/elasticsearch/capabilities.js';
-import { createElasticsearchClient } from '../../src/sinks/elasticsearch/client.js';
+import { createEngine } from '../../src/sinks/engine/connect.js';
+import type { EngineCapabilities, EngineKind } from '../../src/sinks/engine/search-engine.js';
+import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { formatReports } from '../../stack/report.js';
 import { createStackContext, stackUp } from '../../stack/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    elasticsearchCapabilities: ClusterCapabilities;
+    engineCapabilities: Record<EngineKind, EngineCapabilities>;
   }
 }
 
 /**
  * Before the integration tests: brings the local stack up (reusing what already runs, or checking
- * the services named by SLUICE_* variables), then tells the tests what Elasticsearch can do.
+ * the services named by SLUICE_* variables), then tells the tests what each engine can do.
  */
 export default async function setup(project: TestProject): Promise<void> {
   const context = createStackContext();
   const reports = await stackUp(context);
   process.stdout.write(`\nservices for the integration tests:\n${formatReports(reports, {})}`);
-  const client = createElasticsearchClient({ node: context.endpoints.elasticsearchNode });
-  try {
-    project.provide('elasticsearchCapabilities', await readClusterCapabilities(client));
-  } finally {
-    await client.close();
+  const endpoints = endpointsFromEnvironment();
+  const nodes: Record<EngineKind, string> = { elasticsearch: endpoints.elasticsearchNode, opensearch: endpoints.opensearchNode };
+  const capabilities = {} as Record<EngineKind, EngineCapabilities>;
+  for (const kind of ['elasticsearch', 'opensearch'] as const) {
+    const engine = createEngine(kind, { engine: kind, node: nodes[kind] });
+    try {
+      capabilities[kind] = await engine.capabilities();
+    } finally {
+      await engine.close();
+    }
   }
+  project.provide('engineCapabilities', capabilities);
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EXIT_CODES } from '../../src/cli/main.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
+import { testEngine } from '../helpers/engines.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch } from '../helpers/services.js';
 import { runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -42,11 +43,12 @@ describe('permanent errors stop sluice with the fix', () => {
     const pipeline = database.replaceAll('_', '-');
     const file = pipelineFile(pipeline, database);
     const elasticsearch = testElasticsearch(cleanup);
+    const engine = testEngine('elasticsearch', cleanup);
     const index = `${pipeline}-items`;
     cleanup.add(() => elasticsearch.indices.delete({ index, ignore_unavailable: true }));
 
     const first = startSluice(['run', '-c', file], cleanup);
-    await waitFor(async () => (await readIndexDocuments(elasticsearch, index).catch(() => new Map())).has('1'), {
+    await waitFor(async () => (await readIndexDocuments(engine, index).catch(() => new Map())).has('1'), {
       timeoutMs: 60_000,
       description: `item 1 indexed (output: ${first.output().slice(-1000)})`,
     });
@@ -65,11 +67,11 @@ describe('permanent errors stop sluice with the fix', () => {
     await sql.query('ALTER TABLE items ADD COLUMN price INT');
     await sql.query('UPDATE items SET price = 20 WHERE id = 2');
     const second = startSluice(['run', '-c', file], cleanup);
-    await waitFor(async () => (await readIndexDocuments(elasticsearch, index)).has('2'), {
+    await waitFor(async () => (await readIndexDocuments(engine, index)).has('2'), {
       timeoutMs: 60_000,
       description: `item 2 indexed after the restart (output: ${second.output().slice(-1000)})`,
     });
-    expect((await readIndexDocuments(elasticsearch, index)).get('2')).toMatchObject({ name: 'two', price: 20 });
+    expect((await readIndexDocuments(engine, index)).get('2')).toMatchObject({ name: 'two', price: 20 });
   }, 180_000);
 
   it('stops `sluice sink` with exit code 3 and the fix when the MySQL password is wrong, without a retry loop', async () => {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cleanup, testElasticsearch } from '../helpers/services.js';
+import { testEngine, testEngines } from '../helpers/engines.js';
+import { Cleanup } from '../helpers/services.js';
 import { prepareSakilaPipeline, sakilaDifferences, waitForSakilaInStep } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
 import { startSluice, type SluiceProcess } from '../helpers/sluice-process.js';
@@ -8,9 +9,9 @@ import { startSluice, type SluiceProcess } from '../helpers/sluice-process.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-describe('sluice run on Sakila', () => {
+describe.each(testEngines())('sluice run on Sakila, writing to %s', (kind) => {
   it('builds every film and customer document, then follows 5,000 random mutations exactly', async () => {
-    const elasticsearch = testElasticsearch(cleanup);
+    const elasticsearch = testEngine(kind, cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, elasticsearch);
     const run = startSluice(['run', '-c', sakila.file], cleanup);
     await waitForSakilaInStep(elasticsearch, sakila, 120_000).catch((error: unknown) => {
@@ -26,7 +27,7 @@ describe('sluice run on Sakila', () => {
   }, 400_000);
 
   it('stays exact with two sink processes sharing the work, killed -9 at 5 random moments during 5,000 mutations', async () => {
-    const elasticsearch = testElasticsearch(cleanup);
+    const elasticsearch = testEngine(kind, cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, elasticsearch, { pageSize: 200 });
     const source = startSluice(['source', '-c', sakila.file], cleanup);
     const sinks: SluiceProcess[] = [startSluice(['sink', '-c', sakila.file], cleanup), startSluice(['sink', '-c', sakila.file], cleanup)];

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -96,5 +98,25 @@ describe('sluice sink with a wrong pipeline file', () => {
     const { code, stderr } = await runCli(['sink', '-c', file]);
     expect(code).toBe(2);
     expect(stderr).toContain(`sluice: ${file}: documents.items.relations.parts.foreignKey: is required for a oneToMany relation\n`);
+  });
+
+  it('stops at once with the fix when the search engine refuses the credentials (401), never printing the password', async () => {
+    let requests = 0;
+    const server = createServer((request, response) => {
+      requests += 1;
+      request.resume();
+      response.writeHead(401, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+      response.end(JSON.stringify({ error: { type: 'security_exception', reason: 'unable to authenticate user [sluice]' }, status: 401 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => new Promise((resolve) => server.close(resolve)));
+    const node = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const file = pipelineFile(`elasticsearch:\n  node: ${node}\n  username: sluice\n  password: hunter2-secret\ndocuments:\n  items:\n    table: items\n`);
+    const { code, stderr } = await runCli(['sink', '-c', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('401 security_exception: unable to authenticate user [sluice]');
+    expect(stderr).toContain('fix: check the credentials of the elasticsearch section (username and password, or apiKey)');
+    expect(stderr).not.toContain('hunter2-secret');
+    expect(requests).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { deadLetterTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
+import { testEngine } from '../helpers/engines.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
 import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -80,6 +81,7 @@ describe('the sink with a transient failure while decoding', () => {
       }),
     );
     const elasticsearch = testElasticsearch(cleanup);
+    const engine = testEngine('elasticsearch', cleanup);
     const index = `${pipeline}-items`;
     cleanup.add(() => elasticsearch.indices.delete({ index, ignore_unavailable: true }));
     const source = startSluice(['source', '-c', file], cleanup);
@@ -87,7 +89,7 @@ describe('the sink with a transient failure while decoding', () => {
     const config = loadPipelineConfig(file);
     const settings = sinkSettings(config, file, pino({ level: 'silent' }));
     const faulty = kafkaFailingOnceOn(testKafka(), schemaTopic(config.kafka.topicPrefix));
-    const sink = new DocumentSink(faulty.kafka, elasticsearch, {
+    const sink = new DocumentSink(faulty.kafka, engine, {
       ...settings,
       retryPolicy: { ...TEST_RETRY_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: Number.POSITIVE_INFINITY },
       sessionTimeoutMs: 10_000,
@@ -102,18 +104,18 @@ describe('the sink with a transient failure while decoding', () => {
     // whichever comes first: the document, or the change as a dead letter (today's bug)
     const letterTopic = deadLetterTopic(config.kafka.topicPrefix);
     await waitFor(
-      async () => (await readIndexDocuments(elasticsearch, index).catch(() => new Map())).has('1') || (await deadLetters(letterTopic).catch(() => [])).length > 0,
+      async () => (await readIndexDocuments(engine, index).catch(() => new Map())).has('1') || (await deadLetters(letterTopic).catch(() => [])).length > 0,
       { timeoutMs: 90_000, description: `item 1 indexed or dead-lettered (source output: ${source.output().slice(-1000)})` },
     );
     expect(faulty.injected()).toBe(1);
     expect(await deadLetters(letterTopic)).toEqual([]);
     expect(sink.stats.undecodable).toBe(0);
-    const indexed = await readIndexDocuments(elasticsearch, index);
+    const indexed = await readIndexDocuments(engine, index);
     expect(indexed.get('1')).toMatchObject({ id: 1, name: 'one' });
 
     // later changes keep flowing
     await sql.query("INSERT INTO items VALUES (2, 'two')");
-    await waitFor(async () => (await readIndexDocuments(elasticsearch, index)).has('2'), { timeoutMs: 60_000, description: 'item 2 indexed' });
+    await waitFor(async () => (await readIndexDocuments(engine, index)).has('2'), { timeoutMs: 60_000, description: 'item 2 indexed' });
     expect(await deadLetters(letterTopic)).toEqual([]);
   }, 180_000);
 });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../stack/settings.js';
+import { endpoints } from '../helpers/services.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -19,8 +20,9 @@ describe('stack command', () => {
   it('reports every service healthy once up, with its log file', async () => {
     const status = await stack(['status']);
     expect(status.code).toBe(0);
-    for (const service of ['mariadb', 'kafka', 'elasticsearch']) expect(status.stdout).toMatch(new RegExp(`^${service} +(already running|reused|external)`, 'm'));
+    for (const service of ['mariadb', 'kafka', 'elasticsearch', 'opensearch']) expect(status.stdout).toMatch(new RegExp(`^${service} +(already running|reused|external)`, 'm'));
     expect(status.stdout).toContain('export SLUICE_KAFKA_BROKERS=');
+    expect(status.stdout).toContain('export SLUICE_OS_NODE=');
   });
 
   it('fails naming the service and the fix when a configured service is unreachable', async () => {
@@ -28,6 +30,16 @@ describe('stack command', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('elasticsearch: is not usable at http://127.0.0.1:9');
     expect(result.stderr).toContain('fix: start it, or unset SLUICE_ES_NODE to use the local stack');
+  });
+
+  it('refuses a node of the other engine for each engine service, naming what it is', async () => {
+    const asOpenSearch = await stack(['up', 'opensearch'], { SLUICE_OS_NODE: endpoints.elasticsearchNode });
+    expect(asOpenSearch.code).toBe(1);
+    expect(asOpenSearch.stderr).toMatch(/opensearch: is not usable at .*: the node is Elasticsearch 8\.\d+\.\d+, not OpenSearch 2\.x or 3\.x/);
+    expect(asOpenSearch.stderr).toContain('fix: point SLUICE_OS_NODE at an OpenSearch 2.x or 3.x node');
+    const asElasticsearch = await stack(['up', 'elasticsearch'], { SLUICE_ES_NODE: endpoints.opensearchNode });
+    expect(asElasticsearch.code).toBe(1);
+    expect(asElasticsearch.stderr).toMatch(/elasticsearch: is not usable at .*: the node is OpenSearch [23]\.\d+\.\d+, not Elasticsearch 8\.x/);
   });
 
   it('fails naming the fix when the database rejects the credentials', async () => {

@@ -4,7 +4,7 @@ import { captureSettings, preflightExpectations } from '../../config/capture-set
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { sinkSettings } from '../../config/sink-settings.js';
 import { createLogger } from '../../logging.js';
-import { createElasticsearchClient } from '../../sinks/elasticsearch/client.js';
+import { openEngine } from '../../sinks/engine/open-engine.js';
 import { DocumentSink } from '../../sinks/document-sink.js';
 import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
 import { createKafka } from '../../streams/kafka-client.js';
@@ -28,7 +28,7 @@ export async function runSink(options: SinkCommandOptions, signal: AbortSignal, 
   const settings = sinkSettings(config, options.config, logger);
   if (withCapture) await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
-  const elasticsearch = createElasticsearchClient({ node: settings.elasticsearchNode, maxRetries: 0 });
+  const elasticsearch = await openEngine(settings.engine, signal, logger);
   const sink = new DocumentSink(kafka, elasticsearch, settings);
   let capture: MysqlCapture | undefined;
   const stopAll = new AbortController();

@@ -1,8 +1,8 @@
-import type { Client, estypes, estypesWithBody } from '@elastic/elasticsearch';
 import { describeError, SluiceError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { abortableSleep, backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, type RetryPolicy } from '../../retry.js';
-import { classifyItem, classifyRequestError, itemResult, serializeOperation, type BulkOperation } from './bulk-response.js';
+import type { BulkResult, SearchEngine } from '../engine/search-engine.js';
+import { classifyItem, classifyRequestError, serializeOperation, type BulkOperation } from './bulk-response.js';
 
 export type { BulkOperation } from './bulk-response.js';
 
@@ -94,7 +94,7 @@ function resolveSettings(options: BulkChannelOptions): BulkChannelSettings {
 }
 
 /**
- * Writes index and delete operations to Elasticsearch in bulk requests: batched by count, bytes
+ * Writes index and delete operations to the search engine (through the engine port) in bulk requests: batched by count, bytes
  * and age, with bounded concurrency and backpressure, whole requests retried through outages,
  * retriable items retried, and permanent failures handed to a dead letter. Two operations on the
  * same index and id are applied in the order they were written: a later one is held back while
@@ -118,7 +118,7 @@ export class BulkChannel {
   private readonly counters = { requests: 0, documents: 0, bytes: 0, retriedRequests: 0, retriedItems: 0, superseded: 0, rejected: 0 };
 
   constructor(
-    private readonly client: Client,
+    private readonly engine: SearchEngine,
     options: BulkChannelOptions,
   ) {
     this.settings = resolveSettings(options);
@@ -276,15 +276,15 @@ export class BulkChannel {
   private async send(batch: Entry[]): Promise<void> {
     const body = batch.map((entry) => entry.lines).join('');
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes, 0);
-    const params = { body, ...(this.settings.refresh === undefined ? {} : { refresh: this.settings.refresh }) };
+    const options = { signal: this.controller.signal, ...(this.settings.refresh === undefined ? {} : { refresh: this.settings.refresh }) };
     for (let attempt = 1; ; attempt += 1) {
       this.throwIfAborted();
-      let response: estypes.BulkResponse;
+      let response: BulkResult;
       try {
         this.counters.requests += 1;
         this.counters.bytes += bytes;
         // a string body is sent as is: every operation is serialized once, in write()
-        response = await this.client.bulk(params as unknown as estypesWithBody.BulkRequest, { maxRetries: 0, signal: this.controller.signal });
+        response = await this.engine.bulk(body, options);
       } catch (error) {
         this.throwIfAborted();
         const verdict = classifyRequestError(error);
@@ -311,11 +311,11 @@ export class BulkChannel {
     }
   }
 
-  private handleResponse(batch: Entry[], response: estypes.BulkResponse): void {
+  private handleResponse(batch: Entry[], response: BulkResult): void {
     let retried = 0;
     let sample: { reason: string; delayMs: number } | undefined;
     batch.forEach((entry, position) => {
-      const verdict = classifyItem(entry.operation, itemResult(response.items[position]));
+      const verdict = classifyItem(entry.operation, response.items[position]);
       if (verdict.kind === 'acknowledged') {
         this.counters.documents += 1;
         this.settle(entry, { status: 'acknowledged' });

@@ -1,7 +1,9 @@
-import { errors } from '@elastic/elasticsearch';
-import type { estypes } from '@elastic/elasticsearch';
-import { classifyError } from '../../classify-error.js';
-import { describeError } from '../../errors.js';
+import { describeError, isProgrammerError } from '../../errors.js';
+import { isRetriable } from '../../retry.js';
+import { describeErrorCause, EngineAccessError, EngineError } from '../engine/engine-error.js';
+import type { BulkItemResult } from '../engine/search-engine.js';
+
+export { describeErrorCause } from '../engine/engine-error.js';
 
 /**
  * One write of a bulk channel. `version` makes the write conditional (`version_type:
@@ -32,7 +34,7 @@ export type RequestVerdict =
   | { readonly kind: 'retry'; readonly reason: string }
   /** The request as a whole was refused (413, other 4xx): split it to find the culprit; a single item is rejected. */
   | { readonly kind: 'split'; readonly reason: string; readonly httpStatus: number }
-  /** A bug or a permanent error (401/403): fail the operations, don't retry. */
+  /** A bug or a non-retriable error: fail the operations, don't retry. */
   | { readonly kind: 'fail' };
 
 /** Item statuses Elasticsearch returns for momentary overload or failure: the item is sent again. */
@@ -53,33 +55,13 @@ export function serializeOperation(operation: BulkOperation): string {
 }
 
 /**
- * `type: reason`, followed by the `caused_by` chain (`(caused by type: reason)`), of an
- * Elasticsearch error object; a readable text for logs and dead letters.
- */
-export function describeErrorCause(cause: estypes.ErrorCause | undefined | null): string {
-  const parts: string[] = [];
-  let current = cause ?? undefined;
-  for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
-    parts.push(current.reason === undefined || current.reason === null ? current.type : `${current.type}: ${current.reason}`);
-    current = current.caused_by;
-  }
-  return parts.length === 0 ? 'unknown error' : parts.join(' (caused by ') + ')'.repeat(parts.length - 1);
-}
-
-/** The result object of one response item (`{index: {...}}` or `{delete: {...}}`). */
-export function itemResult(item: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>> | undefined): estypes.BulkResponseItem | undefined {
-  if (item === undefined) return undefined;
-  return item.index ?? item.delete ?? item.create ?? item.update;
-}
-
-/**
  * Decides the fate of one operation from its bulk response item: 2xx is acknowledged, 404 on a
  * delete is acknowledged (the document is gone either way), 409 on a versioned operation is
  * superseded (a newer version is indexed) and otherwise retried, 429/500/502/503/504 are retried,
  * anything else is rejected with the error's type and reason. A missing item is retried.
  */
-export function classifyItem(operation: BulkOperation, result: estypes.BulkResponseItem | undefined): ItemVerdict {
-  if (result === undefined) return { kind: 'retry', reason: 'no item for this operation in the bulk response', httpStatus: 0 };
+export function classifyItem(operation: BulkOperation, result: BulkItemResult | undefined): ItemVerdict {
+  if (result === undefined || result.status === 0) return { kind: 'retry', reason: 'no item for this operation in the bulk response', httpStatus: 0 };
   const status = result.status;
   if (status >= 200 && status < 300) return { kind: 'acknowledged' };
   if (status === 404 && operation.kind === 'delete') return { kind: 'acknowledged' };
@@ -89,36 +71,19 @@ export function classifyItem(operation: BulkOperation, result: estypes.BulkRespo
   return { kind: 'reject', reason, httpStatus: status };
 }
 
-/** The HTTP status and a readable reason of a failed request. */
-function describeResponseError(error: errors.ResponseError): { status: number; reason: string } {
-  const status = error.statusCode ?? 0;
-  const body: unknown = error.body;
-  const cause = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
-  const reason =
-    typeof cause === 'object' && cause !== null && 'type' in cause
-      ? describeErrorCause(cause as estypes.ErrorCause)
-      : typeof cause === 'string'
-        ? cause
-        : describeError(error);
-  return { status, reason: `${status} ${reason}` };
-}
-
 /**
- * Decides what to do after `client.bulk` threw, by the shared classification (classifyError):
- * transient errors (429, 408, 5xx, connection errors, timeouts, unreadable responses) are
- * retried; permanent ones other than a 400 (401/403: credentials or privileges) fail the
- * operations, which stops the sink with the fix; other HTTP errors (413, 400...) split the request
- * to find the culprit; programmer errors and non-retriable SluiceErrors fail it.
+ * Decides what to do after a bulk request failed. 429, 408, 5xx, connection errors, timeouts and
+ * other retriable errors are retried; 401/403 (EngineAccessError) fail at once, loudly: retrying
+ * cannot fix credentials; other HTTP errors (413, 400...) split the request; programmer errors and
+ * non-retriable errors fail it.
  */
 export function classifyRequestError(error: unknown): RequestVerdict {
-  const verdict = classifyError(error);
-  if (error instanceof errors.ResponseError) {
-    const { status, reason } = describeResponseError(error);
-    if (verdict.kind === 'transient') return { kind: 'retry', reason };
-    if (verdict.kind === 'permanent' && status !== 400) return { kind: 'fail' };
-    return { kind: 'split', reason, httpStatus: status };
+  if (error instanceof EngineAccessError) return { kind: 'fail' };
+  if (error instanceof EngineError) {
+    const reason = describeError(error);
+    if (error.retriable) return { kind: 'retry', reason };
+    return { kind: 'split', reason, httpStatus: error.status };
   }
-  if (verdict.kind === 'bug' || verdict.kind === 'permanent') return { kind: 'fail' };
-  if (error instanceof errors.ElasticsearchClientError) return { kind: 'retry', reason: `${error.name}: ${describeError(error)}` };
+  if (isProgrammerError(error) || !isRetriable(error)) return { kind: 'fail' };
   return { kind: 'retry', reason: describeError(error) };
 }

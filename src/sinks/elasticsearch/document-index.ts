@@ -1,5 +1,6 @@
-import type { Client } from '@elastic/elasticsearch';
 import { ConfigurationError, SluiceError } from '../../errors.js';
+import { EngineError } from '../engine/engine-error.js';
+import type { SearchEngine } from '../engine/search-engine.js';
 
 /** The mapping of sluice's `_sluice` field in every document index. */
 export const SLUICE_FIELD_MAPPING = {
@@ -26,34 +27,30 @@ export interface DocumentIndexSpec {
  * mappings plus the `_sluice` field, and makes sure an existing index has `_sluice` mapped and
  * `index.gc_deletes` set. Safe when several processes start at once.
  */
-export async function ensureDocumentIndex(client: Client, spec: DocumentIndexSpec): Promise<'created' | 'existing'> {
-  const exists = await client.indices.exists({ index: spec.index });
-  if (!exists) {
+export async function ensureDocumentIndex(engine: SearchEngine, spec: DocumentIndexSpec): Promise<'created' | 'existing'> {
+  if (!(await engine.indexExists(spec.index))) {
     const mappings = { ...(spec.mappings ?? {}) } as Record<string, unknown>;
     const properties = { ...((mappings.properties as Record<string, unknown> | undefined) ?? {}), _sluice: SLUICE_FIELD_MAPPING };
     try {
-      await client.indices.create({
-        index: spec.index,
+      // 'exists': another process created it in between
+      const result = await engine.createIndex(spec.index, {
         settings: { ...(spec.settings ?? {}), 'index.gc_deletes': spec.gcDeletes },
         mappings: { ...mappings, properties },
       });
-      return 'created';
+      if (result === 'created') return 'created';
     } catch (error) {
-      const { statusCode, message } = error as { statusCode?: number; message?: string };
-      if (String(message).includes('resource_already_exists_exception')) {
-        // another process created it in between
-      } else if (statusCode === 400) {
+      if (error instanceof EngineError && error.status === 400) {
         const where = spec.source ?? `the index ${spec.index}`;
-        throw new ConfigurationError(`Elasticsearch refused the settings or mappings of ${where}: ${String(message)}`, `correct the settings and mappings of ${where}`, {
+        throw new ConfigurationError(`the search engine refused the settings or mappings of ${where}: ${error.message}`, `correct the settings and mappings of ${where}`, {
           cause: error,
           context: { index: spec.index },
         });
-      } else {
-        throw new SluiceError(`cannot create index ${spec.index}`, { cause: error, retriable: true, context: { index: spec.index } });
       }
+      if (error instanceof ConfigurationError) throw error;
+      throw new SluiceError(`cannot create index ${spec.index}`, { cause: error, retriable: true, context: { index: spec.index } });
     }
   }
-  await client.indices.putMapping({ index: spec.index, properties: { _sluice: SLUICE_FIELD_MAPPING } });
-  await client.indices.putSettings({ index: spec.index, settings: { 'index.gc_deletes': spec.gcDeletes } });
+  await engine.putMapping(spec.index, { properties: { _sluice: SLUICE_FIELD_MAPPING } });
+  await engine.putSettings(spec.index, { 'index.gc_deletes': spec.gcDeletes });
   return 'existing';
 }

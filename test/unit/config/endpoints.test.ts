@@ -11,11 +11,13 @@ describe('endpointsFromEnvironment', () => {
       SLUICE_MYSQL_URL: 'mysql://u:p@db:3306',
       SLUICE_KAFKA_BROKERS: 'k1:9092, k2:9092,',
       SLUICE_ES_NODE: '  ',
+      SLUICE_OS_NODE: 'https://os:9200',
     });
     expect(endpoints).toEqual({
       mysqlUrl: 'mysql://u:p@db:3306',
       kafkaBrokers: ['k1:9092', 'k2:9092'],
       elasticsearchNode: LOCAL_STACK_ENDPOINTS.elasticsearchNode,
+      opensearchNode: 'https://os:9200',
     });
   });
 

@@ -130,10 +130,10 @@ describe('parsePipelineConfig', () => {
   });
 
   it('lists the allowed keys when no known key is close', () => {
-    const error = parseError(withValue(valid(), ['elasticsearch', 'apiKey'], 'k'));
-    expect(error.message).toContain(`${FILE}: elasticsearch.apiKey: unknown key`);
+    const error = parseError(withValue(valid(), ['elasticsearch', 'region'], 'k'));
+    expect(error.message).toContain(`${FILE}: elasticsearch.region: unknown key`);
     expect(error.message).not.toContain('did you mean');
-    expect(error.fix).toContain('remove "apiKey"; the keys allowed here are node');
+    expect(error.fix).toContain('remove "region"; the keys allowed here are node, username, password, apiKey, caFile, caFingerprint, tlsVerify');
   });
 
   it('never echoes the password of a URL', () => {
@@ -214,7 +214,7 @@ describe('loadPipelineConfig', () => {
     expect(local.source.mysql.url).toBe('mysql://sluice:sluice@127.0.0.1:13306');
     expect(local.source.mysql.databases).toEqual(['sakila']);
     expect(local.kafka.brokers).toEqual(['127.0.0.1:19092']);
-    expect(local.elasticsearch).toEqual({ node: 'http://127.0.0.1:19200' });
+    expect(local.elasticsearch).toEqual({ node: 'http://127.0.0.1:19200', tlsVerify: true });
     const elsewhere = loadPipelineConfig(file, {
       SLUICE_MYSQL_URL: 'mysql://u:p@db:3306',
       SLUICE_KAFKA_BROKERS: 'k1:9092,k2:9092',

@@ -18,6 +18,7 @@ describe('pipelineConfigSchema', () => {
   it('applies every default', () => {
     expect(pipelineConfigSchema.parse(minimal)).toEqual({
       pipeline: 'sakila',
+      engine: 'auto',
       source: {
         mysql: {
           url: 'mysql://sluice:secret@127.0.0.1:13306',
@@ -61,7 +62,21 @@ describe('pipelineConfigSchema', () => {
     expect(config.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(config.kafka.topicPrefix).toBe('cdc.sakila');
     expect(config.kafka.batch).toEqual({ maxMessages: 1000, maxBytes: 1_048_576, maxDelayMs: 0 });
-    expect(config.elasticsearch).toEqual({ node: 'https://es.example:9200' });
+    expect(config.elasticsearch).toEqual({ node: 'https://es.example:9200', tlsVerify: true });
+    expect(config.engine).toBe('auto');
+  });
+
+  it('takes the engine and the credentials and TLS settings of the search engine', () => {
+    const config = pipelineConfigSchema.parse({
+      ...minimal,
+      engine: 'opensearch',
+      elasticsearch: { node: 'https://os:9200', username: 'sluice', password: 'pw', caFile: '/etc/ca.pem', tlsVerify: false },
+    });
+    expect(config.engine).toBe('opensearch');
+    expect(config.elasticsearch).toEqual({ node: 'https://os:9200', username: 'sluice', password: 'pw', caFile: '/etc/ca.pem', tlsVerify: false });
+    expect(() => pipelineConfigSchema.parse({ ...minimal, engine: 'solr' })).toThrow();
+    expect(() => pipelineConfigSchema.parse({ ...minimal, elasticsearch: { node: 'https://es:9200', apiKey: 'k', username: 'u' } })).toThrow(/either apiKey or username/);
+    expect(() => pipelineConfigSchema.parse({ ...minimal, elasticsearch: { node: 'https://es:9200', password: 'p' } })).toThrow(/needs a username/);
   });
 
   it('does not share default objects between parses', () => {
@@ -124,6 +139,13 @@ describe('redactPipelineConfig and formatKeyPath', () => {
     const printed = JSON.stringify(redactPipelineConfig(config));
     expect(printed).not.toContain('secret');
     expect(printed).not.toContain('espw');
+    const withSecrets = pipelineConfigSchema.parse({ ...minimal, elasticsearch: { node: 'https://es:9200', username: 'u', password: 'hunter2' } });
+    const keyed = pipelineConfigSchema.parse({ ...minimal, elasticsearch: { node: 'https://es:9200', apiKey: 'c2VjcmV0a2V5' } });
+    for (const redacted of [withSecrets, keyed].map((parsed) => JSON.stringify(redactPipelineConfig(parsed)))) {
+      expect(redacted).not.toContain('hunter2');
+      expect(redacted).not.toContain('c2VjcmV0a2V5');
+      expect(redacted).toContain('***');
+    }
     expect(printed).toContain('mysql://sluice:***@127.0.0.1:13306');
   });
 

@@ -16,12 +16,14 @@ describe('docker-compose.yml', () => {
     expect(compose.services.kafka?.image).toBe(`apache/kafka:${SERVICE_VERSIONS.kafka}`);
     expect(compose.services.elasticsearch?.image).toBe(`docker.elastic.co/elasticsearch/elasticsearch:${SERVICE_VERSIONS.elasticsearch}`);
     expect(compose.services.mysql?.image).toBe('mysql:8.4');
+    expect(compose.services.opensearch?.image).toBe(`opensearchproject/opensearch:${SERVICE_VERSIONS.opensearch}`);
   });
 
   it('publishes on the native stack ports, so the SLUICE_* defaults work with both', () => {
     expect(compose.services.mysql?.ports).toEqual([`127.0.0.1:${LOCAL_STACK_PORTS.mariadb}:3306`]);
     expect(compose.services.kafka?.ports).toEqual([`127.0.0.1:${LOCAL_STACK_PORTS.kafka}:${LOCAL_STACK_PORTS.kafka}`]);
     expect(compose.services.elasticsearch?.ports).toEqual([`127.0.0.1:${LOCAL_STACK_PORTS.elasticsearch}:9200`]);
+    expect(compose.services.opensearch?.ports).toEqual([`127.0.0.1:${LOCAL_STACK_PORTS.opensearch}:9200`]);
   });
 
   it('configures MySQL for change capture: ROW binlog, full images and metadata, GTIDs', () => {

@@ -37,6 +37,8 @@ describe('stack messages', () => {
       ['mariadb', false],
       ['kafka', true],
       ['elasticsearch', false],
+      ['opensearch', false],
     ]);
+    expect(isExternal(LOCAL_SERVICES[3], { ...LOCAL_STACK_ENDPOINTS, opensearchNode: 'https://search.example:443' })).toBe(true);
   });
 });

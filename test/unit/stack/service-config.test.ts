@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { elasticsearchYml } from '../../../stack/services/elasticsearch.js';
 import { kafkaServerProperties } from '../../../stack/services/kafka.js';
+import { aggregatorPom, modulePom, OPENSEARCH_MODULES } from '../../../stack/opensearch-artifacts.js';
+import { artifactIdOf, opensearchYml, pluginDescriptor, pluginSecurityPolicy } from '../../../stack/services/opensearch.js';
 import { mariadbServerArguments } from '../../../stack/services/mariadb.js';
 import { servicePaths, stackDirectory } from '../../../stack/settings.js';
 
@@ -57,5 +59,48 @@ describe('local stack configuration', () => {
     expect(stackDirectory({}, true)).toBe('/var/lib/sluice-stack');
     expect(stackDirectory({ XDG_STATE_HOME: '/home/u/.state' }, false)).toBe('/home/u/.state/sluice-stack');
     expect(servicePaths('/s', 'kafka')).toEqual({ home: '/s/kafka', data: '/s/kafka/data', logFile: '/s/kafka/kafka.log', pidFile: '/s/kafka/kafka.pid' });
+  });
+
+  it('runs OpenSearch as a single node on loopback on its own ports', () => {
+    const yml = opensearchYml('/s/os', 19201, 19301).split('\n');
+    for (const line of ['network.host: 127.0.0.1', 'http.port: 19201', 'transport.port: 19301', 'discovery.type: single-node', 'path.data: /s/os/data']) {
+      expect(yml).toContain(line);
+    }
+  });
+
+  it('describes OpenSearch modules with the class of the major and painless as the parent of its extensions', () => {
+    const byName = (name: string) => OPENSEARCH_MODULES.find((module) => module.name === name)!;
+    const all = new Set(OPENSEARCH_MODULES.map((module) => module.name));
+    const analysis2 = properties(pluginDescriptor(byName('analysis-common'), '2.19.6', all));
+    expect(analysis2).toMatchObject({
+      name: 'analysis-common',
+      classname: 'org.opensearch.analysis.common.CommonAnalysisPlugin',
+      'java.version': '11',
+      'opensearch.version': '2.19.6',
+      'extended.plugins': 'lang-painless',
+    });
+    expect(properties(pluginDescriptor(byName('lang-painless'), '3.3.2', all))).toMatchObject({ classname: 'org.opensearch.painless.PainlessModulePlugin', 'java.version': '21' });
+    // without painless installed, extending it would stop the node
+    expect(properties(pluginDescriptor(byName('ingest-common'), '2.19.6', new Set(['ingest-common'])))['extended.plugins']).toBe('');
+    expect(OPENSEARCH_MODULES[0]?.name).toBe('lang-painless');
+  });
+
+  it('grants module permissions only for jars that are present', () => {
+    expect(pluginSecurityPolicy('lang-painless', [])).toContain('"getClassLoader"');
+    const reindex2 = pluginSecurityPolicy('reindex', ['opensearch-rest-client-2.19.6.jar', 'httpasyncclient-4.1.5.jar', 'httpcore-4.4.16.jar'])!;
+    expect(reindex2).toContain('${codebase.opensearch-rest-client}');
+    expect(reindex2).toContain('${codebase.httpasyncclient}');
+    expect(reindex2).not.toContain('httpclient5');
+    expect(pluginSecurityPolicy('analysis-common', ['analysis-common-2.19.6.jar'])).toBeUndefined();
+    expect(artifactIdOf('httpclient5-5.4.4.jar')).toBe('httpclient5');
+    expect(artifactIdOf('netty-codec-4.1.135.Final.jar')).toBe('netty-codec');
+  });
+
+  it('resolves every OpenSearch module in one Maven run without the server jar', () => {
+    expect(aggregatorPom(OPENSEARCH_MODULES)).toContain('<module>reindex</module>');
+    const pom = modulePom(OPENSEARCH_MODULES[1], '2.19.6', '/out/reindex');
+    expect(pom).toContain('<artifactId>reindex-client</artifactId><version>2.19.6</version>');
+    expect(pom).toContain('<exclusion><groupId>org.opensearch</groupId><artifactId>opensearch</artifactId></exclusion>');
+    expect(pom).toContain('<outputDirectory>/out/reindex</outputDirectory>');
   });
 });

@@ -1,9 +1,10 @@
-import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, SluiceError } from '../../../../src/errors.js';
 import type { RetryPolicy } from '../../../../src/retry.js';
 import { BulkChannel, type BulkChannelOptions, type BulkOperation, type BulkOutcome } from '../../../../src/sinks/elasticsearch/bulk-channel.js';
+import { EngineError, responseError as engineResponseError } from '../../../../src/sinks/engine/engine-error.js';
+import type { BulkResult, EngineErrorCause, SearchEngine } from '../../../../src/sinks/engine/search-engine.js';
 import { TEST_RETRY_POLICY } from '../../../helpers/retry-timings.js';
 
 /** One operation as the fake Elasticsearch parsed it from the NDJSON body. */
@@ -16,8 +17,8 @@ interface SentOperation {
   readonly document?: Record<string, unknown>;
 }
 
-type ItemStatus = { status: number; error?: estypes.ErrorCause };
-type Responder = (operations: SentOperation[], call: number) => estypes.BulkResponse | Promise<estypes.BulkResponse>;
+type ItemStatus = { status: number; error?: EngineErrorCause };
+type Responder = (operations: SentOperation[], call: number) => BulkResult | Promise<BulkResult>;
 
 function parseBody(body: string): SentOperation[] {
   const lines = body.split('\n');
@@ -33,14 +34,14 @@ function parseBody(body: string): SentOperation[] {
   return operations;
 }
 
-/** A client whose bulk parses the body and answers with `responder`; it records every call. */
+/** An engine whose bulk parses the body and answers with `responder`; it records every call. */
 function fakeElasticsearch(responder: Responder = (operations) => respond(operations)) {
   const calls: SentOperation[][] = [];
   const requestOptions: unknown[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const bulk = async (params: { body: string }, options: unknown): Promise<estypes.BulkResponse> => {
-    const operations = parseBody(params.body);
+  const bulk = async (body: string, options: unknown): Promise<BulkResult> => {
+    const operations = parseBody(body);
     calls.push(operations);
     requestOptions.push(options);
     inFlight += 1;
@@ -51,22 +52,17 @@ function fakeElasticsearch(responder: Responder = (operations) => respond(operat
       inFlight -= 1;
     }
   };
-  return { client: { bulk } as unknown as Client, calls, requestOptions, maxInFlight: () => maxInFlight };
+  return { client: { bulk } as unknown as SearchEngine, calls, requestOptions, maxInFlight: () => maxInFlight };
 }
 
 /** A bulk response: 201/200 for every operation unless `status` says otherwise. */
-function respond(operations: SentOperation[], status: (operation: SentOperation) => ItemStatus | undefined = () => undefined): estypes.BulkResponse {
-  const items = operations.map((operation) => {
-    const item = status(operation) ?? { status: operation.action === 'index' ? 201 : 200 };
-    return { [operation.action]: { _index: operation.index, _id: operation.id, ...item } };
-  });
-  return { errors: items.some((item) => Object.values(item)[0].status >= 300), took: 1, items };
+function respond(operations: SentOperation[], status: (operation: SentOperation) => ItemStatus | undefined = () => undefined): BulkResult {
+  const items = operations.map((operation) => status(operation) ?? { status: operation.action === 'index' ? 201 : 200 });
+  return { errors: items.some((item) => item.status >= 300), items };
 }
 
-function responseError(statusCode: number, type = 'some_exception'): errors.ResponseError {
-  const body = { error: { type, reason: `${type} happened` }, status: statusCode };
-  const meta = { body, statusCode, headers: {}, warnings: null, meta: {} } as unknown as ConstructorParameters<typeof errors.ResponseError>[0];
-  return new errors.ResponseError(meta, { redaction: { type: 'off', additionalKeys: [] } });
+function responseError(statusCode: number, type = 'some_exception'): Error {
+  return engineResponseError('elasticsearch', 'POST /_bulk', statusCode, { error: { type, reason: `${type} happened` }, status: statusCode });
 }
 
 function captureLogger() {
@@ -84,7 +80,7 @@ function deferred<T = void>() {
 const policy: RetryPolicy = { ...TEST_RETRY_POLICY, initialDelayMs: 1, maxDelayMs: 4, maxAttempts: 3, jitter: 0 };
 const channels: BulkChannel[] = [];
 
-function channel(client: Client, options: Partial<BulkChannelOptions> = {}) {
+function channel(client: SearchEngine, options: Partial<BulkChannelOptions> = {}) {
   const log = captureLogger();
   const rejected: Array<[BulkOperation, string, number]> = [];
   const onRejected = vi.fn((operation: BulkOperation, reason: string, status: number) => {
@@ -123,7 +119,7 @@ describe('BulkChannel batching', () => {
     await bulk.flush();
     expect(es.calls.map((call) => call.length)).toEqual([3, 3, 1]);
     expect(await Promise.all(outcomes)).toEqual(Array(7).fill({ status: 'acknowledged' }));
-    expect(es.requestOptions[0]).toMatchObject({ maxRetries: 0 });
+    expect((es.requestOptions[0] as { signal?: unknown }).signal).toBeInstanceOf(AbortSignal);
     expect(bulk.stats).toMatchObject({ requests: 3, documents: 7, retriedRequests: 0, rejected: 0 });
   });
 
@@ -243,8 +239,8 @@ describe('BulkChannel request failures', () => {
   it.each([
     ['HTTP 429', () => responseError(429, 'circuit_breaking_exception')],
     ['HTTP 503', () => responseError(503, 'unavailable_shards_exception')],
-    ['a connection error', () => new errors.ConnectionError('connect ECONNREFUSED 127.0.0.1:9')],
-    ['a timeout', () => new errors.TimeoutError('Request timed out')],
+    ['a connection error', () => new EngineError('POST /_bulk failed: ConnectionError: connect ECONNREFUSED 127.0.0.1:9', { status: 0 })],
+    ['a timeout', () => new EngineError('POST /_bulk failed: TimeoutError: Request timed out', { status: 0 })],
   ])('retries the whole request after %s, past the policy maxAttempts', async (_name, failure) => {
     const es = fakeElasticsearch((operations, call) => {
       if (call <= 5) throw failure();
@@ -279,17 +275,22 @@ describe('BulkChannel request failures', () => {
     expect(rejected[0][1]).toContain('request_entity_too_large');
   });
 
-  it.each([401, 403])('fails the operations at once on HTTP %i (credentials or privileges): no retry loop, no dead letter', async (statusCode) => {
+  it.each([401, 403])('fails the writes at once, without retrying, when the engine answers %i (credentials cannot fix themselves)', async (status) => {
     const es = fakeElasticsearch(() => {
-      throw responseError(statusCode, 'security_exception');
+      throw responseError(status, 'security_exception');
     });
     const { channel: bulk, rejected } = channel(es.client);
     const outcome = bulk.write(doc('1'));
-    const settled = outcome.catch((error: unknown) => error);
-    await bulk.flush().catch(() => undefined);
-    expect(await settled).toMatchObject({ statusCode });
+    await bulk.flush();
+    const error = await outcome.then(
+      () => undefined,
+      (failure: unknown) => failure as { name: string; retriable: boolean; fix: string },
+    );
+    expect(error).toMatchObject({ name: 'EngineAccessError', retriable: false });
+    expect(error?.fix).toContain(status === 401 ? 'credentials' : 'privileges');
     expect(es.calls).toHaveLength(1);
     expect(rejected).toHaveLength(0);
+    await bulk.close();
   });
 
   it('gives up retrying only when aborted: pending writes reject with a retriable error', async () => {

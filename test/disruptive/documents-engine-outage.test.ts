@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { elasticsearchService } from '../../stack/services/elasticsearch.js';
+import { opensearchService } from '../../stack/services/opensearch.js';
 import { createStackContext, isExternal, stackDown, stackUp } from '../../stack/stack.js';
 import { prepareSakilaPipeline, waitForSakilaInStep } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
-import { Cleanup, testElasticsearch } from '../helpers/services.js';
+import { testEngine, testEngines } from '../helpers/engines.js';
+import { Cleanup } from '../helpers/services.js';
 import { startSluice } from '../helpers/sluice-process.js';
 
 const cleanup = new Cleanup();
@@ -13,9 +15,12 @@ afterEach(() => cleanup.run());
 const OUTAGE_MS = 60_000;
 const stack = createStackContext();
 
-describe.runIf(!isExternal(elasticsearchService, stack.endpoints))('Elasticsearch stopped for 60 seconds mid-stream', () => {
+const SERVICES = { elasticsearch: elasticsearchService, opensearch: opensearchService } as const;
+
+describe.each(testEngines().filter((kind) => !isExternal(SERVICES[kind], stack.endpoints)))('%s stopped for 60 seconds mid-stream', (kind) => {
+  const service = SERVICES[kind];
   it('holds the pages, retries, commits nothing early and ends exactly in step', async () => {
-    const elasticsearch = testElasticsearch(cleanup);
+    const elasticsearch = testEngine(kind, cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, elasticsearch);
     const run = startSluice(['run', '-c', sakila.file], cleanup);
     await waitForSakilaInStep(elasticsearch, sakila, 120_000);
@@ -30,14 +35,14 @@ describe.runIf(!isExternal(elasticsearchService, stack.endpoints))('Elasticsearc
       },
     });
     await sleep(5_000);
-    await stackDown(stack, { services: [elasticsearchService] });
+    await stackDown(stack, { services: [service] });
     const mutationsAtOutage = mutations;
     await sleep(OUTAGE_MS);
     const duringOutage = mutations - mutationsAtOutage;
-    await stackUp(stack, [elasticsearchService]);
-    expect(run.child.exitCode, 'sluice kept running while Elasticsearch was down').toBeNull();
+    await stackUp(stack, [service]);
+    expect(run.child.exitCode, `sluice kept running while ${kind} was down`).toBeNull();
     await workload;
-    process.stdout.write(`Elasticsearch down for ${OUTAGE_MS / 1000} s while ${duringOutage} mutations were made\n`);
+    process.stdout.write(`${kind} down for ${OUTAGE_MS / 1000} s while ${duringOutage} mutations were made\n`);
     expect(duringOutage).toBeGreaterThan(1000);
     await waitForSakilaInStep(elasticsearch, sakila, 240_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- sluice output ---\n${run.output().slice(-4000)}`);

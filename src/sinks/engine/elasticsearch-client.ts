@@ -10,8 +10,8 @@ export interface ElasticsearchClientSettings {
 }
 
 /**
- * An @elastic/elasticsearch client (major 8, matching the server's major). It checks that the
- * server is Elasticsearch and opens connections lazily.
+ * A raw @elastic/elasticsearch client, for tools beside the pipeline (the benchmark, the demo):
+ * sluice itself talks to the engine through the port (connectEngine).
  */
 export function createElasticsearchClient(settings: ElasticsearchClientSettings): Client {
   return new Client({

@@ -1,0 +1,34 @@
+import type { EngineConnectionSettings } from './connection-settings.js';
+import { elasticsearchEngine, elasticsearchTransport, NotElasticsearchError } from './elasticsearch-engine.js';
+import { opensearchEngine } from './opensearch-engine.js';
+import type { EngineKind, SearchEngine } from './search-engine.js';
+
+/**
+ * Which engine a node is, without `GET /` (the stack's Elasticsearch has no rest-root module and
+ * answers it 405): a `_nodes` request through the Elasticsearch client, which checks the
+ * X-elastic-product header of every answer and refuses any other product. 401/403 throw an
+ * EngineAccessError; an unreachable node a retriable EngineError.
+ */
+export async function detectEngine(settings: EngineConnectionSettings): Promise<EngineKind> {
+  const transport = elasticsearchTransport(settings);
+  try {
+    await transport.request({ method: 'GET', path: '/_nodes/_local', querystring: { filter_path: 'nodes.*.version' } });
+    return 'elasticsearch';
+  } catch (error) {
+    if (error instanceof NotElasticsearchError) return 'opensearch';
+    throw error;
+  } finally {
+    await transport.close();
+  }
+}
+
+/** The port for the configured engine; `auto` asks the node first (see {@link detectEngine}). */
+export async function connectEngine(settings: EngineConnectionSettings): Promise<SearchEngine> {
+  const engine = settings.engine === 'auto' ? await detectEngine(settings) : settings.engine;
+  return createEngine(engine, settings);
+}
+
+/** The adapter of a known engine (no request sent). */
+export function createEngine(engine: EngineKind, settings: EngineConnectionSettings): SearchEngine {
+  return engine === 'elasticsearch' ? elasticsearchEngine(settings) : opensearchEngine(settings);
+}

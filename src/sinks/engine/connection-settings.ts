@@ -1,0 +1,22 @@
+import type { EngineKind } from './search-engine.js';
+
+/**
+ * How to reach the search engine: which engine (`auto` detects it), the node URL, credentials
+ * and TLS. Secrets (password, apiKey) are never logged nor printed.
+ */
+export interface EngineConnectionSettings {
+  readonly engine: 'auto' | EngineKind;
+  readonly node: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** An Elasticsearch API key (the encoded id:key); OpenSearch has none. */
+  readonly apiKey?: string;
+  /** A PEM file of the certificate authority that signed the node's certificate. */
+  readonly caFile?: string;
+  /** The SHA-256 fingerprint of the node's CA certificate (Elasticsearch only). */
+  readonly caFingerprint?: string;
+  /** Verify the node's TLS certificate (default true; turn off only for a throwaway test node). */
+  readonly tlsVerify?: boolean;
+  /** Per-request timeout (default 30 s). */
+  readonly requestTimeoutMs?: number;
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { Client, errors } from '@elastic/elasticsearch';
+import { ConfigurationError } from '../../errors.js';
+import type { EngineConnectionSettings } from './connection-settings.js';
+import { EngineError, responseError } from './engine-error.js';
+import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
+import { RestEngine } from './rest-engine.js';
+import type { SearchEngine } from './search-engine.js';
+
+/** The @elastic/elasticsearch client options for the settings (auth, TLS, no client-side retries). */
+export function elasticsearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
+  const auth =
+    settings.apiKey !== undefined
+      ? { apiKey: settings.apiKey }
+      : settings.username !== undefined
+        ? { username: settings.username, password: settings.password ?? '' }
+        : undefined;
+  return {
+    node: settings.node,
+    requestTimeout: settings.requestTimeoutMs ?? 30_000,
+    maxRetries: 0,
+    ...(auth === undefined ? {} : { auth }),
+    ...(settings.caFingerprint === undefined ? {} : { caFingerprint: settings.caFingerprint }),
+    tls: { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) },
+  };
+}
+
+/** Maps an @elastic/elasticsearch error to EngineError / EngineAccessError / ConfigurationError. */
+export function elasticsearchError(request: EngineRequest, error: unknown): unknown {
+  const what = `${request.method} ${request.path}`;
+  if (error instanceof errors.ResponseError) return responseError('elasticsearch', what, error.statusCode ?? 0, error.body, error);
+  if (error instanceof errors.RequestAbortedError) return new EngineError(`${what} was aborted`, { status: 0, aborted: true, cause: error });
+  if (error instanceof errors.ProductNotSupportedError) return new NotElasticsearchError(error);
+  if (error instanceof errors.ConfigurationError) return new ConfigurationError(`the Elasticsearch client refused its settings: ${error.message}`, 'correct the elasticsearch section of the pipeline file', { cause: error });
+  if (error instanceof errors.ElasticsearchClientError) return new EngineError(`${what} failed: ${error.name}: ${error.message}`, { status: 0, cause: error, context: { engine: 'elasticsearch' } });
+  return error;
+}
+
+/** The node answered without Elasticsearch's X-elastic-product header: it is another product (OpenSearch). */
+export class NotElasticsearchError extends ConfigurationError {
+  constructor(cause: unknown) {
+    super('the node is not Elasticsearch (no X-elastic-product header)', 'set engine: opensearch (or auto) in the pipeline file for an OpenSearch node', { cause });
+  }
+}
+
+class ElasticsearchTransport implements EngineTransport {
+  readonly kind = 'elasticsearch' as const;
+
+  constructor(private readonly client: Client) {}
+
+  async request<T>(request: EngineRequest, options: { signal?: AbortSignal; ignore?: readonly number[] } = {}): Promise<EngineResponse<T>> {
+    try {
+      const response = await this.client.transport.request(
+        {
+          method: request.method,
+          path: request.path,
+          ...(request.querystring === undefined ? {} : { querystring: { ...request.querystring } }),
+          ...(request.body === undefined ? {} : { body: request.body as Record<string, unknown> }),
+          ...(request.bulkBody === undefined ? {} : { bulkBody: request.bulkBody }),
+        },
+        { meta: true, maxRetries: 0, ...(options.ignore === undefined ? {} : { ignore: [...options.ignore] }), ...(options.signal === undefined ? {} : { signal: options.signal }) },
+      );
+      return { status: response.statusCode ?? 0, body: response.body as T, headers: response.headers ?? {} };
+    } catch (error) {
+      throw elasticsearchError(request, error);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** Raw requests through the Elasticsearch client, which checks the product header of every answer. */
+export function elasticsearchTransport(settings: EngineConnectionSettings): EngineTransport {
+  return new ElasticsearchTransport(new Client(elasticsearchClientOptions(settings)));
+}
+
+/** The Elasticsearch adapter (8.x and 9.x servers) over @elastic/elasticsearch. */
+export function elasticsearchEngine(settings: EngineConnectionSettings): SearchEngine {
+  return new RestEngine(elasticsearchTransport(settings), {
+    tiebreaker: { _shard_doc: 'asc' },
+    async open(engine, index, keepAlive) {
+      const { body } = await engine.request<{ id: string }>({ method: 'POST', path: `/${segment(index)}/_pit`, querystring: { keep_alive: keepAlive } });
+      return body.id;
+    },
+    async close(engine, id) {
+      await engine.request({ method: 'DELETE', path: '/_pit', body: { id } }, { ignore: [404] });
+    },
+  });
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { Client, errors } from '@opensearch-project/opensearch';
+import { ConfigurationError } from '../../errors.js';
+import type { EngineConnectionSettings } from './connection-settings.js';
+import { EngineError, responseError } from './engine-error.js';
+import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
+import { RestEngine } from './rest-engine.js';
+import type { SearchEngine } from './search-engine.js';
+
+/** The @opensearch-project/opensearch client options for the settings (basic auth, TLS, no client-side retries). */
+export function opensearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
+  if (settings.apiKey !== undefined) {
+    throw new ConfigurationError('OpenSearch has no API keys', 'use username and password for an OpenSearch node (or engine: elasticsearch for an Elasticsearch node)');
+  }
+  if (settings.caFingerprint !== undefined) {
+    throw new ConfigurationError('caFingerprint works with Elasticsearch only', 'give the CA certificate as caFile for an OpenSearch node');
+  }
+  return {
+    node: settings.node,
+    requestTimeout: settings.requestTimeoutMs ?? 30_000,
+    maxRetries: 0,
+    ...(settings.username === undefined ? {} : { auth: { username: settings.username, password: settings.password ?? '' } }),
+    ssl: { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) },
+  };
+}
+
+/** Maps an @opensearch-project/opensearch error to EngineError / EngineAccessError / ConfigurationError. */
+export function opensearchError(request: EngineRequest, error: unknown): unknown {
+  const what = `${request.method} ${request.path}`;
+  if (error instanceof errors.ResponseError) return responseError('opensearch', what, error.statusCode ?? 0, error.body, error);
+  if (error instanceof errors.RequestAbortedError) return new EngineError(`${what} was aborted`, { status: 0, aborted: true, cause: error });
+  if (error instanceof errors.ConfigurationError) return new ConfigurationError(`the OpenSearch client refused its settings: ${error.message}`, 'correct the elasticsearch section of the pipeline file', { cause: error });
+  if (error instanceof errors.OpenSearchClientError) return new EngineError(`${what} failed: ${error.name}: ${error.message}`, { status: 0, cause: error, context: { engine: 'opensearch' } });
+  return error;
+}
+
+class OpenSearchTransport implements EngineTransport {
+  readonly kind = 'opensearch' as const;
+
+  constructor(private readonly client: Client) {}
+
+  async request<T>(request: EngineRequest, options: { signal?: AbortSignal; ignore?: readonly number[] } = {}): Promise<EngineResponse<T>> {
+    const { signal } = options;
+    if (signal?.aborted === true) throw new EngineError(`${request.method} ${request.path} was aborted`, { status: 0, aborted: true, cause: signal.reason });
+    const pending = this.client.transport.request(
+      {
+        method: request.method,
+        path: request.path,
+        ...(request.querystring === undefined ? {} : { querystring: { ...request.querystring } }),
+        ...(request.body === undefined ? {} : { body: request.body as Record<string, unknown> }),
+        ...(request.bulkBody === undefined ? {} : { bulkBody: request.bulkBody }),
+      },
+      { maxRetries: 0, ...(options.ignore === undefined ? {} : { ignore: [...options.ignore] }) },
+    );
+    const abort = (): void => pending.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const response = await pending;
+      return { status: response.statusCode ?? 0, body: response.body as T, headers: (response.headers ?? {}) as Record<string, string> };
+    } catch (error) {
+      throw opensearchError(request, error);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** The OpenSearch adapter (2.x and 3.x servers) over @opensearch-project/opensearch. */
+export function opensearchEngine(settings: EngineConnectionSettings): SearchEngine {
+  return new RestEngine(new OpenSearchTransport(new Client(opensearchClientOptions(settings))), {
+    tiebreaker: { _id: 'asc' },
+    async open(engine, index, keepAlive) {
+      const { body } = await engine.request<{ pit_id: string }>({ method: 'POST', path: `/${segment(index)}/_search/point_in_time`, querystring: { keep_alive: keepAlive } });
+      return body.pit_id;
+    },
+    async close(engine, id) {
+      await engine.request({ method: 'DELETE', path: '/_search/point_in_time', body: { pit_id: [id] } }, { ignore: [404] });
+    },
+  });
+}

@@ -1,0 +1,105 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../../../src/errors.js';
+import { connectEngine, detectEngine } from '../../../../src/sinks/engine/connect.js';
+import { elasticsearchClientOptions } from '../../../../src/sinks/engine/elasticsearch-engine.js';
+import { EngineAccessError, EngineError, responseError } from '../../../../src/sinks/engine/engine-error.js';
+import { opensearchClientOptions } from '../../../../src/sinks/engine/opensearch-engine.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+});
+
+/** A loopback HTTP server standing in for a node: `answer` decides status, headers and body. */
+async function fakeNode(answer: (request: Seen) => { status: number; headers?: Record<string, string>; body: unknown }): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const server = createServer((request, response) => {
+    const entry = { method: request.method ?? '', url: request.url ?? '', headers: request.headers };
+    seen.push(entry);
+    request.resume();
+    request.on('end', () => {
+      const reply = answer(entry);
+      response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      response.end(JSON.stringify(reply.body));
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+const NODES = { nodes: { n1: { version: '8.19.21' } } };
+
+describe('engine detection', () => {
+  it('detects Elasticsearch by its X-elastic-product header and OpenSearch by its absence, never calling GET /', async () => {
+    const elasticsearch = await fakeNode(() => ({ status: 200, headers: { 'x-elastic-product': 'Elasticsearch' }, body: NODES }));
+    const opensearch = await fakeNode(() => ({ status: 200, body: { nodes: { n1: { version: '2.19.6' } } } }));
+    expect(await detectEngine({ engine: 'auto', node: elasticsearch.url })).toBe('elasticsearch');
+    expect(await detectEngine({ engine: 'auto', node: opensearch.url })).toBe('opensearch');
+    for (const { seen } of [elasticsearch, opensearch]) {
+      expect(seen.map((request) => request.url.split('?')[0])).toEqual(['/_nodes/_local']);
+    }
+    const engine = await connectEngine({ engine: 'auto', node: opensearch.url });
+    expect(engine.kind).toBe('opensearch');
+    await engine.close();
+  });
+
+  it('stops with the fix on 401 and 403, without the secret in the message', async () => {
+    for (const status of [401, 403]) {
+      const node = await fakeNode(() => ({
+        status,
+        headers: { 'x-elastic-product': 'Elasticsearch' },
+        body: { error: { type: 'security_exception', reason: 'unable to authenticate user [sluice]' }, status },
+      }));
+      const error = await detectEngine({ engine: 'auto', node: node.url, username: 'sluice', password: 'hunter2' }).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(EngineAccessError);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      const { message, fix, retriable } = error as EngineAccessError;
+      expect(retriable).toBe(false);
+      expect(message).toContain(`${status} security_exception`);
+      expect(fix).toContain(status === 401 ? 'username and password, or apiKey' : 'privileges');
+      expect(`${message} ${fix}`).not.toContain('hunter2');
+      // the credentials were sent as basic auth
+      expect(node.seen[0]?.headers.authorization).toBe(`Basic ${Buffer.from('sluice:hunter2').toString('base64')}`);
+    }
+  });
+
+  it('sends an Elasticsearch API key', async () => {
+    const node = await fakeNode(() => ({ status: 200, headers: { 'x-elastic-product': 'Elasticsearch' }, body: NODES }));
+    await detectEngine({ engine: 'auto', node: node.url, apiKey: 'a2V5' });
+    expect(node.seen[0]?.headers.authorization).toBe('ApiKey a2V5');
+  });
+
+  it('reports an unreachable node as a retriable EngineError', async () => {
+    const error = await detectEngine({ engine: 'auto', node: 'http://127.0.0.1:9', requestTimeoutMs: 2_000 }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).retriable).toBe(true);
+  });
+});
+
+describe('engine client options', () => {
+  it('verify TLS by default, and take a CA file or an Elasticsearch fingerprint', () => {
+    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200' }).tls).toEqual({ rejectUnauthorized: true });
+    expect(opensearchClientOptions({ engine: 'opensearch', node: 'https://os:9200' }).ssl).toEqual({ rejectUnauthorized: true });
+    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200', tlsVerify: false }).tls).toEqual({ rejectUnauthorized: false });
+    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200', caFingerprint: 'AA:BB' })).toMatchObject({ caFingerprint: 'AA:BB', maxRetries: 0 });
+    expect(() => opensearchClientOptions({ engine: 'opensearch', node: 'https://os:9200', apiKey: 'k' })).toThrow(/no API keys/);
+  });
+
+  it('classify answers: 5xx, 429 and 408 retriable, other 4xx not, 401/403 configuration errors', () => {
+    expect(responseError('opensearch', 'POST /_bulk', 503, { error: { type: 'unavailable', reason: 'x' } }).retriable).toBe(true);
+    expect(responseError('opensearch', 'POST /_bulk', 429, {}).retriable).toBe(true);
+    expect(responseError('opensearch', 'POST /_bulk', 408, {}).retriable).toBe(true);
+    const refused = responseError('opensearch', 'PUT /x', 400, { error: { type: 'resource_already_exists_exception', reason: 'index [x] already exists' } });
+    expect(refused).toMatchObject({ retriable: false, status: 400, type: 'resource_already_exists_exception' });
+    expect(responseError('elasticsearch', 'GET /', 401, {})).toBeInstanceOf(EngineAccessError);
+  });
+});
