@@ -1,6 +1,6 @@
 import { describeError, SluiceError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { abortableSleep, backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, type RetryPolicy } from '../../retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, retry, type RetryPolicy } from '../../retry.js';
 import type { BulkResult, SearchEngine } from '../engine/search-engine.js';
 import { classifyItem, classifyRequestError, serializeOperation, type BulkOperation } from './bulk-response.js';
 
@@ -69,7 +69,6 @@ interface Entry {
   readonly reject: (error: unknown) => void;
   queuedAt: number;
   failures: number;
-  firstFailureAt: number | undefined;
   settled: boolean;
 }
 
@@ -151,7 +150,7 @@ export class BulkChannel {
     });
     const key = `${operation.index}\u0000${operation.id}`;
     const bytes = Buffer.byteLength(lines);
-    const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, firstFailureAt: undefined, settled: false };
+    const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
     this.unsettled.add(entry);
     this.unsettledBytes += bytes;
     const held = this.active.get(key);
@@ -272,43 +271,47 @@ export class BulkChannel {
     }
   }
 
-  /** Sends a batch until Elasticsearch answers, splitting it when refused as a whole. Throws on abort or a bug. */
+  /** Sends a batch until the engine answers, splitting it when refused as a whole. Throws on abort, a bug or a permanent error. */
   private async send(batch: Entry[]): Promise<void> {
     const body = batch.map((entry) => entry.lines).join('');
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes, 0);
     const options = { signal: this.controller.signal, ...(this.settings.refresh === undefined ? {} : { refresh: this.settings.refresh }) };
-    for (let attempt = 1; ; attempt += 1) {
+    let response: BulkResult;
+    try {
+      response = await retry(
+        () => {
+          this.throwIfAborted();
+          this.counters.requests += 1;
+          this.counters.bytes += bytes;
+          // a string body is sent as is: every operation is serialized once, in write()
+          return this.engine.bulk(body, options);
+        },
+        {
+          // an outage is waited out: backpressure holds the consumer meanwhile
+          policy: { ...this.settings.retryPolicy, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: Number.POSITIVE_INFINITY },
+          signal: this.controller.signal,
+          shouldRetry: (error) => !this.aborted && classifyRequestError(error).kind === 'retry',
+          onRetry: (error, attempt, delayMs) => {
+            this.counters.retriedRequests += 1;
+            this.settings.logger.warn({ reason: describeError(error), attempt, delayMs, documents: batch.length, bytes }, 'bulk request failed, retrying');
+          },
+        },
+      );
+    } catch (error) {
       this.throwIfAborted();
-      let response: BulkResult;
-      try {
-        this.counters.requests += 1;
-        this.counters.bytes += bytes;
-        // a string body is sent as is: every operation is serialized once, in write()
-        response = await this.engine.bulk(body, options);
-      } catch (error) {
-        this.throwIfAborted();
-        const verdict = classifyRequestError(error);
-        if (verdict.kind === 'fail') throw error;
-        if (verdict.kind === 'split') {
-          if (batch.length === 1) {
-            void this.deadLetter(batch[0], verdict.reason, verdict.httpStatus);
-            return;
-          }
-          const middle = Math.ceil(batch.length / 2);
-          this.settings.logger.warn({ reason: verdict.reason, documents: batch.length, bytes }, 'bulk request refused as a whole, splitting it in halves');
-          await this.send(batch.slice(0, middle));
-          await this.send(batch.slice(middle));
-          return;
-        }
-        const delayMs = backoffDelay(this.settings.retryPolicy, attempt);
-        this.counters.retriedRequests += 1;
-        this.settings.logger.warn({ reason: verdict.reason, attempt, delayMs, documents: batch.length, bytes }, 'bulk request failed, retrying');
-        await abortableSleep(delayMs, this.controller.signal);
-        continue;
+      const verdict = classifyRequestError(error);
+      if (verdict.kind !== 'split') throw error;
+      if (batch.length === 1) {
+        void this.deadLetter(batch[0], verdict.reason, verdict.httpStatus);
+        return;
       }
-      this.handleResponse(batch, response);
+      const middle = Math.ceil(batch.length / 2);
+      this.settings.logger.warn({ reason: verdict.reason, documents: batch.length, bytes }, 'bulk request refused as a whole, splitting it in halves');
+      await this.send(batch.slice(0, middle));
+      await this.send(batch.slice(middle));
       return;
     }
+    this.handleResponse(batch, response);
   }
 
   private handleResponse(batch: Entry[], response: BulkResult): void {
@@ -325,25 +328,22 @@ export class BulkChannel {
       } else if (verdict.kind === 'reject') {
         void this.deadLetter(entry, verdict.reason, verdict.httpStatus);
       } else {
-        const delayMs = this.retryItem(entry, verdict.reason, verdict.httpStatus);
-        if (delayMs !== undefined) {
-          retried += 1;
-          sample ??= { reason: verdict.reason, delayMs };
-        }
+        const delayMs = this.retryItem(entry);
+        retried += 1;
+        sample ??= { reason: verdict.reason, delayMs };
       }
     });
     if (sample !== undefined) this.settings.logger.warn({ items: retried, ...sample }, 'bulk items failed, retrying them');
   }
 
-  /** Re-queues an item after a backoff, or dead-letters it once the policy is exhausted; returns the delay when retried. */
-  private retryItem(entry: Entry, reason: string, httpStatus: number): number | undefined {
+  /**
+   * Re-queues an item the engine could not take now (429, 503...) after a backoff; returns the
+   * delay. A transient refusal never becomes a dead letter: it is retried until it passes, the
+   * backoff capped at the policy's maxDelayMs, while backpressure holds the consumer.
+   */
+  private retryItem(entry: Entry): number {
     const policy = this.settings.retryPolicy;
     entry.failures += 1;
-    entry.firstFailureAt ??= Date.now();
-    if (entry.failures >= policy.maxAttempts || Date.now() - entry.firstFailureAt >= policy.maxElapsedMs) {
-      void this.deadLetter(entry, `${reason} (still failing after ${entry.failures} attempts)`, httpStatus);
-      return undefined;
-    }
     this.counters.retriedItems += 1;
     const delayMs = backoffDelay(policy, entry.failures);
     const timer = setTimeout(() => {
@@ -360,24 +360,26 @@ export class BulkChannel {
 
   /** Hands a rejected operation to `onRejected` until it succeeds (or the channel is aborted, or it fails for good), then settles it as rejected. */
   private async deadLetter(entry: Entry, reason: string, httpStatus: number): Promise<void> {
-    for (let attempt = 1; !entry.settled && !this.aborted; attempt += 1) {
-      try {
-        await this.settings.onRejected(entry.operation, reason, httpStatus);
-        if (entry.settled) return;
-        this.counters.rejected += 1;
-        this.settle(entry, { status: 'rejected', reason, httpStatus });
-        return;
-      } catch (error) {
-        // a dead letter refused for good (see classifyError) fails the operation: the sink stops with the fix
-        if (!isRetriable(error)) {
-          this.settle(entry, undefined, error);
-          return;
-        }
-        const delayMs = backoffDelay(this.settings.retryPolicy, attempt);
-        const { index, id } = entry.operation;
-        this.settings.logger.warn({ reason: describeError(error), attempt, delayMs, index, id }, 'dead letter failed, retrying');
-        await abortableSleep(delayMs, this.controller.signal);
-      }
+    const { index, id } = entry.operation;
+    try {
+      await retry(
+        async () => {
+          if (entry.settled || this.aborted) return;
+          await this.settings.onRejected(entry.operation, reason, httpStatus);
+          if (entry.settled) return;
+          this.counters.rejected += 1;
+          this.settle(entry, { status: 'rejected', reason, httpStatus });
+        },
+        {
+          policy: { ...this.settings.retryPolicy, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: Number.POSITIVE_INFINITY },
+          signal: this.controller.signal,
+          // a dead letter refused for good (see classifyError) fails the operation: the sink stops with the fix
+          shouldRetry: (error) => !entry.settled && !this.aborted && isRetriable(error),
+          onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ reason: describeError(error), attempt, delayMs, index, id }, 'dead letter failed, retrying'),
+        },
+      );
+    } catch (error) {
+      if (!this.aborted) this.settle(entry, undefined, error);
     }
   }
 

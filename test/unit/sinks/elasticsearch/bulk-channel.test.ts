@@ -407,14 +407,18 @@ describe('BulkChannel item results', () => {
     expect(warnings('dead letter failed, retrying')).toHaveLength(0);
   });
 
-  it('retries a 503 item within the policy, then dead-letters it with the reason', async () => {
-    const es = fakeElasticsearch((operations) => respond(operations, () => ({ status: 503, error: { type: 'unavailable_shards_exception', reason: 'primary shard is not active' } })));
+  it('retries a 503 item past the policy\'s attempts until the engine takes it: a transient refusal is never a dead letter', async () => {
+    let calls = 0;
+    const failingCalls = policy.maxAttempts + 3;
+    const es = fakeElasticsearch((operations) => {
+      calls += 1;
+      return respond(operations, () => (calls <= failingCalls ? { status: 503, error: { type: 'unavailable_shards_exception', reason: 'primary shard is not active' } } : { status: 201 }));
+    });
     const { channel: bulk, rejected } = channel(es.client);
     const outcome = bulk.write(doc('1'));
     await bulk.flush();
-    await expect(outcome).resolves.toMatchObject({ status: 'rejected', httpStatus: 503 });
-    expect(es.calls).toHaveLength(policy.maxAttempts);
-    expect(rejected[0][1]).toContain('unavailable_shards_exception');
-    expect(rejected[0][1]).toContain(`still failing after ${policy.maxAttempts} attempts`);
+    await expect(outcome).resolves.toMatchObject({ status: 'acknowledged' });
+    expect(es.calls).toHaveLength(failingCalls + 1);
+    expect(rejected).toHaveLength(0);
   });
 });
