@@ -14,7 +14,8 @@ describe('sluice command', () => {
     const help = await run('node', ['--import', 'tsx', 'src/cli/main.ts', '--help'], { cwd: PROJECT_ROOT });
     expect(help.stdout).toContain('Usage: sluice');
     expect(help.stdout).toContain('SLUICE_KAFKA_BROKERS');
-  });
+    // two node processes that compile the CLI with tsx: seconds each on a busy 2-core machine
+  }, 60_000);
 
   it('exits 2 on an unknown option', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
