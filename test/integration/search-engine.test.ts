@@ -54,7 +54,13 @@ describe.each(testEngines())('the engine port on %s', (kind) => {
     await engine.refresh(index);
     const found = await engine.search<{ title: string }>({ index, query: { match: { title: 'five' } } });
     expect(found.hits.map((hit) => [hit._id, hit._source?.title])).toEqual([['v', 'five']]);
-    expect(await engine.get(index, 'v')).toEqual({ _source: { title: 'five' }, _version: 5 });
+    expect(await engine.get(index, 'v')).toMatchObject({ _source: { title: 'five' }, _version: 5 });
+    // compare-and-set on a document's sequence number (what the version epoch store relies on)
+    const current = await engine.get(index, 'v');
+    expect(await engine.putDocument(index, 'v', { title: 'six' }, { ifSeqNo: current!._seq_no, ifPrimaryTerm: current!._primary_term })).not.toBe('conflict');
+    expect(await engine.putDocument(index, 'v', { title: 'stale' }, { ifSeqNo: current!._seq_no, ifPrimaryTerm: current!._primary_term })).toBe('conflict');
+    expect(await engine.putDocument(index, 'v', { title: 'new' }, { create: true })).toBe('conflict');
+    expect((await engine.get<{ title: string }>(index, 'v'))?._source.title).toBe('six');
     expect(await engine.count(index)).toBe(26);
 
     const pages: number[] = [];
