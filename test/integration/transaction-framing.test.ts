@@ -65,7 +65,7 @@ async function readTopics(prefix: string, db: string, tables: readonly string[])
     await admin.disconnect();
   }
   const collected = await collectChangeEvents(kafka, prefix, topics, cleanup);
-  await waitFor(() => collected.events.length >= total, { description: `the ${total} events of ${topics.join(', ')}`, timeoutMs: 120_000 });
+  await waitFor(() => collected.messages >= total, { description: `the ${total} messages of ${topics.join(', ')}`, timeoutMs: 120_000 });
   return new Map(tables.map((table, index) => [table, collected.events.filter((read) => read.topic === topics[index])]));
 }
 
