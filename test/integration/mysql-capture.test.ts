@@ -1,47 +1,19 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
-import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture, type MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
+import type { MysqlCapture, MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
+import { startTestCapture, type TestCapture } from '../helpers/capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { collectChangeEvents, latestByKey, readWholeTopic, type ReadEvent } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
-import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
 import { pipelineYaml, runCli, writePipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-function startCapture(db: string, prefix: string, overrides: Partial<MysqlCaptureSettings> = {}): { capture: MysqlCapture; stop: () => Promise<void> } {
-  const controller = new AbortController();
-  const capture = new MysqlCapture(testKafka(), {
-    pipeline: prefix,
-    topicPrefix: prefix,
-    partitions: 2,
-    replicationFactor: 1,
-    connection: mysqlConnectionOptions(endpoints.mysqlUrl),
-    serverId: 100_000 + Math.floor(Math.random() * 1_000_000),
-    databases: [db],
-    filter: () => true,
-    snapshot: { mode: 'initial', pageSize: 3 },
-    batch: { maxMessages: 100, maxDelayMs: 20 },
-    positionIntervalMs: 200,
-    retryPolicy: { ...TEST_RETRY_POLICY, maxAttempts: 50, maxElapsedMs: 60_000, maxDelayMs: 1_000 },
-    logger: pino({ level: 'silent' }),
-    ...overrides,
-  });
-  const running = capture.run(controller.signal);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    controller.abort();
-    await running;
-  };
-  cleanup.add(stop);
-  return { capture, stop };
+function startCapture(db: string, prefix: string, overrides: Partial<MysqlCaptureSettings> = {}): TestCapture {
+  return startTestCapture(cleanup, db, prefix, overrides);
 }
 
 async function rows(connection: Connection, table: string): Promise<Array<Record<string, unknown>>> {

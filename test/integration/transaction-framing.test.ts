@@ -1,47 +1,30 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
-import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import type { MysqlCapture } from '../../src/streams/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
+import { startTestCapture, type TestCapture } from '../helpers/capture.js';
 import { FRAMING_CASES } from '../fixtures/binlog-framing/cases.js';
 import { collectChangeEvents, type ReadEvent } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
-import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** Starts a capture of `db` into topics named after `prefix`; `stop` aborts it and waits. */
-function startCapture(db: string, prefix: string, serverId: number): { capture: MysqlCapture; stop: () => Promise<void> } {
-  const controller = new AbortController();
-  const capture = new MysqlCapture(testKafka(), {
-    pipeline: prefix,
-    topicPrefix: prefix,
-    partitions: 1,
-    replicationFactor: 1,
-    connection: mysqlConnectionOptions(endpoints.mysqlUrl),
-    serverId,
-    databases: [db],
-    filter: () => true,
-    snapshot: { mode: 'initial', pageSize: 100 },
-    batch: { maxMessages: 100, maxDelayMs: 20 },
-    positionIntervalMs: 200,
-    retryPolicy: { ...TEST_RETRY_POLICY, maxAttempts: 50, maxElapsedMs: 60_000, maxDelayMs: 1_000 },
-    logger: pino({ level: 'silent' }),
-  });
-  const running = capture.run(controller.signal);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    controller.abort();
-    await running;
-  };
-  cleanup.add(stop);
-  return { capture, stop };
+/** A capture of a new database holding the tables of SETUP, started once its (empty) snapshot is done. */
+async function captureEmptyTables(serverId = 200_000 + Math.floor(Math.random() * 1_000_000)): Promise<{ db: string; prefix: string; admin: Connection; capture: MysqlCapture; stop: () => Promise<void>; serverId: number }> {
+  const db = await createTestDatabase(cleanup, 'framing');
+  const prefix = uniqueName('frm');
+  const admin = await openMysql(cleanup, db);
+  for (const statement of SETUP) await admin.query(statement);
+  const { capture, stop } = startCapture(db, prefix, serverId);
+  await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the (empty) snapshot', timeoutMs: 60_000 });
+  return { db, prefix, admin, capture, stop, serverId };
+}
+
+function startCapture(db: string, prefix: string, serverId: number): TestCapture {
+  return startTestCapture(cleanup, db, prefix, { serverId, partitions: 1, snapshot: { mode: 'initial', pageSize: 100 } });
 }
 
 /** Commits a marker row and waits until the capture saved a position that includes it. */
@@ -96,12 +79,7 @@ const SETUP = [
 describe('transaction framing against MariaDB: the change topics equal the tables', () => {
   for (const [name, spec] of Object.entries(FRAMING_CASES)) {
     it(`${name}`, async () => {
-      const db = await createTestDatabase(cleanup, 'framing');
-      const prefix = uniqueName('frm');
-      const admin = await openMysql(cleanup, db);
-      for (const statement of SETUP) await admin.query(statement);
-      const { capture } = startCapture(db, prefix, 200_000 + Math.floor(Math.random() * 1_000_000));
-      await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the (empty) snapshot', timeoutMs: 60_000 });
+      const { db, prefix, admin, capture } = await captureEmptyTables();
       const sessions = await Promise.all(spec.sessions.map(() => openMysql(cleanup, db)));
       const longest = Math.max(...spec.sessions.map((statements) => statements.length));
       for (let step = 0; step < longest; step += 1) {
@@ -116,12 +94,7 @@ describe('transaction framing against MariaDB: the change topics equal the table
   }
 
   it('savepoints: the issue\'s transactions reach the topic row by row, rolled-back row 5 never', async () => {
-    const db = await createTestDatabase(cleanup, 'framing');
-    const prefix = uniqueName('frm');
-    const admin = await openMysql(cleanup, db);
-    for (const statement of SETUP) await admin.query(statement);
-    const { capture } = startCapture(db, prefix, 200_000 + Math.floor(Math.random() * 1_000_000));
-    await waitFor(() => capture.stats.lastSaved?.snapshotCompleted, { description: 'the (empty) snapshot', timeoutMs: 60_000 });
+    const { db, prefix, admin, capture } = await captureEmptyTables();
     for (const statement of FRAMING_CASES.savepoints.sessions[0]) await admin.query(statement);
     await waitUntilCaughtUp(capture, admin);
     const events = (await expectTopicsEqualTables(prefix, db, ['t'], admin)).get('t') ?? [];
@@ -129,21 +102,18 @@ describe('transaction framing against MariaDB: the change topics equal the table
   });
 
   it('a capture stopped while an XA transaction is prepared delivers its rows after the restart', async () => {
-    const db = await createTestDatabase(cleanup, 'framing');
-    const prefix = uniqueName('frm');
-    const admin = await openMysql(cleanup, db);
-    for (const statement of SETUP) await admin.query(statement);
-    const serverId = 200_000 + Math.floor(Math.random() * 1_000_000);
-    const first = startCapture(db, prefix, serverId);
-    await waitFor(() => first.capture.stats.lastSaved?.snapshotCompleted, { description: 'the (empty) snapshot', timeoutMs: 60_000 });
+    const { db, prefix, admin, capture: first, stop: stopFirst, serverId } = await captureEmptyTables();
     const xa = await openMysql(cleanup, db);
-    for (const statement of ["XA START 'held'", 'INSERT INTO t VALUES (1,1),(2,2)', "XA END 'held'", "XA PREPARE 'held'"]) await xa.query(statement);
+    // a prepared XA transaction outlives its connection: a failed test must not leave it behind
+    const xid = uniqueName('held');
+    cleanup.add(() => xa.query(`XA ROLLBACK '${xid}'`).catch(() => undefined));
+    for (const statement of [`XA START '${xid}'`, 'INSERT INTO t VALUES (1,1),(2,2)', `XA END '${xid}'`, `XA PREPARE '${xid}'`]) await xa.query(statement);
     await admin.query('INSERT INTO t VALUES (3,3)');
-    await waitUntilCaughtUp(first.capture, admin);
-    expect(first.capture.stats.lastSaved?.heldFrom, 'the saved position holds the prepared XA transaction').toBeDefined();
-    await first.stop();
+    await waitUntilCaughtUp(first, admin);
+    expect(first.stats.lastSaved?.heldFrom, 'the saved position holds the prepared XA transaction').toBeDefined();
+    await stopFirst();
 
-    await xa.query("XA COMMIT 'held'");
+    await xa.query(`XA COMMIT '${xid}'`);
     await admin.query('INSERT INTO t VALUES (4,4)');
     const second = startCapture(db, prefix, serverId);
     await waitUntilCaughtUp(second.capture, admin);
