@@ -43,7 +43,7 @@ import { PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeli
 import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
 import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
-import { disturbedMeasurements, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type EngineSection, type RunFigures } from './lib/report.js';
+import { disturbedMeasurements, engineComparisonMarkdown, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type EngineSection, type RunFigures } from './lib/report.js';
 import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
 import { benchEngine, benchKafka, endpoints, ENGINE_KINDS, engineReachable, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
 
@@ -414,7 +414,7 @@ async function main(): Promise<void> {
   const file = writeReport(full);
   const disturbed = disturbedMeasurements(full);
   const warning = disturbed.length === 0 ? '' : `\nWarning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.\n`;
-  process.stdout.write(`\n${tableMarkdown(summaryRows(full))}\n${warning}\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
+  process.stdout.write(`\n${engineComparisonMarkdown(full)}\n\n${tableMarkdown(summaryRows(full))}\n${warning}\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
   if (errors.length > 0) {
     process.stdout.write(`${errors.length} phase(s) failed: ${errors.map((error) => error.phase).join(', ')}\n`);
     process.exitCode = 1;

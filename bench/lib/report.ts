@@ -182,6 +182,23 @@ export function tableMarkdown(rows: readonly Row[]): string {
   ].join('\n');
 }
 
+/**
+ * The end-to-end ratios side by side: per engine, sluice's documents/s over that engine's own raw
+ * bulk ceiling measured in the same run (the figure issue 13 asks the bench for).
+ */
+export function engineComparisonMarkdown(report: BenchReport): string {
+  const cell = (sluice: number | undefined, ceiling: number | undefined): string =>
+    sluice === undefined || ceiling === undefined ? 'n/a' : `${integer(sluice)} / ${integer(ceiling)} = ${percent(ratio(sluice, ceiling))}`;
+  return [
+    '| engine | end-to-end / own bulk ceiling, Sakila film documents/s | end-to-end / own bulk ceiling, shop documents/s |',
+    '| --- | --- | --- |',
+    ...report.engines.map(
+      ({ engine, ceilings, sluice }) =>
+        `| ${engine} | ${cell(sluice.sakila?.sink.documentsPerSecond, ceilings.bulkSakila?.best.documentsPerSecond)} | ${cell(sluice.shopLarge?.sink.documentsPerSecond, ceilings.bulkShop?.best.documentsPerSecond)} |`,
+    ),
+  ].join('\n');
+}
+
 function cpuLine(cpu: Record<string, number> | undefined): string {
   if (cpu === undefined) return 'n/a';
   return Object.entries(cpu)
@@ -334,6 +351,8 @@ export function reportMarkdown(report: BenchReport): string {
       `; load average ${machine.loadAverageAtStart} at the start ("other" in the CPU lines is the rest of the machine).`,
     '',
     ...(disturbed.length === 0 ? [] : [`**Warning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.**`, '']),
+    engineComparisonMarkdown(report),
+    '',
     tableMarkdown(summaryRows(report)),
     '',
     '## Details',
