@@ -1,37 +1,41 @@
 /**
  * `npm run bench`: sluice's throughput, freshness and memory, each as a ratio against a raw
- * ceiling measured in the same run on the same data (issue 7). It brings the local stack up,
+ * ceiling measured in the same run on the same data (issue 7), on each search engine (issue 13):
+ * every phase runs once per engine, with the pipeline's `engine:` set to it, and its end-to-end
+ * rates are compared with that engine's own raw bulk ceiling. It brings the local stack up,
  * generates the workloads in their own databases, runs sluice as child processes (the CLI from
  * the sources) and writes bench/results/<timestamp>.{md,json} and bench/results/latest.md, then
  * prints the summary table.
  *
  * Phases, one after the other so they do not compete for the CPU:
  * 1. Sakila films: N rounds of updates of all 1,000 films, captured, then the sink catches up
- *    (twice, best pass); the Elasticsearch ceiling loads the same film documents.
+ *    (twice, best pass); the engine's bulk ceiling loads the same film documents.
  * 2. shop with --small-roots products: capture, one sink pass, fan-out (peak RSS at small scale).
  * 3. shop with --roots products: zongji ceiling on the backlog's binlog, capture, kafkajs ceiling
- *    on the captured messages, two sink passes, fan-out of the shared category, Elasticsearch
- *    ceiling on the built documents, then freshness at --rate changes/s with an in-process sink.
+ *    on the captured messages, two sink passes, fan-out of the shared category, the engine's
+ *    bulk ceiling on the built documents, then freshness at --rate changes/s with an in-process sink.
  *
  * Options: --roots 200000 --small-roots 10000 --sakila-rounds 60 --rate 1000 --seconds 20
  * --passes 2 (sink passes over each backlog, the best one reported)
  * --profile (CPU profiles and --trace-gc of the sluice processes, summarized in the report)
  * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
- * --keep (keep the databases, indexes and topics), --only sakila,small,large (phases to run).
+ * --keep (keep the databases, indexes and topics), --only sakila,small,large (phases to run),
+ * --engine elasticsearch|opensearch|both (the engines measured; by default both when both nodes
+ * answer, else the one that does).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { loadSakila, SAKILA_DIRECTORY } from '../examples/sakila/load-sakila.js';
 import type { DocumentDefinition } from '../src/descriptors/document-definition.js';
+import type { EngineKind, SearchEngine } from '../src/sinks/engine/search-engine.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 import { gtidPosition, randomServerId, rawZongjiRead, seedCapturePosition, type RawRead } from './lib/binlog.js';
 import { summarizeProcessProfiles } from './lib/cpu-profile.js';
-import { elasticsearchCeiling, readDocuments } from './lib/es-ceiling.js';
+import { engineCeiling, readDocuments } from './lib/engine-ceiling.js';
 import { measureFreshness } from './lib/freshness.js';
 import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
 import { describeMachine } from './lib/machine.js';
@@ -39,9 +43,9 @@ import { PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeli
 import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
 import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
-import { disturbedMeasurements, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type RunFigures } from './lib/report.js';
+import { disturbedMeasurements, engineComparisonMarkdown, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type EngineSection, type RunFigures } from './lib/report.js';
 import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
-import { benchElasticsearch, benchKafka, endpoints, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
+import { benchEngine, benchKafka, endpoints, ENGINE_KINDS, engineReachable, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -55,6 +59,7 @@ const { values: options } = parseArgs({
     'node-options': { type: 'string' },
     keep: { type: 'boolean', default: false },
     only: { type: 'string', default: 'sakila,small,large' },
+    engine: { type: 'string' },
   },
 });
 const ROOTS = Number(options.roots);
@@ -65,15 +70,38 @@ const SECONDS = Number(options.seconds);
 const PASSES = Number(options.passes);
 const PHASE_TIMEOUT_MS = 600_000;
 
+/** One engine's section of the report, filled in by the phases. */
 type Mutable = {
-  -readonly [K in keyof Pick<BenchReport, 'ceilings' | 'sluice'>]: { -readonly [P in keyof BenchReport[K]]: BenchReport[K][P] };
-} & { errors: Array<{ phase: string; message: string }> };
+  -readonly [K in keyof Pick<EngineSection, 'ceilings' | 'sluice'>]: { -readonly [P in keyof EngineSection[K]]: EngineSection[K][P] };
+} & { readonly engine: EngineKind; readonly errors: Array<{ phase: string; message: string }> };
 
-/** What every phase works with. */
+/** The short tag of an engine in pipeline, database and process names. */
+const ENGINE_TAGS: Readonly<Record<EngineKind, string>> = { elasticsearch: 'es', opensearch: 'os' };
+
+/** The engines to measure: --engine, or both when both nodes answer, else the one that does. */
+async function chosenEngines(): Promise<EngineKind[]> {
+  const wanted = options.engine;
+  if (wanted === 'both') return [...ENGINE_KINDS];
+  if (wanted !== undefined) {
+    if (!ENGINE_KINDS.includes(wanted as EngineKind)) throw new Error(`--engine ${wanted}: use elasticsearch, opensearch or both`);
+    return [wanted as EngineKind];
+  }
+  const reachable: EngineKind[] = [];
+  for (const kind of ENGINE_KINDS) {
+    if (await engineReachable(kind)) reachable.push(kind);
+    else note(`${kind} does not answer: not measured (--engine ${kind} to insist)`);
+  }
+  if (reachable.length === 0) throw new Error('neither Elasticsearch nor OpenSearch answers (SLUICE_ES_NODE / SLUICE_OS_NODE, or npm run stack -- up)');
+  return reachable;
+}
+
+/** What every phase works with: one engine's run. */
 interface Bench {
   readonly kafka: Kafka;
   readonly watch: KafkaWatch;
-  readonly elasticsearch: Client;
+  readonly kind: EngineKind;
+  readonly engine: SearchEngine;
+  /** Unique per engine: names of databases, pipelines, topics and indexes. */
   readonly suffix: string;
   readonly report: Mutable;
   /** Databases and pipeline names created, removed at the end. */
@@ -119,23 +147,23 @@ async function sakilaPhase(bench: Bench): Promise<void> {
   const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, DocumentDefinition> };
   const films = example.documents.films;
   if (films === undefined) throw new Error('examples/sakila/pipeline.yml has no films document');
-  const pipeline = writeBenchPipeline(`bench-sakila-${bench.suffix}`, database, { films: withoutIndex(films) });
+  const pipeline = writeBenchPipeline(`bench-sakila-${bench.suffix}`, database, { films: withoutIndex(films) }, { engine: bench.kind });
   bench.pipelines.push(pipeline.pipeline);
   const sql = await openSql(database);
   try {
     await seedCapturePosition(bench.kafka, pipeline.pipeline, await gtidPosition(sql));
     for (let round = 0; round < SAKILA_ROUNDS; round += 1) await sql.query('UPDATE film SET rental_rate = rental_rate + 0.01');
     const run = await runPipeline(
-      { ...runOptions(bench), label: 'sakila', pipeline, document: 'films', backlogTopics: [pipeline.topic('film')], backlogMessages: SAKILA_ROUNDS * 1000, sinkPasses: PASSES },
+      { ...runOptions(bench), label: `${bench.kind}-sakila`, pipeline, document: 'films', backlogTopics: [pipeline.topic('film')], backlogMessages: SAKILA_ROUNDS * 1000, sinkPasses: PASSES },
       bench.watch,
-      bench.elasticsearch,
+      bench.engine,
     );
     bench.report.sluice.sakila = { ...figures(run), films: 1000 };
     bench.profileWindows.push(...run.windows.filter((window) => window.process.includes('-sink')));
-    note('sakila: Elasticsearch ceiling on the film documents');
+    note(`sakila: ${bench.kind} bulk ceiling on the film documents`);
     const index = run.lastPipeline.indexes.films ?? '';
-    const documents = await readDocuments(bench.elasticsearch, index);
-    bench.report.ceilings.elasticsearchSakila = await elasticsearchCeiling(bench.elasticsearch, index, documents, {
+    const documents = await readDocuments(bench.engine, index);
+    bench.report.ceilings.bulkSakila = await engineCeiling(bench.engine, index, documents, {
       sampleSize: documents.length,
       rounds: Math.max(1, Math.round(run.sink.documents / documents.length)),
       indexPrefix: `${pipeline.pipeline}-ceiling`,
@@ -155,7 +183,7 @@ async function prepareShop(bench: Bench, roots: number): Promise<{ pipeline: Ben
   const sql = await openSql();
   await createShop(sql, database, roots);
   await sql.changeUser({ database });
-  const pipeline = writeBenchPipeline(`bench-shop${tag}-${bench.suffix}`, database, SHOP_DOCUMENTS);
+  const pipeline = writeBenchPipeline(`bench-shop${tag}-${bench.suffix}`, database, SHOP_DOCUMENTS, { engine: bench.kind });
   bench.pipelines.push(pipeline.pipeline);
   const start = await gtidPosition(sql);
   await seedCapturePosition(bench.kafka, pipeline.pipeline, start);
@@ -171,7 +199,7 @@ async function smallShopPhase(bench: Bench): Promise<void> {
     const run = await runPipeline(
       {
         ...runOptions(bench),
-        label: 'shop-small',
+        label: `${bench.kind}-shop-small`,
         pipeline,
         document: 'products',
         backlogTopics: [pipeline.topic('product')],
@@ -179,7 +207,7 @@ async function smallShopPhase(bench: Bench): Promise<void> {
         fanOut: { topic: pipeline.topic('category'), write: () => renameFanOutCategory(sql, pipeline.database) },
       },
       bench.watch,
-      bench.elasticsearch,
+      bench.engine,
     );
     bench.report.sluice.shopSmall = figures(run);
   } finally {
@@ -226,14 +254,14 @@ async function largeShopPhase(bench: Bench): Promise<void> {
     run = await runPipeline(
       {
         ...runOptions(bench),
-        label: 'shop-large',
+        label: `${bench.kind}-shop-large`,
         pipeline,
         document: 'products',
         backlogTopics: [pipeline.topic('product')],
         backlogMessages: ROOTS,
         afterCapture: async () => {
           report.ceilings.kafka = await kafkaCeiling(bench.kafka, pipeline).catch((error: unknown) => {
-            report.errors.push({ phase: 'kafkajs ceiling', message: String(error) });
+            report.errors.push({ phase: `${bench.kind}: kafkajs ceiling`, message: String(error) });
             return undefined;
           });
         },
@@ -242,21 +270,21 @@ async function largeShopPhase(bench: Bench): Promise<void> {
         keepSource: true,
       },
       bench.watch,
-      bench.elasticsearch,
+      bench.engine,
     );
     report.sluice.shopLarge = figures(run);
     bench.profileWindows.push(...run.windows);
 
-    note('Elasticsearch ceiling on the shop documents');
+    note(`${bench.kind} bulk ceiling on the shop documents`);
     const last = run.lastPipeline;
     const index = last.indexes.products ?? '';
-    const documents = await readDocuments(bench.elasticsearch, index);
-    report.ceilings.elasticsearchShop = await elasticsearchCeiling(bench.elasticsearch, index, documents, {
+    const documents = await readDocuments(bench.engine, index);
+    report.ceilings.bulkShop = await engineCeiling(bench.engine, index, documents, {
       sampleSize: Math.min(50_000, documents.length),
       indexPrefix: `${pipeline.pipeline}-ceiling`,
       meter: serviceMeter,
     });
-    note(`Elasticsearch ceiling: ${Math.round(report.ceilings.elasticsearchShop.best.documentsPerSecond)} documents/s`);
+    note(`${bench.kind} bulk ceiling: ${Math.round(report.ceilings.bulkShop.best.documentsPerSecond)} documents/s`);
 
     note(`freshness: ${RATE} changes/s for ${SECONDS} s`);
     const source = run.source;
@@ -275,7 +303,7 @@ async function largeShopPhase(bench: Bench): Promise<void> {
       if (source !== undefined) bench.profileWindows.push(windowOf(source, `freshness at ${RATE} changes/s`, fresh.window.fromMs, fresh.window.toMs));
       note(`freshness: acknowledged p99 ${fresh.acknowledged.p99} ms, searchable p99 ${fresh.searchable.p99} ms at ${Math.round(fresh.achievedRate)} changes/s`);
     } catch (error) {
-      report.errors.push({ phase: 'freshness', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      report.errors.push({ phase: `${bench.kind}: freshness`, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   } finally {
     await run?.source?.stop();
@@ -294,7 +322,7 @@ async function cleanUp(bench: Bench): Promise<void> {
   }
   for (const pipeline of bench.pipelines) {
     // sibling pipelines (second sink passes) are named <pipeline>-p<n>: the prefixes cover them
-    await bench.elasticsearch.indices.delete({ index: `${pipeline}-*`, ignore_unavailable: true, allow_no_indices: true }).catch(failed(`indexes ${pipeline}-*`));
+    await bench.engine.deleteIndex(`${pipeline}-*`).catch(failed(`indexes ${pipeline}-*`));
     await bench.watch.deleteWithPrefix(pipeline).catch(failed(`topics and groups ${pipeline}*`));
   }
 }
@@ -304,51 +332,60 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   note('bringing the stack up');
   await stackUp(createStackContext());
-  const elasticsearch = benchElasticsearch();
+  const kinds = await chosenEngines();
+  note(`measuring ${kinds.join(' then ')}`);
+  const engines = kinds.map((kind) => benchEngine(kind));
   const kafka = benchKafka();
   const watch = new KafkaWatch(kafka);
   await watch.connect();
-  const machine = await describeMachine(elasticsearch);
+  const machine = await describeMachine(engines);
   const profileDir = options.profile ? join(RESULTS_DIRECTORY, 'profiles', startedAt.replace(/[:.]/g, '-')) : undefined;
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
-  const bench: Bench = {
+  const suffix = uniqueSuffix();
+  const errors: Array<{ phase: string; message: string }> = [];
+  const profileWindows: ProfileWindow[] = [];
+  const benches: Bench[] = engines.map((engine) => ({
     kafka,
     watch,
-    elasticsearch,
-    suffix: uniqueSuffix(),
-    report: { ceilings: {}, sluice: { fullSync: { measured: false, reason: 'not measured: sluice sync does not exist yet (issue 5)' } }, errors: [] },
+    kind: engine.kind,
+    engine,
+    suffix: `${ENGINE_TAGS[engine.kind]}${suffix}`,
+    report: { engine: engine.kind, ceilings: {}, sluice: { fullSync: { measured: false, reason: 'not measured: sluice sync does not exist yet (issue 5)' } }, errors },
     databases: [],
     pipelines: [],
     profileDir,
-    profileWindows: [],
-  };
-  const { report } = bench;
+    profileWindows,
+  }));
   const phase = async (name: string, body: () => Promise<void>): Promise<void> => {
     try {
       await body();
     } catch (error) {
       note(`${name} failed: ${String(error)}`);
-      report.errors.push({ phase: name, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      errors.push({ phase: name, message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   };
   try {
     const only = new Set(options.only.split(','));
-    if (only.has('sakila')) await phase('sakila', () => sakilaPhase(bench));
-    if (only.has('small')) await phase('shop (small)', () => smallShopPhase(bench));
-    if (only.has('large')) await phase('shop (large)', () => largeShopPhase(bench));
-  } finally {
-    if (!options.keep) {
-      note('cleaning up');
-      await cleanUp(bench).catch((error: unknown) => note(`clean-up failed: ${String(error)}`));
+    // one engine after the other, every phase on each, so the engines do not compete for the CPU
+    for (const bench of benches) {
+      note(`${bench.kind}: every phase with the sink writing to ${bench.kind}`);
+      if (only.has('sakila')) await phase(`${bench.kind}: sakila`, () => sakilaPhase(bench));
+      if (only.has('small')) await phase(`${bench.kind}: shop (small)`, () => smallShopPhase(bench));
+      if (only.has('large')) await phase(`${bench.kind}: shop (large)`, () => largeShopPhase(bench));
+      if (!options.keep) {
+        note(`${bench.kind}: cleaning up`);
+        await cleanUp(bench).catch((error: unknown) => note(`clean-up failed: ${String(error)}`));
+      }
     }
+  } finally {
     await watch.disconnect();
-    await elasticsearch.close();
+    for (const engine of engines) await engine.close();
   }
   // each window of interest of a profiled process, cut from its main thread's profile
   const profiles =
     profileDir === undefined
       ? []
-      : bench.profileWindows.flatMap((window) => {
+      : profileWindows.flatMap((window) => {
           const directory = join(profileDir, window.process);
           const summary = existsSync(directory) ? summarizeProcessProfiles(directory, 15, { from: window.from, to: window.to }) : undefined;
           return summary === undefined ? [] : [{ title: `sluice ${window.process}, ${window.what}`, summary }];
@@ -368,18 +405,18 @@ async function main(): Promise<void> {
       sinkPasses: PASSES,
       profiled: options.profile,
       ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }),
+      engines: kinds,
     },
-    ceilings: report.ceilings,
-    sluice: report.sluice,
+    engines: benches.map(({ report: { engine, ceilings, sluice } }) => ({ engine, ceilings, sluice })),
     profiles,
-    errors: report.errors,
+    errors,
   };
   const file = writeReport(full);
   const disturbed = disturbedMeasurements(full);
   const warning = disturbed.length === 0 ? '' : `\nWarning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.\n`;
-  process.stdout.write(`\n${tableMarkdown(summaryRows(full))}\n${warning}\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
-  if (report.errors.length > 0) {
-    process.stdout.write(`${report.errors.length} phase(s) failed: ${report.errors.map((error) => error.phase).join(', ')}\n`);
+  process.stdout.write(`\n${engineComparisonMarkdown(full)}\n\n${tableMarkdown(summaryRows(full))}\n${warning}\nReport: ${file} (and latest.md); ${full.totalSeconds.toFixed(0)} s in all.\n`);
+  if (errors.length > 0) {
+    process.stdout.write(`${errors.length} phase(s) failed: ${errors.map((error) => error.phase).join(', ')}\n`);
     process.exitCode = 1;
   }
 }

@@ -6,18 +6,17 @@
  * updates are probes, polled with a search until the document shows their `rev`: commit ->
  * searchable. The capture runs as a separate `sluice source` process.
  */
-import type { Client } from '@elastic/elasticsearch';
 import { logLevel } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { sinkSettings } from '../../src/config/sink-settings.js';
 import { DocumentSink, type AcknowledgedPage } from '../../src/sinks/document-sink.js';
-import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
 import { createEngine } from '../../src/sinks/engine/connect.js';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import type { BenchPipeline } from './pipeline-file.js';
-import { endpoints, openSql, sleep, waitUntil } from './services.js';
+import { engineNode, openSql, sleep, waitUntil } from './services.js';
 import { summarize, type Percentiles } from './stats.js';
 
 /** Settings of a freshness run. */
@@ -96,13 +95,13 @@ export async function measureFreshness(
   const config = loadPipelineConfig(pipeline.file);
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-bench-freshness', logLevel: logLevel.WARN, logger });
-  const sinkClient = createEngine('elasticsearch', { engine: 'elasticsearch', node: endpoints.elasticsearchNode });
+  const sinkClient = createEngine(pipeline.engine, { engine: pipeline.engine, node: engineNode(pipeline.engine) });
   const sink = new DocumentSink(kafka, sinkClient, { ...sinkSettings(config, pipeline.file, logger), onPageAcknowledged });
   const controller = new AbortController();
   const running = sink.run(controller.signal);
   let failed: Error | undefined;
   running.catch((error: unknown) => (failed = error instanceof Error ? error : new Error(String(error))));
-  const search = createElasticsearchClient({ node: endpoints.elasticsearchNode, maxRetries: 0 });
+  const search = createEngine(pipeline.engine, { engine: pipeline.engine, node: engineNode(pipeline.engine) });
   const connections = await Promise.all(Array.from({ length: settings.connections }, () => openSql(pipeline.database)));
   const index = Object.values(pipeline.indexes)[0] ?? '';
   let writing = true;
@@ -221,15 +220,15 @@ export async function measureFreshness(
  * records when each first shows its probe's `rev` (or a later one): the time the answer came back,
  * an upper bound of when it became searchable. Never rejects.
  */
-async function pollSearchable(client: Client, index: string, probes: ReadonlyMap<number, { id: number; commitAt: number }>, searchableAt: Map<number, number>, active: () => boolean): Promise<void> {
+async function pollSearchable(engine: SearchEngine, index: string, probes: ReadonlyMap<number, { id: number; commitAt: number }>, searchableAt: Map<number, number>, active: () => boolean): Promise<void> {
   while (active()) {
     const pending = [...probes].filter(([rev]) => !searchableAt.has(rev)).slice(0, 2_000);
     if (pending.length > 0) {
       const ids = [...new Set(pending.map(([, probe]) => String(probe.id)))];
       // a failed poll is tried again at the next tick: it only delays the searchable times it would have seen
-      const response = await client.search<{ rev?: number }>({ index, size: ids.length, _source: ['rev'], query: { ids: { values: ids } } }).catch(() => undefined);
+      const response = await engine.search<{ rev?: number }>({ index, size: ids.length, _source: ['rev'], query: { ids: { values: ids } } }).catch(() => undefined);
       const at = wallClock();
-      const revs = new Map((response?.hits.hits ?? []).map((hit) => [hit._id, Number(hit._source?.rev ?? 0)]));
+      const revs = new Map((response?.hits ?? []).map((hit) => [hit._id, Number(hit._source?.rev ?? 0)]));
       for (const [rev, probe] of pending) if ((revs.get(String(probe.id)) ?? 0) >= rev) searchableAt.set(rev, at);
     }
     await sleep(POLL_INTERVAL_MS);

@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@elastic/elasticsearch';
+import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { SLUICE_VERSION } from '../../src/version.js';
 import { PROJECT_ROOT, SERVICE_VERSIONS } from '../../stack/settings.js';
+import { processUptimeSeconds, servicePids } from './processes.js';
 import { openSql } from './services.js';
 
 /** The machine and versions. */
@@ -20,12 +21,11 @@ export interface MachineDescription {
   readonly commit: string;
   readonly mariadb: string;
   readonly kafka: string;
-  readonly elasticsearch: string;
+  /** Each measured search engine: its version, and how long its JVM had been up when the run started (a fresh JVM is slow until its JIT warms up; unknown unless it is the local stack's). */
+  readonly engines: ReadonlyArray<{ readonly engine: EngineKind; readonly version: string; readonly uptimeSeconds: number | undefined }>;
   readonly libraries: Readonly<Record<string, string>>;
   /** The 1-minute load average when the run started (other work on the machine skews every figure). */
   readonly loadAverageAtStart: number;
-  /** Seconds Elasticsearch's JVM had been up when the run started (a fresh JVM is slow until its JIT warms up). */
-  readonly elasticsearchUptimeSeconds: number | undefined;
 }
 
 function packageVersion(name: string): string {
@@ -46,8 +46,8 @@ function gitCommit(): string {
   }
 }
 
-/** Describes this machine and the services' versions. */
-export async function describeMachine(elasticsearch: Client): Promise<MachineDescription> {
+/** Describes this machine and the services' versions (of the engines measured). */
+export async function describeMachine(engines: readonly SearchEngine[]): Promise<MachineDescription> {
   const sql = await openSql();
   let mariadb = 'unknown';
   try {
@@ -56,11 +56,15 @@ export async function describeMachine(elasticsearch: Client): Promise<MachineDes
   } finally {
     await sql.end();
   }
-  // the version from the nodes API: `GET /` is not always routed (a stack started without some modules answers 405)
-  const nodes = await elasticsearch.nodes.info({ node_id: '_local', metric: '_none' }).catch(() => undefined);
-  const version = Object.values(nodes?.nodes ?? {})[0]?.version;
-  const jvm = await elasticsearch.nodes.stats({ metric: 'jvm' }).catch(() => undefined);
-  const uptime = Object.values(jvm?.nodes ?? {})[0]?.jvm?.uptime_in_millis;
+  // the version from the nodes API (the port's capabilities): `GET /` is not always routed (a stack started without some modules answers 405)
+  const pids = servicePids();
+  const described = await Promise.all(
+    engines.map(async (engine) => {
+      const version = await engine.capabilities().then((capabilities) => capabilities.version, () => 'unknown');
+      const pid = pids[engine.kind];
+      return { engine: engine.kind, version, uptimeSeconds: pid === undefined ? undefined : processUptimeSeconds(pid) };
+    }),
+  );
   const processors = cpus();
   return {
     cpuModel: processors[0]?.model.trim() ?? 'unknown',
@@ -72,9 +76,8 @@ export async function describeMachine(elasticsearch: Client): Promise<MachineDes
     commit: gitCommit(),
     mariadb,
     kafka: SERVICE_VERSIONS.kafka,
-    elasticsearch: version ?? 'unknown',
+    engines: described,
     loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
-    elasticsearchUptimeSeconds: uptime === undefined ? undefined : Math.round(Number(uptime) / 1000),
-    libraries: Object.fromEntries(['kafkajs', '@vlasky/zongji', '@elastic/elasticsearch', 'mysql2', 'avsc', 'rxjs'].map((name) => [name, packageVersion(name)])),
+    libraries: Object.fromEntries(['kafkajs', '@vlasky/zongji', '@elastic/elasticsearch', '@opensearch-project/opensearch', 'mysql2', 'avsc', 'rxjs'].map((name) => [name, packageVersion(name)])),
   };
 }

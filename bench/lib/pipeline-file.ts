@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
+import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
-import { endpoints } from './services.js';
+import { endpoints, engineNode } from './services.js';
 
 /** A pipeline file written for a benchmark. */
 export interface BenchPipeline {
@@ -17,6 +18,8 @@ export interface BenchPipeline {
   /** The Kafka topic prefix (the pipeline name unless it shares another pipeline's topics). */
   readonly topicPrefix: string;
   readonly database: string;
+  /** The search engine the sink writes to (`engine:` of the file). */
+  readonly engine: EngineKind;
   readonly file: string;
   /** The document name -> its index. */
   readonly indexes: Readonly<Record<string, string>>;
@@ -31,14 +34,15 @@ export const PARTITIONS = 3;
 
 /**
  * Writes the pipeline file of `database` with `documents` (each given the index
- * `<pipeline>-<name>`). With `topicPrefix`, it reads the change topics of another pipeline: a
+ * `<pipeline>-<name>`), its sink writing to `engine` (`engine:` set, and that engine's node in
+ * the `elasticsearch:` section, which serves both engines). With `topicPrefix`, it reads the change topics of another pipeline: a
  * second sink with its own consumer group and indexes over the same backlog.
  */
 export function writeBenchPipeline(
   pipeline: string,
   database: string,
   documents: Readonly<Record<string, Omit<DocumentDefinition, 'index'>>>,
-  options: { sink?: Record<string, unknown>; topicPrefix?: string } = {},
+  options: { engine: EngineKind; sink?: Record<string, unknown>; topicPrefix?: string },
 ): BenchPipeline {
   const indexes = Object.fromEntries(Object.keys(documents).map((name) => [name, `${pipeline}-${name}`.toLowerCase()]));
   const topicPrefix = options.topicPrefix ?? pipeline;
@@ -46,7 +50,8 @@ export function writeBenchPipeline(
     pipeline,
     source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
     kafka: { brokers: [...endpoints.kafkaBrokers], ...(options.topicPrefix === undefined ? {} : { topicPrefix }), partitions: PARTITIONS },
-    elasticsearch: { node: endpoints.elasticsearchNode },
+    engine: options.engine,
+    elasticsearch: { node: engineNode(options.engine) },
     ...(options.sink === undefined ? {} : { sink: options.sink }),
     documents: Object.fromEntries(Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition }])),
   };
@@ -56,6 +61,7 @@ export function writeBenchPipeline(
     pipeline,
     topicPrefix,
     database,
+    engine: options.engine,
     file,
     indexes,
     topic: (table) => changeTopic(topicPrefix, database, table),

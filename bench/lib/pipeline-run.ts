@@ -5,8 +5,8 @@
  *    topics' message count;
  * 2. (optional work between, e.g. the Kafka ceiling, while nothing else runs);
  * 3. `sluice sink` catches up on it: documents/s is measured from the index's applied operations
- *    while the consumer group's committed offsets (committed only after Elasticsearch
- *    acknowledged a page) go to the end of the backlog. With several passes, each pass is a new
+ *    while the consumer group's committed offsets (committed only after the search
+ *    engine acknowledged a page) go to the end of the backlog. With several passes, each pass is a new
  *    sink process with its own consumer group and index over the same topics (the same work
  *    again), and the best pass is reported, like the ceilings' best configuration;
  * 4. optionally a fan-out on the last pass's sink: one committed row change, timed until its
@@ -14,7 +14,7 @@
  * 5. peak RSS (VmHWM) of the processes.
  * Every process is stopped at the end unless the source is kept for a later phase.
  */
-import type { Client } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import type { BenchPipeline } from './pipeline-file.js';
 import { CpuMeter, servicePids, SluiceProcess } from './processes.js';
@@ -114,7 +114,7 @@ export function fullGcSummary(process: SluiceProcess): FullGcSummary {
 }
 
 /** Runs source then sink on the pipeline's backlog; see the module comment. */
-export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch, elasticsearch: Client): Promise<PipelineRunResult> {
+export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch, engine: SearchEngine): Promise<PipelineRunResult> {
   const services: Services = { ...servicePids(), bench: process.pid };
   const spawnOptions = {
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir }),
@@ -151,7 +151,7 @@ export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch
       const name = pass === 1 ? `${options.label}-sink` : `${options.label}-sink-p${pass}`;
       note(`${options.label}: sluice sink catches up${passCount > 1 ? ` (pass ${pass} of ${passCount})` : ''}`);
       sink = new SluiceProcess(name, ['sink', '-c', pipeline.file], spawnOptions);
-      const { result, window } = await catchUp(sink, source, pipeline, options, watch, elasticsearch, services);
+      const { result, window } = await catchUp(sink, source, pipeline, options, watch, engine, services);
       passes.push(result);
       if (pass === passCount) windows.push(window);
       note(`${options.label}: ${result.documents.toLocaleString('en-US')} documents at ${Math.round(result.documentsPerSecond)} documents/s`);
@@ -165,7 +165,7 @@ export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch
     if (options.fanOut !== undefined) {
       await sleep(1_000);
       const fanOutTopic = options.fanOut.topic;
-      const before = await indexOperations(elasticsearch, index);
+      const before = await indexOperations(engine, index);
       const messages = await watch.messages([fanOutTopic]);
       const meter = new CpuMeter({ sink: running.pid, source: source.pid, ...services });
       await options.fanOut.write();
@@ -177,7 +177,7 @@ export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch
         check: () => running.assertRunning(),
       });
       const milliseconds = finished.last.atMs - committedAt;
-      const fanOutDocuments = (await indexOperations(elasticsearch, index)) - before;
+      const fanOutDocuments = (await indexOperations(engine, index)) - before;
       windows.push(windowOf(running, 'the fan-out', committedAt, finished.last.atMs));
       fanOut = { documents: fanOutDocuments, milliseconds, documentsPerSecond: fanOutDocuments / (milliseconds / 1000), cpu: meter.read() };
       note(`${options.label}: fan-out of ${fanOutDocuments.toLocaleString('en-US')} documents acknowledged ${Math.round(milliseconds)} ms after the commit`);
@@ -215,17 +215,17 @@ async function catchUp(
   pipeline: BenchPipeline,
   options: PipelineRunOptions,
   watch: KafkaWatch,
-  elasticsearch: Client,
+  engine: SearchEngine,
   services: Services,
 ): Promise<{ result: SinkPass; window: ProfileWindow }> {
   const index = pipeline.indexes[options.document] ?? '';
   const group = sinkGroupId(pipeline.pipeline);
-  const operationsBefore = await indexOperations(elasticsearch, index);
+  const operationsBefore = await indexOperations(engine, index);
   let meter: CpuMeter | undefined;
   let first: { atMs: number; operations: number } | undefined;
   const done = await followUntil(
     async () => {
-      const operations = await indexOperations(elasticsearch, index);
+      const operations = await indexOperations(engine, index);
       if (first === undefined && operations > operationsBefore) {
         first = { atMs: now(), operations };
         meter = new CpuMeter({ sink: sink.pid, source: source.pid, ...services });
@@ -236,7 +236,7 @@ async function catchUp(
     { intervalMs: 100, timeoutMs: options.timeoutMs, description: `${options.label}: the sink to commit the backlog`, check: () => sink.assertRunning() },
   );
   const cpu = meter?.read() ?? {};
-  const operations = await indexOperations(elasticsearch, index);
+  const operations = await indexOperations(engine, index);
   const start = first ?? { atMs: done.first.atMs, operations: operationsBefore };
   const seconds = (done.last.atMs - start.atMs) / 1000;
   return {

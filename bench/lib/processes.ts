@@ -45,13 +45,25 @@ export function cpuSeconds(pid: number): number | undefined {
 export function servicePids(): Record<string, number> {
   const pids: Record<string, number> = {};
   const directory = stackDirectory();
-  for (const service of ['mariadb', 'kafka', 'elasticsearch']) {
+  for (const service of ['mariadb', 'kafka', 'elasticsearch', 'opensearch']) {
     const file = servicePaths(directory, service).pidFile;
     if (!existsSync(file)) continue;
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`)) pids[service] = pid;
   }
   return pids;
+}
+
+/** Seconds since a process started (from /proc), undefined when it is gone. */
+export function processUptimeSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootSeconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return Number.isFinite(startTicks) && Number.isFinite(bootSeconds) ? Math.round(bootSeconds - startTicks / CLOCK_TICKS_PER_SECOND) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU seconds (user + system, every core) the whole machine has used so far, from /proc/stat. */

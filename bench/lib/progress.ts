@@ -1,10 +1,10 @@
 /**
  * Watching sluice processes from the outside, without touching them: how many messages the
  * change topics hold (capture progress), how far the sink's consumer group has committed (a page
- * is committed only after Elasticsearch acknowledged all its documents) and how many index
+ * is committed only after the search engine acknowledged all its documents) and how many index
  * operations an index has applied.
  */
-import type { Client } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Admin, Kafka } from 'kafkajs';
 import { now, sleep } from './services.js';
 
@@ -79,10 +79,9 @@ function isRetriable(error: unknown): boolean {
 }
 
 /** Index operations applied by an index's primaries so far (`indexing.index_total`), 0 when it does not exist. */
-export async function indexOperations(client: Client, index: string): Promise<number> {
+export async function indexOperations(engine: SearchEngine, index: string): Promise<number> {
   try {
-    const stats = await client.indices.stats({ index, metric: 'indexing' });
-    return stats._all.primaries?.indexing?.index_total ?? 0;
+    return await engine.indexingTotal(index);
   } catch {
     return 0;
   }

@@ -1,13 +1,16 @@
 /**
  * The benchmark report: every figure of one run, each sluice figure next to the ceiling it is
- * compared with, the targets of issue 7, written as JSON and markdown under bench/results/.
+ * compared with, the targets of issue 7, per search engine (each sluice figure against that
+ * engine's own ceilings, measured in the same run), written as JSON and markdown under
+ * bench/results/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../stack/settings.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { profileMarkdown } from './cpu-profile.js';
-import type { LoadRun } from './es-ceiling.js';
+import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
+import type { LoadRun } from './engine-ceiling.js';
 import type { FreshnessResult } from './freshness.js';
 import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
@@ -20,6 +23,34 @@ export const RESULTS_DIRECTORY = join(PROJECT_ROOT, 'bench', 'results');
 
 /** A pipeline run without its process handle and pipeline. */
 export type RunFigures = Omit<PipelineRunResult, 'source' | 'lastPipeline'>;
+
+/** The engine's raw bulk ceiling on some documents: every config tried, and the best. */
+export interface BulkCeiling {
+  readonly trials: readonly LoadRun[];
+  readonly best: LoadRun & { readonly cpu?: Record<string, number> };
+}
+
+/** Every phase of the bench run with one search engine as the sink's target. */
+export interface EngineSection {
+  readonly engine: EngineKind;
+  readonly ceilings: {
+    readonly zongji?: { readonly runs: readonly RawRead[]; readonly best: RawRead };
+    readonly kafka?: { readonly runs: readonly ProduceRun[]; readonly best: ProduceRun };
+    /** This engine's raw bulk ceiling on the shop documents. */
+    readonly bulkShop?: BulkCeiling;
+    /** This engine's raw bulk ceiling on the Sakila film documents. */
+    readonly bulkSakila?: BulkCeiling;
+  };
+  readonly sluice: {
+    readonly sakila?: RunFigures & { readonly films: number };
+    readonly shopSmall?: RunFigures;
+    readonly shopLarge?: RunFigures;
+    readonly fullSync: { readonly measured: false; readonly reason: string };
+    readonly freshness?: FreshnessResult;
+    /** With --profile: the large run's source heap after full GCs, at the end of the freshness run. */
+    readonly sourceHeapAfterFreshness?: FullGcSummary;
+  };
+}
 
 /** Everything one `npm run bench` measured. */
 export interface BenchReport {
@@ -36,28 +67,18 @@ export interface BenchReport {
     readonly sinkPasses: number;
     readonly profiled: boolean;
     readonly nodeOptions?: string;
+    /** The engines measured, in order (--engine). */
+    readonly engines: readonly EngineKind[];
   };
-  readonly ceilings: {
-    readonly zongji?: { readonly runs: readonly RawRead[]; readonly best: RawRead };
-    readonly kafka?: { readonly runs: readonly ProduceRun[]; readonly best: ProduceRun };
-    readonly elasticsearchShop?: { readonly trials: readonly LoadRun[]; readonly best: LoadRun & { readonly cpu?: Record<string, number> } };
-    readonly elasticsearchSakila?: { readonly trials: readonly LoadRun[]; readonly best: LoadRun & { readonly cpu?: Record<string, number> } };
-  };
-  readonly sluice: {
-    readonly sakila?: RunFigures & { readonly films: number };
-    readonly shopSmall?: RunFigures;
-    readonly shopLarge?: RunFigures;
-    readonly fullSync: { readonly measured: false; readonly reason: string };
-    readonly freshness?: FreshnessResult;
-    /** With --profile: the large run's source heap after full GCs, at the end of the freshness run. */
-    readonly sourceHeapAfterFreshness?: FullGcSummary;
-  };
+  /** One section per engine measured. */
+  readonly engines: readonly EngineSection[];
   readonly profiles: ReadonlyArray<{ readonly title: string; readonly summary: ProfileSummary }>;
   readonly errors: ReadonlyArray<{ readonly phase: string; readonly message: string }>;
 }
 
 /** A line of the summary table. */
 interface Row {
+  readonly engine: string;
   readonly measure: string;
   readonly sluice: string;
   readonly ceiling: string;
@@ -67,10 +88,15 @@ interface Row {
 
 const met = (ok: boolean | undefined): string => (ok === undefined ? 'n/a' : ok ? 'met' : '**missed**');
 
-/** The summary table of a report. */
+/** The summary table of a report: the rows of each engine in turn. */
 export function summaryRows(report: BenchReport): Row[] {
-  const { ceilings, sluice, settings } = report;
-  const rows: Row[] = [];
+  return report.engines.flatMap((section) => engineRows(section, report.settings).map((row) => ({ engine: section.engine, ...row })));
+}
+
+/** The summary rows of one engine, each ratio against that engine's own ceilings. */
+function engineRows(section: EngineSection, settings: BenchReport['settings']): Array<Omit<Row, 'engine'>> {
+  const { ceilings, sluice } = section;
+  const rows: Array<Omit<Row, 'engine'>> = [];
   const zongji = ceilings.zongji?.best.rowsPerSecond;
   const kafka = ceilings.kafka?.best.messagesPerSecond;
   const capture = sluice.shopLarge?.capture.rowsPerSecond;
@@ -84,22 +110,22 @@ export function summaryRows(report: BenchReport): Row[] {
   });
   rows.push({ measure: 'capture vs Kafka, messages/s', sluice: integer(capture), ceiling: `${integer(kafka)} (kafkajs ${ceilings.kafka?.best.variant ?? ''})`, ratio: percent(ratio(capture, kafka)), target: '' });
   const sakila = sluice.sakila?.sink.documentsPerSecond;
-  const sakilaCeiling = ceilings.elasticsearchSakila?.best.documentsPerSecond;
+  const sakilaCeiling = ceilings.bulkSakila?.best.documentsPerSecond;
   const sakilaRatio = ratio(sakila, sakilaCeiling);
   rows.push({
     measure: 'end-to-end, Sakila film documents/s',
     sluice: integer(sakila),
-    ceiling: `${integer(sakilaCeiling)} (ES bulk)`,
+    ceiling: `${integer(sakilaCeiling)} (${section.engine} bulk)`,
     ratio: percent(sakilaRatio),
     target: `>= 70 %: ${met(sakilaRatio === undefined ? undefined : sakilaRatio >= 0.7)}`,
   });
   const shop = sluice.shopLarge?.sink.documentsPerSecond;
-  const shopCeiling = ceilings.elasticsearchShop?.best.documentsPerSecond;
+  const shopCeiling = ceilings.bulkShop?.best.documentsPerSecond;
   const shopRatio = ratio(shop, shopCeiling);
   rows.push({
     measure: `end-to-end, shop documents/s (${integer(settings.roots)} roots, 5 children each)`,
     sluice: integer(shop),
-    ceiling: `${integer(shopCeiling)} (ES bulk)`,
+    ceiling: `${integer(shopCeiling)} (${section.engine} bulk)`,
     ratio: percent(shopRatio),
     target: `>= 70 %: ${met(shopRatio === undefined ? undefined : shopRatio >= 0.7)}`,
   });
@@ -128,7 +154,7 @@ export function summaryRows(report: BenchReport): Row[] {
   rows.push({
     measure: `fan-out: 1 category row -> ${integer(fanOut?.documents)} documents, commit -> last acknowledged`,
     sluice: fanOut === undefined ? 'n/a' : `${duration(fanOut.milliseconds)} (${integer(fanOut.documentsPerSecond)} documents/s)`,
-    ceiling: `${integer(shopCeiling)} documents/s (ES bulk)`,
+    ceiling: `${integer(shopCeiling)} documents/s (${section.engine} bulk)`,
     ratio: percent(ratio(fanOut?.documentsPerSecond, shopCeiling)),
     target: '',
   });
@@ -150,9 +176,26 @@ export function summaryRows(report: BenchReport): Row[] {
 /** The table as markdown. */
 export function tableMarkdown(rows: readonly Row[]): string {
   return [
-    '| measure | sluice | ceiling (same run) | ratio | target |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row.measure} | ${row.sluice} | ${row.ceiling} | ${row.ratio} | ${row.target} |`),
+    '| engine | measure | sluice | ceiling (same run, same engine) | ratio | target |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((row) => `| ${row.engine} | ${row.measure} | ${row.sluice} | ${row.ceiling} | ${row.ratio} | ${row.target} |`),
+  ].join('\n');
+}
+
+/**
+ * The end-to-end ratios side by side: per engine, sluice's documents/s over that engine's own raw
+ * bulk ceiling measured in the same run (the figure issue 13 asks the bench for).
+ */
+export function engineComparisonMarkdown(report: BenchReport): string {
+  const cell = (sluice: number | undefined, ceiling: number | undefined): string =>
+    sluice === undefined || ceiling === undefined ? 'n/a' : `${integer(sluice)} / ${integer(ceiling)} = ${percent(ratio(sluice, ceiling))}`;
+  return [
+    '| engine | end-to-end / own bulk ceiling, Sakila film documents/s | end-to-end / own bulk ceiling, shop documents/s |',
+    '| --- | --- | --- |',
+    ...report.engines.map(
+      ({ engine, ceilings, sluice }) =>
+        `| ${engine} | ${cell(sluice.sakila?.sink.documentsPerSecond, ceilings.bulkSakila?.best.documentsPerSecond)} | ${cell(sluice.shopLarge?.sink.documentsPerSecond, ceilings.bulkShop?.best.documentsPerSecond)} |`,
+    ),
   ].join('\n');
 }
 
@@ -212,62 +255,49 @@ function runDetails(title: string, run: RunFigures | undefined, cores: number): 
 }
 
 /** Every CPU reading of the report, with where it was taken. */
-function cpuReadings(report: BenchReport): Array<{ where: string; cpu: Record<string, number> }> {
+function cpuReadings(section: EngineSection): Array<{ where: string; cpu: Record<string, number> }> {
   const readings: Array<{ where: string; cpu: Record<string, number> }> = [];
   const add = (where: string, cpu: Record<string, number> | undefined): void => {
-    if (cpu !== undefined) readings.push({ where, cpu });
+    if (cpu !== undefined) readings.push({ where: `${section.engine}: ${where}`, cpu });
   };
-  for (const [name, run] of [['Sakila', report.sluice.sakila], ['small shop', report.sluice.shopSmall], ['large shop', report.sluice.shopLarge]] as const) {
+  for (const [name, run] of [['Sakila', section.sluice.sakila], ['small shop', section.sluice.shopSmall], ['large shop', section.sluice.shopLarge]] as const) {
     if (run === undefined) continue;
     add(`${name} capture`, run.capture.cpu);
     run.sinkPasses.forEach((pass, position) => add(`${name} sink pass ${position + 1}`, pass.cpu));
     add(`${name} fan-out`, run.fanOut?.cpu);
   }
-  add('Sakila Elasticsearch ceiling', report.ceilings.elasticsearchSakila?.best.cpu);
-  add('shop Elasticsearch ceiling', report.ceilings.elasticsearchShop?.best.cpu);
-  add('freshness', report.sluice.freshness?.cpu);
+  add('Sakila bulk ceiling', section.ceilings.bulkSakila?.best.cpu);
+  add('shop bulk ceiling', section.ceilings.bulkShop?.best.cpu);
+  add('freshness', section.sluice.freshness?.cpu);
   return readings;
 }
 
 /**
  * What skewed the figures: measurements during which other processes used more than a fifth of a
- * core, and an Elasticsearch started less than 5 minutes before the run (its JIT still cold).
+ * core, and an engine started less than 5 minutes before the run (its JIT still cold).
  */
 export function disturbedMeasurements(report: BenchReport): string[] {
-  const uptime = report.machine.elasticsearchUptimeSeconds;
   return [
-    ...(uptime !== undefined && uptime < 300 ? [`the whole run (Elasticsearch had started only ${uptime} s before it)`] : []),
-    ...cpuReadings(report)
+    ...report.machine.engines.flatMap(({ engine, uptimeSeconds }) =>
+      uptimeSeconds !== undefined && uptimeSeconds < 300 ? [`every ${engine} figure (${engine} had started only ${uptimeSeconds} s before the run)`] : [],
+    ),
+    ...report.engines
+      .flatMap(cpuReadings)
       .filter((reading) => (reading.cpu.other ?? 0) > 20)
       .map((reading) => `${reading.where} (other processes: ${reading.cpu.other} % of a core)`),
   ];
 }
 
-/** The whole report as markdown. */
-export function reportMarkdown(report: BenchReport): string {
-  const { machine, ceilings, sluice, settings } = report;
+/** The details of one engine's section: its ceilings, then sluice's figures. */
+function engineDetails(section: EngineSection, report: BenchReport): string[] {
+  const { machine, settings } = report;
+  const { ceilings, sluice } = section;
   const fresh = sluice.freshness;
-  const disturbed = disturbedMeasurements(report);
-  const lines = [
-    `# sluice benchmark, ${report.startedAt}`,
+  const version = machine.engines.find((engine) => engine.engine === section.engine)?.version ?? 'unknown';
+  return [
+    `### ${section.engine} ${version}`,
     '',
-    `Command: \`${report.command}\` (${report.totalSeconds.toFixed(0)} s in all${settings.profiled ? '; sluice processes ran under --cpu-prof, which slows them a little' : ''}).`,
-    '',
-    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; sluice ${machine.sluice} (${machine.commit}); ` +
-      `MariaDB ${machine.mariadb}, Kafka ${machine.kafka}, Elasticsearch ${machine.elasticsearch}, all on this machine; ` +
-      Object.entries(machine.libraries)
-        .map(([name, version]) => `${name} ${version}`)
-        .join(', ') +
-      `; load average ${machine.loadAverageAtStart} at the start ("other" in the CPU lines is the rest of the machine).`,
-    '',
-    ...(disturbed.length === 0 ? [] : [`**Warning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.**`, '']),
-    tableMarkdown(summaryRows(report)),
-    '',
-    '## Details',
-    '',
-    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
-    '',
-    '### Ceilings',
+    '#### Ceilings',
     '',
     ceilings.zongji === undefined
       ? '- zongji: not measured'
@@ -275,16 +305,16 @@ export function reportMarkdown(report: BenchReport): string {
     ceilings.kafka === undefined
       ? '- kafkajs: not measured'
       : `- kafkajs producing the captured messages (same keys and Avro values, acks=all, 1,000 per request) to a fresh 3-partition topic: ${ceilings.kafka.runs.map((run) => `${run.variant}: ${integer(run.messagesPerSecond)}`).join('; ')} messages/s`,
-    ...(['elasticsearchSakila', 'elasticsearchShop'] as const).map((key) => {
+    ...(['bulkSakila', 'bulkShop'] as const).map((key) => {
       const ceiling = ceilings[key];
-      const name = key === 'elasticsearchShop' ? 'shop documents' : 'Sakila film documents';
-      if (ceiling === undefined) return `- Elasticsearch bulk, ${name}: not measured`;
-      return `- Elasticsearch bulk loader, ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
+      const name = key === 'bulkShop' ? 'shop documents' : 'Sakila film documents';
+      if (ceiling === undefined) return `- ${section.engine} bulk, ${name}: not measured`;
+      return `- ${section.engine} bulk loader (the port's bulk()), ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
         .map((trial) => `${trial.documentsPerRequest}x${trial.concurrency}: ${integer(trial.documentsPerSecond)}`)
         .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}`;
     }),
     '',
-    '### sluice',
+    '#### sluice',
     '',
     ...runDetails(`Sakila films (${settings.sakilaRounds} rounds of updating all ${integer(sluice.sakila?.films)} films; a page rebuilds a film once however often it changed in the page)`, sluice.sakila, machine.cores),
     ...runDetails(`shop, ${integer(settings.smallRoots)} roots (every product updated once, then the shared category renamed)`, sluice.shopSmall, machine.cores),
@@ -301,6 +331,35 @@ export function reportMarkdown(report: BenchReport): string {
           `- the large run's source after the freshness run too (--trace-gc): ${sluice.sourceHeapAfterFreshness.count} full GCs, live heap at most ${sluice.sourceHeapAfterFreshness.maxLiveMiB} MiB (${sluice.sourceHeapAfterFreshness.lastLiveMiB} MiB after the last), heap kept by V8 at most ${sluice.sourceHeapAfterFreshness.maxKeptMiB} MiB`,
         ]),
     '',
+  ];
+}
+
+/** The whole report as markdown. */
+export function reportMarkdown(report: BenchReport): string {
+  const { machine, settings } = report;
+  const disturbed = disturbedMeasurements(report);
+  const lines = [
+    `# sluice benchmark, ${report.startedAt}`,
+    '',
+    `Command: \`${report.command}\` (${report.totalSeconds.toFixed(0)} s in all${settings.profiled ? '; sluice processes ran under --cpu-prof, which slows them a little' : ''}).`,
+    '',
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}; Node ${machine.node}; sluice ${machine.sluice} (${machine.commit}); ` +
+      `MariaDB ${machine.mariadb}, Kafka ${machine.kafka}, ${machine.engines.map(({ engine, version }) => `${engine} ${version}`).join(', ')}, all on this machine; ` +
+      Object.entries(machine.libraries)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ') +
+      `; load average ${machine.loadAverageAtStart} at the start ("other" in the CPU lines is the rest of the machine).`,
+    '',
+    ...(disturbed.length === 0 ? [] : [`**Warning: skewed figures: ${disturbed.join('; ')}. Run again on a quiet machine.**`, '']),
+    engineComparisonMarkdown(report),
+    '',
+    tableMarkdown(summaryRows(report)),
+    '',
+    '## Details',
+    '',
+    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. Each engine runs every phase in turn (its own databases, topics and indexes): its end-to-end rates are compared with its own raw bulk ceiling, loaded through the same engine port call (bulk) as sluice's sink. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
+    '',
+    ...report.engines.flatMap((section) => engineDetails(section, report)),
   ];
   if (report.profiles.length > 0) {
     lines.push('### CPU profiles', '');

@@ -1,13 +1,14 @@
 /**
- * Connections to the three services for the benchmarks, and small timing helpers. Endpoints come
- * from the SLUICE_* variables or default to the local stack, as everywhere else in sluice.
+ * Connections to the services for the benchmarks (MariaDB, Kafka, and each search engine through
+ * the engine port), and small timing helpers. Endpoints come from the SLUICE_* variables or
+ * default to the local stack, as everywhere else in sluice.
  */
-import type { Client } from '@elastic/elasticsearch';
 import { logLevel, type Kafka } from 'kafkajs';
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
+import { createEngine } from '../../src/sinks/engine/connect.js';
+import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 
 /** The endpoints in force (local stack unless SLUICE_* variables say otherwise). */
@@ -21,9 +22,30 @@ export function benchKafka(clientId = 'sluice-bench'): Kafka {
   return createKafka({ brokers: endpoints.kafkaBrokers, clientId, logLevel: logLevel.NOTHING });
 }
 
-/** An Elasticsearch client with a long timeout (bulk loads of large requests). */
-export function benchElasticsearch(): Client {
-  return createElasticsearchClient({ node: endpoints.elasticsearchNode, requestTimeoutMs: 120_000, maxRetries: 0 });
+/** The two engines, in the order the bench measures them. */
+export const ENGINE_KINDS: readonly EngineKind[] = ['elasticsearch', 'opensearch'];
+
+/** The node of each engine (SLUICE_ES_NODE / SLUICE_OS_NODE, or the local stack). */
+export function engineNode(kind: EngineKind): string {
+  return kind === 'elasticsearch' ? endpoints.elasticsearchNode : endpoints.opensearchNode;
+}
+
+/** The engine port to one engine, with a long timeout (bulk loads of large requests); it never retries. */
+export function benchEngine(kind: EngineKind): SearchEngine {
+  return createEngine(kind, { engine: kind, node: engineNode(kind), requestTimeoutMs: 120_000 });
+}
+
+/** Whether the engine's node answers as that engine (its capabilities), within a few seconds. */
+export async function engineReachable(kind: EngineKind): Promise<boolean> {
+  const engine = createEngine(kind, { engine: kind, node: engineNode(kind), requestTimeoutMs: 5_000 });
+  try {
+    await engine.capabilities();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await engine.close();
+  }
 }
 
 /** A SQL connection (optionally with a default database). */

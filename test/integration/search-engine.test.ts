@@ -73,6 +73,21 @@ describe.each(testEngines())('the engine port on %s', (kind) => {
     expect(ids.size).toBe(25);
   });
 
+  it('describes an index (mappings and flat index settings) and counts its primaries\' index operations', async () => {
+    const engine = testEngine(kind, cleanup);
+    const index = uniqueName('port');
+    await createIndex(engine, index);
+    const described = await engine.describeIndex(index);
+    expect(described.mappings).toEqual(FILM_MAPPINGS);
+    expect(described.settings).toMatchObject({ number_of_replicas: '0' });
+    expect(Number(described.settings.number_of_shards)).toBeGreaterThan(0);
+    expect(await engine.indexingTotal(index)).toBe(0);
+    await indexFilms(engine, index, 3);
+    await indexFilms(engine, index, 2);
+    expect(await engine.indexingTotal(index)).toBe(5);
+    await expect(engine.indexingTotal(uniqueName('missing'))).rejects.toMatchObject({ status: 404 });
+  });
+
   it('keeps _meta on index templates and applies the template to new indexes', async () => {
     const engine = testEngine(kind, cleanup);
     const name = uniqueName('tmpl');

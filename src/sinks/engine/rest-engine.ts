@@ -279,6 +279,25 @@ export class RestEngine implements SearchEngine {
     await this.transport.request({ method: 'PUT', path: `/${segment(index)}/_mapping`, body: mapping });
   }
 
+  async describeIndex(index: string): Promise<{ mappings: Readonly<Record<string, unknown>>; settings: Readonly<Record<string, unknown>> }> {
+    const { body } = await this.transport.request<Record<string, { mappings?: Record<string, unknown>; settings?: { index?: Record<string, unknown> } }>>({
+      method: 'GET',
+      path: `/${segment(index)}`,
+      querystring: { filter_path: '*.mappings,*.settings.index' },
+    });
+    const found = Object.values(body)[0];
+    return { mappings: found?.mappings ?? {}, settings: found?.settings?.index ?? {} };
+  }
+
+  async indexingTotal(index: string): Promise<number> {
+    const { body } = await this.transport.request<{ _all?: { primaries?: { indexing?: { index_total?: number } } } }>({
+      method: 'GET',
+      path: `/${segment(index)}/_stats/indexing`,
+      querystring: { filter_path: '_all.primaries.indexing.index_total' },
+    });
+    return body._all?.primaries?.indexing?.index_total ?? 0;
+  }
+
   async getMappingMeta(index: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     const { body } = await this.transport.request<Record<string, { mappings?: { _meta?: Record<string, unknown> } }>>({ method: 'GET', path: `/${segment(index)}/_mapping` });
     return Object.values(body)[0]?.mappings?._meta;

@@ -214,6 +214,10 @@ export interface SearchEngine {
   deleteIndex(index: string): Promise<void>;
   /** Adds fields (and optionally `_meta`) to the mapping of an existing index. */
   putMapping(index: string, mapping: { readonly properties?: Readonly<Record<string, unknown>>; readonly _meta?: Readonly<Record<string, unknown>> }): Promise<void>;
+  /** The mappings and index settings (flat, e.g. number_of_shards) of an index (the first concrete index behind an alias). */
+  describeIndex(index: string): Promise<{ readonly mappings: Readonly<Record<string, unknown>>; readonly settings: Readonly<Record<string, unknown>> }>;
+  /** Index operations applied by the primaries of `index` so far (`indexing.index_total` of its stats). */
+  indexingTotal(index: string): Promise<number>;
   /** The mapping `_meta` of an index (the first concrete index behind an alias). */
   getMappingMeta(index: string): Promise<Readonly<Record<string, unknown>> | undefined>;
   putSettings(index: string, settings: Readonly<Record<string, unknown>>): Promise<void>;

@@ -1,10 +1,12 @@
 /**
- * The Elasticsearch ceiling: a plain bulk loader indexing the documents sluice built (read back
- * from sluice's index, `_sluice` included) with explicit ids into a fresh index that has the same
- * mappings, trying a few bulk sizes and concurrencies. Bodies are serialized before the clock
- * starts: only Elasticsearch and the HTTP client are measured.
+ * The search engine's raw bulk ceiling: a plain bulk loader indexing the documents sluice built
+ * (read back from sluice's index, `_sluice` included) with explicit ids into a fresh index that
+ * has the same mappings, trying a few bulk sizes and concurrencies, through the engine port's
+ * bulk() (the same call sluice's sink makes), so the same code measures Elasticsearch and
+ * OpenSearch. Bodies are serialized before the clock starts: only the engine and the HTTP client
+ * are measured.
  */
-import type { Client, estypes, estypesWithBody } from '@elastic/elasticsearch';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { now } from './services.js';
 
 /** A document to load: its id and its `_source` as JSON. */
@@ -14,19 +16,19 @@ export interface LoadDocument {
 }
 
 /** Reads every document of `index` (refreshed first), sorted by `_sluice.id`. */
-export async function readDocuments(client: Client, index: string): Promise<LoadDocument[]> {
-  await client.indices.refresh({ index });
+export async function readDocuments(engine: SearchEngine, index: string): Promise<LoadDocument[]> {
+  await engine.refresh(index);
   const documents: LoadDocument[] = [];
-  let after: estypes.SortResults | undefined;
+  let after: readonly unknown[] | undefined;
   for (;;) {
-    const response = await client.search<Record<string, unknown>>({
+    const response = await engine.search<Record<string, unknown>>({
       index,
       size: 10_000,
       sort: [{ '_sluice.id': 'asc' }],
       ...(after === undefined ? {} : { search_after: after }),
     });
-    const hits = response.hits.hits;
-    for (const hit of hits) if (hit._id !== undefined && hit._source !== undefined) documents.push({ id: hit._id, json: JSON.stringify(hit._source) });
+    const hits = response.hits;
+    for (const hit of hits) if (hit._source !== undefined) documents.push({ id: hit._id, json: JSON.stringify(hit._source) });
     const last = hits[hits.length - 1];
     if (last?.sort === undefined || hits.length < 10_000) return documents;
     after = last.sort;
@@ -57,17 +59,13 @@ export interface LoadRun extends BulkConfig {
 }
 
 /** Creates `target` with the mappings and shard settings of `source`. */
-export async function createLikeIndex(client: Client, source: string, target: string): Promise<void> {
-  const mapping = await client.indices.getMapping({ index: source });
-  const settings = await client.indices.getSettings({ index: source });
-  const sourceMappings = Object.values(mapping)[0]?.mappings;
-  const sourceSettings = Object.values(settings)[0]?.settings?.index;
-  await client.indices.create({
-    index: target,
-    mappings: sourceMappings ?? {},
+export async function createLikeIndex(engine: SearchEngine, source: string, target: string): Promise<void> {
+  const { mappings, settings } = await engine.describeIndex(source);
+  await engine.createIndex(target, {
+    mappings,
     settings: {
-      number_of_shards: Number(sourceSettings?.number_of_shards ?? 1),
-      number_of_replicas: Number(sourceSettings?.number_of_replicas ?? 1),
+      number_of_shards: Number(settings.number_of_shards ?? 1),
+      number_of_replicas: Number(settings.number_of_replicas ?? 1),
     },
   });
 }
@@ -76,7 +74,7 @@ export async function createLikeIndex(client: Client, source: string, target: st
  * Loads `documents` into `index` with a config; the documents are sent in order, `rounds` times
  * over (later rounds overwrite the same ids, as repeated builds of the same documents do).
  */
-export async function bulkLoad(client: Client, index: string, documents: readonly LoadDocument[], config: BulkConfig, rounds = 1): Promise<LoadRun> {
+export async function bulkLoad(engine: SearchEngine, index: string, documents: readonly LoadDocument[], config: BulkConfig, rounds = 1): Promise<LoadRun> {
   const bodies: string[] = [];
   for (let round = 0; round < rounds; round += 1) {
     for (let start = 0; start < documents.length; start += config.documentsPerRequest) {
@@ -95,8 +93,10 @@ export async function bulkLoad(client: Client, index: string, documents: readonl
     while (next < bodies.length) {
       const body = bodies[next];
       next += 1;
-      const response = await client.bulk({ body } as unknown as estypesWithBody.BulkRequest, { maxRetries: 0 });
-      if (response.errors) failures += response.items.filter((item) => item.index?.error !== undefined).length;
+      if (body === undefined) return;
+      // the port never retries by itself: a failed request fails the load
+      const response = await engine.bulk(body);
+      if (response.errors) failures += response.items.filter((item) => item.error !== undefined).length;
     }
   };
   await Promise.all(Array.from({ length: config.concurrency }, () => worker()));
@@ -112,8 +112,8 @@ export async function bulkLoad(client: Client, index: string, documents: readonl
  * the faster of those two is the ceiling. Every index it creates is
  * deleted afterwards.
  */
-export async function elasticsearchCeiling(
-  client: Client,
+export async function engineCeiling(
+  engine: SearchEngine,
   likeIndex: string,
   documents: readonly LoadDocument[],
   options: { sampleSize: number; rounds?: number; indexPrefix: string; meter?: () => () => Record<string, number> },
@@ -124,21 +124,21 @@ export async function elasticsearchCeiling(
   const fresh = async <T>(run: (index: string) => Promise<T>): Promise<T> => {
     counter += 1;
     const index = `${options.indexPrefix}-${counter}`;
-    await createLikeIndex(client, likeIndex, index);
+    await createLikeIndex(engine, likeIndex, index);
     try {
       return await run(index);
     } finally {
-      await client.indices.delete({ index, ignore_unavailable: true });
+      await engine.deleteIndex(index);
     }
   };
-  for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(client, index, sample, config, options.rounds ?? 1)));
+  for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(engine, index, sample, config, options.rounds ?? 1)));
   // the two best configs once more on every document, with the CPU of each process metered
   const finalists = [...trials].sort((a, b) => b.documentsPerSecond - a.documentsPerSecond).slice(0, 2);
   let best: (LoadRun & { cpu?: Record<string, number> }) | undefined;
   for (const config of finalists) {
     const run = await fresh(async (index) => {
       const stop = options.meter?.();
-      const loaded = await bulkLoad(client, index, documents, config, options.rounds ?? 1);
+      const loaded = await bulkLoad(engine, index, documents, config, options.rounds ?? 1);
       const cpu = stop?.();
       return cpu === undefined ? loaded : { ...loaded, cpu };
     });
