@@ -1,0 +1,103 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Pool } from 'mysql2/promise';
+import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
+import { VersionClock } from '../../src/descriptors/version-clock.js';
+import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { ElasticsearchVersionEpochStore } from '../../src/sinks/elasticsearch/version-epoch-store.js';
+import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import { channelNames, type ChannelSpec } from '../../src/sinks/orchestrator/channel.js';
+import { runFullSync } from '../../src/sinks/orchestrator/full-sync.js';
+import type { SyncReport } from '../../src/sinks/orchestrator/orchestrator.js';
+import { testEngine } from '../helpers/engines.js';
+import { prepareSakilaPipeline, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
+import { diffDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
+import { Cleanup, endpoints } from '../helpers/services.js';
+import { runCli } from '../helpers/sluice-process.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const logger = pino({ level: 'silent' });
+
+/** Every document behind `alias`, without the sync's bookkeeping fields. */
+async function documentsOf(engine: SearchEngine, alias: string): Promise<Map<string, Record<string, unknown>>> {
+  await engine.refresh(alias);
+  const documents = new Map<string, Record<string, unknown>>();
+  for await (const page of engine.scan<Record<string, unknown>>(alias, { pageSize: 5000 })) {
+    for (const hit of page) {
+      if (hit._source === undefined) continue;
+      const { batch_index_date: _batch, last_updated: _updated, ...rest } = hit._source;
+      documents.set(hit._id, rest);
+    }
+  }
+  return documents;
+}
+
+interface Fixture {
+  readonly engine: SearchEngine;
+  readonly sakila: SakilaPipeline;
+  readonly pool: Pool;
+  readonly films: DocumentDescriptor;
+  readonly sync: (secondary?: ChannelSpec, films?: DocumentDescriptor) => Promise<SyncReport>;
+}
+
+/** Sakila in its own database and the films family on OpenSearch; the channels' indexes and templates are removed afterwards. */
+async function prepare(): Promise<Fixture> {
+  const engine = testEngine('opensearch', cleanup);
+  const sakila = await prepareSakilaPipeline(cleanup, engine);
+  const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 4);
+  cleanup.add(() => pool.end());
+  const descriptors = await loadDescriptors(pool, { films: (await import('yaml')).parse((await import('node:fs')).readFileSync(sakila.file, 'utf8')).documents.films }, {
+    file: sakila.file,
+    pipeline: sakila.pipeline,
+    defaultDatabase: sakila.database,
+    isCaptured: () => true,
+    databases: [sakila.database],
+  });
+  const films = descriptors[0];
+  if (films === undefined) throw new Error('no films descriptor');
+  const versioning = new VersionClock(new ElasticsearchVersionEpochStore(engine, sakila.pipeline), { logger });
+  const made = new Set<string>();
+  cleanup.add(async () => {
+    for (const name of [sakila.filmIndex, `${sakila.filmIndex}-semantic`]) {
+      await engine.deleteIndexTemplate(`sluice-${name}`).catch(() => undefined);
+    }
+    for (const index of made) await engine.deleteIndex(index).catch(() => undefined);
+  });
+  const sync = async (secondary?: ChannelSpec, family: DocumentDescriptor = films): Promise<SyncReport> => {
+    const report = await runFullSync(engine, pool, { descriptor: family, gcDeletes: '1h', pageSize: 300, versioning, logger, ...(secondary === undefined ? {} : { secondary }) });
+    made.add(report.indexes.primary);
+    if (report.indexes.secondary !== undefined) made.add(report.indexes.secondary);
+    return report;
+  };
+  return { engine, sakila, pool, films, sync };
+}
+
+describe('full sync on OpenSearch', () => {
+  it('a Sakila full sync run twice: the second writes no changed document, deletes nothing and chooses reindex; deleted rows are swept', async () => {
+    const { engine, sakila, sync } = await prepare();
+    const first = await sync();
+    expect(first).toMatchObject({ strategy: 'multiplex', written: 1000, unchanged: 0, deleted: 0 });
+    const expected = await expectedFilmDocuments(sakila.connection, sakila.database);
+    expect(diffDocuments(expected, await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(Object.keys(await engine.getAlias(channelNames.writeAlias({ name: sakila.filmIndex })))).toEqual([first.indexes.primary]);
+
+    const second = await sync();
+    expect(second).toMatchObject({ strategy: 'reindex', written: 0, unchanged: 1000, superseded: 0, deleted: 0 });
+    expect(second.indexes.primary).toBe(first.indexes.primary);
+
+    // three films without inventory deleted, one title changed
+    const [rows] = await sakila.connection.query('SELECT film_id FROM film WHERE film_id NOT IN (SELECT film_id FROM inventory) ORDER BY film_id LIMIT 3');
+    const gone = (rows as Array<{ film_id: number }>).map((row) => row.film_id);
+    expect(gone).toHaveLength(3);
+    await sakila.connection.query('DELETE FROM film_actor WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query('DELETE FROM film_category WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query('DELETE FROM film WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query("UPDATE film SET title = 'A FULL SYNC' WHERE film_id = 1");
+    const third = await sync();
+    expect(third).toMatchObject({ strategy: 'reindex', written: 1, unchanged: 996, deleted: 3 });
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+  }, 180_000);
+});
