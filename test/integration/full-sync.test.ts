@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { parse } from 'yaml';
+import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from 'mysql2/promise';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
@@ -49,7 +52,8 @@ async function prepare(): Promise<Fixture> {
   const sakila = await prepareSakilaPipeline(cleanup, engine);
   const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 4);
   cleanup.add(() => pool.end());
-  const descriptors = await loadDescriptors(pool, { films: (await import('yaml')).parse((await import('node:fs')).readFileSync(sakila.file, 'utf8')).documents.films }, {
+  const definitions = (parse(readFileSync(sakila.file, 'utf8')) as { documents: Record<string, DocumentDefinition> }).documents;
+  const descriptors = await loadDescriptors(pool, { films: definitions.films ?? {} as DocumentDefinition }, {
     file: sakila.file,
     pipeline: sakila.pipeline,
     defaultDatabase: sakila.database,
@@ -100,4 +104,35 @@ describe('full sync on OpenSearch', () => {
     expect(third).toMatchObject({ strategy: 'reindex', written: 1, unchanged: 996, deleted: 3 });
     expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
   }, 180_000);
+
+  it('sluice sync -c <file> --documents films: a summary per run, multiplex then reindex', async () => {
+    const { engine, sakila } = await prepare();
+    cleanup.add(async () => {
+      for (const index of Object.keys(await engine.getAlias(sakila.filmIndex))) await engine.deleteIndex(index);
+    });
+    const first = await runCli(['sync', '-c', sakila.file, '--documents', 'films']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^films: written 1000, unchanged 0, superseded 0, deleted 0, strategy multiplex, duration [\d.]+ s/);
+    const second = await runCli(['sync', '-c', sakila.file, '--documents', 'films']);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^films: written 0, unchanged 1000, superseded 0, deleted 0, strategy reindex, /);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+  }, 180_000);
+
+  it('refuses with exit code 2 on the Elasticsearch node without lang-painless and reindex, naming them, the engine and the fix, and touches nothing', async () => {
+    const elasticsearch = testEngine('elasticsearch', cleanup);
+    const capabilities = await elasticsearch.capabilities();
+    expect(capabilities.modules).not.toContain('lang-painless');
+    const sakila = await prepareSakilaPipeline(cleanup, elasticsearch);
+    const result = await runCli(['sync', '-c', sakila.file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('lang-painless and reindex modules');
+    expect(result.stderr).toContain(`elasticsearch ${capabilities.version}`);
+    expect(result.stderr).toContain('nothing was changed');
+    expect(result.stderr).toMatch(/fix: .*modules\/lang-painless/);
+    expect(await elasticsearch.getIndexTemplate(`sluice-${sakila.filmIndex}`)).toBeUndefined();
+    expect(await elasticsearch.indexExists(sakila.filmIndex)).toBe(false);
+    expect(await elasticsearch.getStoredScript('sluice-sync-touch').catch(() => undefined)).toBeUndefined();
+  }, 120_000);
 });

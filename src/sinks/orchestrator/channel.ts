@@ -85,7 +85,7 @@ export function channelTemplate(spec: ChannelSpec): IndexTemplate {
   return {
     index_patterns: [channelNames.pattern(spec)],
     priority: 500,
-    template: { settings: body.settings, mappings: { ...body.mappings, _meta: { ...((body.mappings._meta as Record<string, unknown> | undefined) ?? {}), sluice_hash: hash } } },
+    template: { settings: body.settings, mappings: { ...body.mappings, _meta: { ...((body.mappings._meta) ?? {}), sluice_hash: hash } } },
     _meta: { hash, managed_by: 'sluice' },
   };
 }

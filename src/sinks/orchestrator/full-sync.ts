@@ -79,7 +79,7 @@ async function withConnection<T>(pool: Pool, work: (connection: Parameters<typeo
   const pooled = await pool.getConnection();
   try {
     // a PoolConnection is a Connection for every query the builder makes
-    return await work(pooled as unknown as Parameters<typeof buildDocuments>[0]);
+    return await work(pooled);
   } finally {
     pooled.release();
   }
