@@ -135,4 +135,54 @@ describe('full sync on OpenSearch', () => {
     expect(await elasticsearch.indexExists(sakila.filmIndex)).toBe(false);
     expect(await elasticsearch.getStoredScript('sluice-sync-touch').catch(() => undefined)).toBeUndefined();
   }, 120_000);
+
+  it('with a secondary channel: the strategy for each combination of hashes and alias, and rows deleted between syncs swept from both channels', async () => {
+    const { engine, sakila, films, sync } = await prepare();
+    const semantic: ChannelSpec = { name: `${sakila.filmIndex}-semantic`, mappings: { properties: { description: { type: 'text', analyzer: 'english' } } } };
+    const expectBoth = async (): Promise<void> => {
+      const expected = await expectedFilmDocuments(sakila.connection, sakila.database);
+      expect(diffDocuments(expected, await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+      expect(diffDocuments(expected, await documentsOf(engine, semantic.name), { limit: 10 })).toEqual([]);
+    };
+    // nothing exists: both channels get new indexes
+    const first = await sync(semantic);
+    expect(first).toMatchObject({ strategy: 'multiplex', plan: { primary: 'new-index', secondary: 'new-index' }, written: 1000 });
+    await expectBoth();
+    // both hashes unchanged, secondary alias present: reindex, only the primary written
+    const second = await sync(semantic);
+    expect(second).toMatchObject({ strategy: 'reindex', plan: { primary: 'in-place', secondary: 'reindexed-at-completion' }, written: 0, unchanged: 1000, reindexed: 0, deleted: 0, deletedSecondary: 0 });
+
+    const [rows] = await sakila.connection.query('SELECT film_id FROM film WHERE film_id NOT IN (SELECT film_id FROM inventory) ORDER BY film_id DESC LIMIT 2');
+    const gone = (rows as Array<{ film_id: number }>).map((row) => row.film_id);
+    await sakila.connection.query('DELETE FROM film_actor WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query('DELETE FROM film_category WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query('DELETE FROM film WHERE film_id IN (?)', [gone]);
+    await sakila.connection.query("UPDATE film SET description = 'changed for the secondary' WHERE film_id = 7");
+    const third = await sync(semantic);
+    expect(third).toMatchObject({ strategy: 'reindex', written: 1, reindexed: 1, deleted: 2, deletedSecondary: 2 });
+    await expectBoth();
+
+    // the secondary's mapping changed: multiplex, the primary in place and the secondary into a new index
+    const semantic2: ChannelSpec = { ...semantic, mappings: { properties: { description: { type: 'text', analyzer: 'standard' } } } };
+    const fourth = await sync(semantic2);
+    expect(fourth).toMatchObject({ strategy: 'multiplex', plan: { primary: 'in-place', secondary: 'new-index' }, written: 0, unchanged: 998 });
+    expect(fourth.indexes.secondary).not.toBe(third.indexes.secondary);
+    expect(await engine.indexExists(third.indexes.secondary ?? '')).toBe(false);
+    await expectBoth();
+
+    // the primary's mapping changed: a new primary index, the secondary written in place
+    const films2 = { ...films, mappings: { properties: { title: { type: 'text', fields: { raw: { type: 'keyword' } } } } } };
+    const fifth = await sync(semantic2, films2);
+    expect(fifth).toMatchObject({ strategy: 'multiplex', plan: { primary: 'new-index', secondary: 'in-place' }, written: 998 });
+    expect(fifth.indexes.primary).not.toBe(fourth.indexes.primary);
+    await expectBoth();
+
+    // the secondary alias is gone (hash unchanged): multiplex into a new secondary index
+    await engine.updateAliases([{ remove: { index: fifth.indexes.secondary ?? '', alias: semantic.name } }]);
+    const sixth = await sync(semantic2, films2);
+    expect(sixth).toMatchObject({ strategy: 'multiplex', plan: { primary: 'in-place', secondary: 'new-index' } });
+    await engine.deleteIndex(fifth.indexes.secondary ?? '');
+    await expectBoth();
+    expect(await sync(semantic2, films2)).toMatchObject({ strategy: 'reindex', written: 0, deleted: 0, deletedSecondary: 0 });
+  }, 240_000);
 });

@@ -10,6 +10,8 @@ export interface ChannelState extends ChannelObservation {
   readonly currentIndex: string | undefined;
   /** A concrete index (not an alias) holds the read alias's name (made by the continuous sink before any sync). */
   readonly concreteIndex: boolean;
+  /** The indexes the write alias points at. */
+  readonly writeIndexes: readonly string[];
 }
 
 /** Reads a channel's alias, the hash of the index behind it, and whether a plain index holds its name. */
@@ -17,10 +19,11 @@ export async function inspectChannel(engine: SearchEngine, spec: ChannelSpec): P
   const hash = channelHash(spec);
   const alias = channelNames.readAlias(spec);
   const behind = Object.keys(await engine.getAlias(alias));
+  const writeIndexes = Object.keys(await engine.getAlias(channelNames.writeAlias(spec)));
   if (behind.length === 0) {
     const concreteIndex = await engine.indexExists(alias);
-    return { spec, hash, currentIndex: undefined, concreteIndex, aliasExists: false, hashUnchanged: false };
+    return { spec, hash, currentIndex: undefined, concreteIndex, writeIndexes, aliasExists: false, hashUnchanged: false };
   }
   const meta = await engine.getMappingMeta(alias);
-  return { spec, hash, currentIndex: [...behind].sort().at(-1), concreteIndex: false, aliasExists: true, hashUnchanged: meta?.sluice_hash === hash };
+  return { spec, hash, currentIndex: [...behind].sort().at(-1), concreteIndex: false, writeIndexes, aliasExists: true, hashUnchanged: meta?.sluice_hash === hash };
 }

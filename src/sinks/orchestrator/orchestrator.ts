@@ -205,11 +205,16 @@ export class SyncSession {
     const actions: AliasAction[] = [];
     for (const target of [this.primary, this.secondary]) {
       if (target === undefined) continue;
-      const { spec, currentIndex, concreteIndex } = target.state;
+      const { spec, currentIndex, concreteIndex, writeIndexes } = target.state;
       const read = channelNames.readAlias(spec);
+      let removed: string | undefined;
       if (target.plan === 'new-index') {
-        if (concreteIndex) actions.push({ remove_index: { index: read } });
-        else if (currentIndex !== undefined) actions.push({ remove_index: { index: currentIndex } });
+        removed = concreteIndex ? read : currentIndex;
+        if (removed !== undefined) actions.push({ remove_index: { index: removed } });
+      }
+      // an index left holding the write alias (its read alias was removed by hand) gives it up
+      for (const index of writeIndexes) {
+        if (index !== target.index && index !== removed) actions.push({ remove: { index, alias: channelNames.writeAlias(spec) } });
       }
       actions.push({ add: { index: target.index, alias: read } });
       actions.push({ add: { index: target.index, alias: channelNames.writeAlias(spec), is_write_index: true } });
