@@ -7,7 +7,8 @@ import { channelBody, channelHash, channelNames, channelTemplate, LAST_UPDATED_F
 import { inspectChannel, type ChannelState } from './channel-state.js';
 import { writePage, type WriteCounts } from './channel-writer.js';
 import { decideStrategy, type ChannelPlan, type SyncPlan, type SyncStrategy } from './strategy.js';
-import { SWEEP_SCRIPT, TOUCH_SCRIPT, TOUCH_SCRIPT_ID, untouchedQuery } from './sync-scripts.js';
+import { sweepUntouched } from './sweep.js';
+import { TOUCH_SCRIPT, TOUCH_SCRIPT_ID } from './sync-scripts.js';
 
 /** Hooks of a sync, called in this order. */
 export interface SyncHooks {
@@ -166,21 +167,20 @@ export class SyncSession {
         conflicts: 'proceed',
       });
       reindexed = changed.created + changed.updated;
-      const swept = await engine.reindex({
-        source: { index: this.primary.index, query: untouchedQuery(this.batchMs) },
-        dest: { index: this.secondary.index },
-        script: { source: SWEEP_SCRIPT, lang: 'painless', params: { fromVersion } },
-        conflicts: 'proceed',
-      });
-      deletedSecondary = swept.deleted;
-      logger.info({ reindexed, deleted: deletedSecondary, index: this.secondary.index }, 'secondary channel reindexed');
+      logger.info({ reindexed, index: this.secondary.index }, 'secondary channel reindexed');
     }
     let deleted = 0;
+    const reindexedSecondary = this.secondary?.plan === 'reindexed-at-completion' ? [this.secondary.index] : [];
     for (const target of this.writtenTargets()) {
       if (target.plan !== 'in-place') continue;
-      const swept = await engine.updateByQuery({ index: target.index, query: untouchedQuery(this.batchMs), script: { source: SWEEP_SCRIPT, lang: 'painless', params: { fromVersion } }, conflicts: 'proceed', refresh: true });
-      if (target === this.primary) deleted = swept.deleted;
-      else deletedSecondary = swept.deleted;
+      const swept = await sweepUntouched(engine, target.index, { batchMs: this.batchMs, fromVersion, ...(target === this.primary ? { also: reindexedSecondary } : {}) });
+      logger.info({ index: target.index, deleted: swept.deleted.length, kept: swept.kept }, 'untouched documents swept');
+      if (target === this.primary) {
+        deleted = swept.deleted.length;
+        deletedSecondary += swept.alsoDeleted;
+      } else {
+        deletedSecondary += swept.deleted.length;
+      }
     }
     await engine.updateAliases(this.aliasActions());
     for (const target of [this.primary, this.secondary]) if (target !== undefined) await engine.refresh(channelNames.readAlias(target.state.spec));

@@ -16,13 +16,6 @@ if (ctx._source._sluice != null && ctx._source._sluice.hash == params.hash) {
   ctx._source.${BATCH_FIELD} = params.batch;
 }`.trim();
 
-/**
- * The sweep (an _update_by_query or _reindex script over documents this batch did not touch):
- * delete a document only when its version is below the version at which the batch started, so a
- * document the continuous sink wrote from a newer snapshot is kept.
- */
-export const SWEEP_SCRIPT = `if (ctx._version < params.fromVersion) { ctx.op = 'delete'; } else { ctx.op = 'noop'; }`;
-
 /** The query of documents not touched by the batch started at `batchMs`. */
 export function untouchedQuery(batchMs: number): Record<string, unknown> {
   return { bool: { must_not: [{ range: { [BATCH_FIELD]: { gte: batchMs } } }] } };
