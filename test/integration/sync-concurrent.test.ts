@@ -94,8 +94,15 @@ describe('sluice sync and sluice run on the same documents (OpenSearch)', () => 
         return last.length === 0;
       },
       { timeoutMs: 180_000, intervalMs: 1000, description: 'the indexes to equal the database' },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${last.join('\n')}\n${events.join('\n')}\n--- run ---\n${run.output().slice(-3000)}\n--- last sync ---\n${syncs.at(-1)?.output().slice(-3000) ?? ''}`);
+    ).catch(async (error: unknown) => {
+      const details: string[] = [];
+      for (const line of last) {
+        const match = /^(films|customers): (\d+): unexpected/.exec(line);
+        if (match === null) continue;
+        const stored = await engine.get<Record<string, unknown>>(match[1] === 'films' ? sakila.filmIndex : sakila.customerIndex, match[2] ?? '');
+        details.push(`${line.slice(0, 30)}: _version ${stored?._version ?? '?'} _sluice ${JSON.stringify(stored?._source._sluice)} batch ${String(stored?._source.batch_index_date)} last_updated ${String(stored?._source.last_updated)}`);
+      }
+      throw new Error(`${String(error)}\n${last.join('\n')}\n${details.join('\n')}\n${events.join('\n')}\n--- run ---\n${run.output().slice(-3000)}\n--- last sync ---\n${syncs.at(-1)?.output().slice(-3000) ?? ''}`);
     });
     process.stdout.write(`sync and run: ${events.join('; ')}\n`);
     expect(run.child.exitCode).toBeNull();

@@ -7,7 +7,7 @@ import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
 import type { SearchEngine } from '../engine/search-engine.js';
 import type { ChannelSpec } from './channel.js';
 import { SyncSession, type SyncHooks, type SyncReport } from './orchestrator.js';
-import { countRoots, rootIdPages } from './root-ids.js';
+import { countRoots, existingRoots, rootIdPages } from './root-ids.js';
 
 /** Progress of a full sync, reported after each page. */
 export interface SyncProgress {
@@ -52,6 +52,7 @@ export async function runFullSync(engine: SearchEngine, pool: Pool, settings: Fu
     primary,
     ...(settings.secondary === undefined ? {} : { secondary: settings.secondary }),
     fromVersion,
+    rootsExisting: (ids) => existingRoots(pool, descriptor, ids),
     logger,
     ...(settings.hooks === undefined ? {} : { hooks: settings.hooks }),
   });

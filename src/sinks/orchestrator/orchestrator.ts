@@ -25,6 +25,8 @@ export interface SyncSettings {
   /** The version (snapshot coordinate) at which the batch started: untouched documents below it are swept. */
   readonly fromVersion: number;
   readonly hooks?: SyncHooks;
+  /** Which of `ids` have a root row now (the database): the sweep never deletes those. Without it, only versions protect them. */
+  readonly rootsExisting?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -173,7 +175,12 @@ export class SyncSession {
     const reindexedSecondary = this.secondary?.plan === 'reindexed-at-completion' ? [this.secondary.index] : [];
     for (const target of this.writtenTargets()) {
       if (target.plan !== 'in-place') continue;
-      const swept = await sweepUntouched(engine, target.index, { batchMs: this.batchMs, fromVersion, ...(target === this.primary ? { also: reindexedSecondary } : {}) });
+      const swept = await sweepUntouched(engine, target.index, {
+        batchMs: this.batchMs,
+        fromVersion,
+        ...(target === this.primary ? { also: reindexedSecondary } : {}),
+        ...(settings.rootsExisting === undefined ? {} : { rootsExisting: settings.rootsExisting }),
+      });
       logger.info({ index: target.index, deleted: swept.deleted.length, kept: swept.kept }, 'untouched documents swept');
       if (target === this.primary) {
         deleted = swept.deleted.length;

@@ -1,6 +1,6 @@
 import type { Pool } from 'mysql2/promise';
 import type { DocumentDescriptor } from '../../descriptors/document-descriptor.js';
-import { qualifiedName, quoteIdentifier } from '../../descriptors/sql.js';
+import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from '../../descriptors/sql.js';
 
 /**
  * Every root id of a document family, in pages of `pageSize` read by key (`WHERE id > last ORDER
@@ -28,4 +28,15 @@ export async function* rootIdPages(pool: Pool, descriptor: DocumentDescriptor, p
 export async function countRoots(pool: Pool, descriptor: DocumentDescriptor): Promise<number> {
   const [rows] = await pool.query(`SELECT COUNT(*) AS n FROM ${qualifiedName(descriptor.root.table)}`);
   return Number((rows as Array<{ n: unknown }>)[0]?.n ?? 0);
+}
+
+/** Which of `ids` have a root row now (one query per 1,000 ids). */
+export async function existingRoots(pool: Pool, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  const column = quoteIdentifier(descriptor.idColumn);
+  for (const chunk of chunks(ids, MAX_IN_LIST)) {
+    const [rows] = await pool.query({ sql: `SELECT ${column} AS id FROM ${qualifiedName(descriptor.root.table)} WHERE ${column} IN (?)`, values: [chunk] });
+    for (const row of rows as Array<{ id: unknown }>) found.add(String(row.id));
+  }
+  return found;
 }

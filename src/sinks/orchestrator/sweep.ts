@@ -20,8 +20,16 @@ export interface SweepResult {
  *
  * (`_update_by_query` scripts cannot do this: they see `ctx._version` as -1.) `also` names other
  * indexes (the secondary in reindex mode) from which the same ids are deleted the same way.
+ * `rootsExisting` (the database, asked now) keeps every document whose root still exists: a
+ * document can look untouched although its root exists, when another writer replaced it after
+ * the batch touched it (the continuous sink writes no `batch_index_date`), or another sync
+ * touched it with its own batch timestamp.
  */
-export async function sweepUntouched(engine: SearchEngine, index: string, options: { readonly batchMs: number; readonly fromVersion: number; readonly also?: readonly string[] }): Promise<SweepResult & { readonly alsoDeleted: number }> {
+export async function sweepUntouched(
+  engine: SearchEngine,
+  index: string,
+  options: { readonly batchMs: number; readonly fromVersion: number; readonly also?: readonly string[]; readonly rootsExisting?: (ids: readonly string[]) => Promise<ReadonlySet<string>> },
+): Promise<SweepResult & { readonly alsoDeleted: number }> {
   const deleted: string[] = [];
   let kept = 0;
   let alsoDeleted = 0;
@@ -41,9 +49,11 @@ export async function sweepUntouched(engine: SearchEngine, index: string, option
     });
   };
   for await (const hits of engine.scan(index, { query: untouchedQuery(options.batchMs), pageSize: 1000, _source: false })) {
-    const results = await remove(index, hits.map((hit) => hit._id));
+    const candidates = hits.map((hit) => hit._id);
+    const existing = options.rootsExisting === undefined ? new Set<string>() : await options.rootsExisting(candidates);
+    const results = await remove(index, candidates.filter((id) => !existing.has(id)));
     const gone = results.filter((result) => result.status < 300).map((result) => result.id);
-    kept += results.filter((result) => result.status === 409).length;
+    kept += existing.size + results.filter((result) => result.status === 409).length;
     deleted.push(...gone);
     for (const other of options.also ?? []) alsoDeleted += (await remove(other, gone)).filter((result) => result.status < 300).length;
   }
