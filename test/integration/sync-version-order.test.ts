@@ -71,4 +71,26 @@ describe('full sync and the continuous sink order their writes by one version', 
     expect(b?._version).toBe(700);
     expect(b?._source._sluice.version).toBe(700);
   }, 60_000);
+
+  it('replaces a plain index of the same name (made by the continuous sink before any sync) by the alias, in one atomic change', async () => {
+    const engine = testEngine('opensearch', cleanup);
+    const name = uniqueName('plain').replaceAll('_', '-');
+    cleanup.add(async () => {
+      for (const index of Object.keys(await engine.getAlias(name))) await engine.deleteIndex(index);
+      await engine.deleteIndex(name);
+      await engine.deleteIndexTemplate(`sluice-${name}`);
+    });
+    expect(await engine.createIndex(name, { settings: { number_of_replicas: 0 } })).toBe('created');
+    expect(await continuousWrite(engine, name, built('a', { title: 'A from 50' }), 50)).toBeLessThan(300);
+    const session = await SyncSession.start(engine, { primary: { name, settings: { number_of_replicas: 0 } }, fromVersion: 100, logger });
+    expect(session.plan).toEqual({ strategy: 'multiplex', primary: 'new-index' });
+    await session.write(page(120, [built('a', { title: 'A' }), built('b', { title: 'B' })]));
+    // searches still answer from the plain index while the new one fills
+    expect(await titleOf(engine, name, 'a')).toBe('A from 50');
+    const report = await session.complete();
+    expect(Object.keys(await engine.getAlias(name))).toEqual([report.indexes.primary]);
+    expect(await engine.getAlias(`${name}-write`)).toEqual({ [report.indexes.primary]: { isWriteIndex: true } });
+    expect(await titleOf(engine, name, 'a')).toBe('A');
+    expect(await engine.count(name)).toBe(2);
+  }, 60_000);
 });
