@@ -99,3 +99,11 @@ export { ensureDocumentIndex, SLUICE_FIELD_MAPPING } from './sinks/elasticsearch
 export type { DocumentIndexSpec } from './sinks/elasticsearch/document-index.js';
 export { documentsReferencing } from './sinks/elasticsearch/reference-lookup.js';
 export { deadLetterTopic } from './streams/topic-names.js';
+export { SyncSession, requireSyncModules } from './sinks/orchestrator/orchestrator.js';
+export type { SyncHooks, SyncSettings, SyncReport } from './sinks/orchestrator/orchestrator.js';
+export { runFullSync } from './sinks/orchestrator/full-sync.js';
+export type { FullSyncSettings, SyncProgress } from './sinks/orchestrator/full-sync.js';
+export { decideStrategy } from './sinks/orchestrator/strategy.js';
+export type { SyncStrategy, SyncPlan, ChannelObservation } from './sinks/orchestrator/strategy.js';
+export { channelHash, channelNames, channelTemplate } from './sinks/orchestrator/channel.js';
+export type { ChannelSpec } from './sinks/orchestrator/channel.js';

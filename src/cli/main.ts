@@ -7,6 +7,7 @@ import { registerSinkCommands } from './commands/sink.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
+import { registerSyncCommand } from './commands/sync.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /**
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerSourceCommand(program);
   registerSnapshotCommand(program);
   registerSinkCommands(program);
+  registerSyncCommand(program);
   return program;
 }
 

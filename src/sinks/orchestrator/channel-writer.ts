@@ -1,0 +1,94 @@
+import type { BuiltDocument } from '../../descriptors/build-documents.js';
+import { SluiceError } from '../../errors.js';
+import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
+import type { SearchEngine } from '../engine/search-engine.js';
+import { BATCH_FIELD, LAST_UPDATED_FIELD } from './channel.js';
+import { TOUCH_SCRIPT_ID } from './sync-scripts.js';
+
+/** What one write of a page into one index did. */
+export interface WriteCounts {
+  /** New or changed documents written (replaced, `last_updated` set). */
+  written: number;
+  /** Documents whose content hash was unchanged (only `batch_index_date` set). */
+  unchanged: number;
+  /** Documents the index already held from a newer snapshot (kept as they are). */
+  superseded: number;
+}
+
+/** Adds `_sluice.version`, `batch_index_date` and `last_updated` to a built document's JSON (whose last property is `_sluice`). */
+export function syncDocumentJson(document: BuiltDocument, version: number, batchMs: number): string {
+  const json = document.json;
+  if (!json.endsWith('}}')) throw new SluiceError(`document ${document.id} does not end with its _sluice object`);
+  return `${json.slice(0, -2)},"version":${version}},"${BATCH_FIELD}":${batchMs},"${LAST_UPDATED_FIELD}":${batchMs}}`;
+}
+
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/**
+ * Writes one page of documents built at snapshot `version` into `index`:
+ * - the stored hashes are read first (one ids query; skipped for a fresh index);
+ * - an unchanged document gets the stored touch script (only `batch_index_date`);
+ * - a new or changed document is indexed whole with `version_type: external_gte` and the
+ *   snapshot version, the same version order the continuous sink uses: an older build never
+ *   overwrites a newer one, whichever of the two writers made it (409: superseded).
+ * Retryable failures (429, 5xx) are retried; any other item failure throws.
+ */
+export async function writePage(
+  engine: SearchEngine,
+  index: string,
+  documents: readonly BuiltDocument[],
+  options: { readonly version: number; readonly batchMs: number; readonly fresh: boolean; readonly signal?: AbortSignal },
+): Promise<WriteCounts> {
+  const counts: WriteCounts = { written: 0, unchanged: 0, superseded: 0 };
+  if (documents.length === 0) return counts;
+  const stored = options.fresh ? new Map<string, string>() : await storedHashes(engine, index, documents.map((document) => document.id));
+  let pending = [...documents];
+  await retry(
+    async () => {
+      const lines: string[] = [];
+      for (const document of pending) {
+        if (stored.get(document.id) === document.source._sluice.hash) {
+          lines.push(JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } }));
+          lines.push(JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } }));
+        } else {
+          lines.push(JSON.stringify({ index: { _index: index, _id: document.id, version: options.version, version_type: 'external_gte' } }));
+          lines.push(syncDocumentJson(document, options.version, options.batchMs));
+        }
+      }
+      const result = await engine.bulk(`${lines.join('\n')}\n`, options.signal === undefined ? {} : { signal: options.signal });
+      const again: BuiltDocument[] = [];
+      for (const [position, item] of result.items.entries()) {
+        const document = pending[position];
+        if (document === undefined) continue;
+        const touched = stored.get(document.id) === document.source._sluice.hash;
+        if (item.status < 300) {
+          if (touched) counts.unchanged += 1;
+          else counts.written += 1;
+        } else if (item.status === 409 && !touched) {
+          counts.superseded += 1;
+        } else if (RETRYABLE_STATUSES.has(item.status)) {
+          again.push(document);
+        } else {
+          throw new SluiceError(`the engine refused document ${document.id} in ${index}: ${item.error?.type ?? item.status}: ${item.error?.reason ?? ''}`, {
+            context: { index, id: document.id, status: item.status },
+          });
+        }
+      }
+      pending = again;
+      if (again.length > 0) throw new SluiceError(`${again.length} documents of a sync page were refused for now; retrying`, { retriable: true, context: { index } });
+    },
+    { policy: DEFAULT_RETRY_POLICY, what: `writing a sync page to ${index}`, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+  );
+  return counts;
+}
+
+/** The content hash of each of `ids` that `index` holds (real time: an ids query after a refresh is not needed for hashes read by get). */
+async function storedHashes(engine: SearchEngine, index: string, ids: readonly string[]): Promise<Map<string, string>> {
+  const result = await engine.search<{ _sluice?: { hash?: string } }>({ index, query: { ids: { values: [...ids] } }, size: ids.length, _source: ['_sluice.hash'] });
+  const hashes = new Map<string, string>();
+  for (const hit of result.hits) {
+    const hash = hit._source?._sluice?.hash;
+    if (hash !== undefined) hashes.set(hit._id, hash);
+  }
+  return hashes;
+}
