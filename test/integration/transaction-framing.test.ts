@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { gtidPositionReached } from '../../src/sources/mysql/gtid-position.js';
 import type { Connection } from 'mysql2/promise';
 import type { MysqlCapture } from '../../src/streams/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
@@ -32,7 +33,7 @@ async function waitUntilCaughtUp(capture: MysqlCapture, sql: Connection): Promis
   await sql.query('INSERT INTO marker VALUES (NULL)');
   const [result] = await sql.query('SELECT @@last_gtid AS gtid');
   const lastGtid = (result as Array<{ gtid: string }>)[0]?.gtid ?? '';
-  await waitFor(() => capture.stats.lastSaved?.gtidPosition.split(',').includes(lastGtid), { description: `position ${lastGtid} saved`, timeoutMs: 60_000 });
+  await waitFor(() => gtidPositionReached(capture.stats.lastSaved?.gtidPosition ?? '', lastGtid), { description: `position ${lastGtid} saved`, timeoutMs: 60_000 });
 }
 
 /** Every change event of the tables' topics, read from the beginning in one consumer. */
