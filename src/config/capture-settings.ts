@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { PreflightExpectations } from '../sources/mysql/preflight.js';
-import type { TableFilter } from '../sources/mysql/table-catalog.js';
+import type { TableFilter } from '../model/table.js';
 import type { MysqlCaptureSettings } from '../streams/mysql-capture.js';
 import type { ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { durationMs, selectTables, type PipelineConfig } from './pipeline-config.js';

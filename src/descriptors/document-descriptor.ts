@@ -1,5 +1,5 @@
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import type { ColumnDefinition } from '../model/column.js';
+import type { TableInfo } from '../model/table.js';
 import type { RelationType } from './document-definition.js';
 
 /**

@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../descriptors/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
+import { readTableCatalog } from '../sources/mysql/table-catalog.js';
 import { describeError, PermanentError, SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
-import type { TableFilter } from '../sources/mysql/table-catalog.js';
+import type { TableFilter } from '../model/table.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { UndecodableMessageError } from '../streams/avro/undecodable-message-error.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
@@ -24,7 +25,7 @@ import { documentsReferencing } from './elasticsearch/reference-lookup.js';
 import { ElasticsearchVersionEpochStore } from './elasticsearch/version-epoch-store.js';
 import { VersionClock } from '../descriptors/version-clock.js';
 import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
-import type { ChangeEvent } from '../sources/change-event.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
@@ -134,7 +135,7 @@ export class DocumentSink {
           onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
         });
       const descriptors = await startup('reading the database catalog', () =>
-        loadDescriptors(pool, settings.documents, {
+        loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), settings.documents, {
           file: settings.file,
           pipeline: settings.pipeline,
           defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,

@@ -7,7 +7,7 @@ import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
 import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
 import { explainPermanent, retry, type RetryPolicy } from '../retry.js';
-import type { ChangeEvent } from '../sources/change-event.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import type { TriggerReference } from './dead-letters.js';
 import type { BulkChannel, BulkOperation, BulkOutcome } from './elasticsearch/bulk-channel.js';
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { gtidPositionReached } from '../sources/mysql/gtid-position.js';
 import { readSnapshotChunk, type SnapshotChunk } from '../sources/mysql/snapshot-chunk.js';
 import type { SnapshotLocking } from '../sources/mysql/snapshot-position.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import type { TableInfo } from '../model/table.js';
 
 /** The saved state of incremental snapshots: tables still to do (the first one in progress) and where it stands. */
 export interface IncrementalSnapshotState {

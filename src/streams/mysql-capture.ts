@@ -4,10 +4,11 @@ import { bufferTime, concatMap, filter, fromEvent, interval, lastValueFrom, map,
 import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
 import { describeError } from '../errors.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
-import type { ChangeEvent } from '../sources/change-event.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import { isBinlogPurged, readBinlog, type BinlogItem, type BinlogPosition, type BinlogRowChange } from '../sources/mysql/binlog-reader.js';
 import { openSnapshot, type SnapshotPage } from '../sources/mysql/snapshot-reader.js';
-import { readTableCatalog, readTableInfo, splitTableKey, tableKey, withCatalogJsonTypes, type TableFilter, type TableInfo } from '../sources/mysql/table-catalog.js';
+import { readTableCatalog, readTableInfo, withCatalogJsonTypes } from '../sources/mysql/table-catalog.js';
+import { splitTableKey, tableKey, type TableFilter, type TableInfo } from '../model/table.js';
 import { SLUICE_VERSION } from '../version.js';
 import type { ChangeTopicPolicy } from './change-topic-policy.js';
 import { currentGtidPosition } from '../sources/mysql/snapshot-position.js';

@@ -4,7 +4,7 @@ import { loadPipelineConfig } from '../../../src/config/load-pipeline-config.js'
 import { compileDocument, compileDocuments, type CompileContext } from '../../../src/descriptors/compile-document.js';
 import type { DocumentDefinition } from '../../../src/descriptors/document-definition.js';
 import type { DescriptorNode } from '../../../src/descriptors/document-descriptor.js';
-import type { TableInfo } from '../../../src/sources/mysql/table-catalog.js';
+import type { TableInfo } from '../../../src/model/table.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
 import { configurationError } from '../../helpers/errors.js';
 import { catalogOf, SAKILA_TABLES, tableInfo } from '../../helpers/sakila-catalog.js';

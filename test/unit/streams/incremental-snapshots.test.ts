@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { TableInfo } from '../../../src/sources/mysql/table-catalog.js';
+import type { TableInfo } from '../../../src/model/table.js';
 import { IncrementalSnapshots } from '../../../src/streams/incremental-snapshots.js';
 
 /**
