@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import { sinkSettings } from '../../src/config/sink-settings.js';
+import { sinkSettings } from '../../src/pipeline/sink-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { DocumentSink } from '../../src/sinks/document-sink.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';

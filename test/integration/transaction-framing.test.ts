@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { FRAMING_CASES } from '../fixtures/binlog-framing/cases.js';
 import { collectChangeEvents, type ReadEvent } from '../helpers/change-events.js';

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
 import { logLevel } from 'kafkajs';
-import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { sinkSettings } from '../../config/sink-settings.js';
+import { sinkSettings } from '../../pipeline/sink-settings.js';
 import { createLogger } from '../../logging.js';
 import { openEngine } from '../../sinks/engine/open-engine.js';
 import { DocumentSink } from '../../sinks/document-sink.js';
-import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
+import { createSource } from '../../pipeline/create-source.js';
 import { createKafka } from '../../streams/kafka-client.js';
-import type { MysqlCapture } from '../../streams/mysql-capture.js';
-import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
+import type { SourceCapture } from '../../streams/source-capture.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice sink` and `sluice run`. */
@@ -26,17 +24,18 @@ export async function runSink(options: SinkCommandOptions, signal: AbortSignal, 
   const config = loadPipelineConfig(options.config);
   const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink');
   const settings = sinkSettings(config, options.config, logger);
-  if (withCapture) await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
+  const source = withCapture ? createSource(config, logger) : undefined;
+  await source?.source.preflight();
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
   const elasticsearch = await openEngine(settings.engine, signal, logger);
   const sink = new DocumentSink(kafka, elasticsearch, settings);
-  let capture: MysqlCapture | undefined;
+  let capture: SourceCapture<unknown> | undefined;
   const stopAll = new AbortController();
   const stop = (): void => stopAll.abort();
   signal.addEventListener('abort', stop, { once: true });
   const progress = setInterval(() => logger.info({ sink: sink.stats, capture: capture?.stats.streamedRows }, 'progress'), 10_000);
   try {
-    const captureRun = withCapture ? [runCaptureUntilStopped(kafka, captureSettings(config, logger), stopAll.signal, (started) => (capture = started))] : [];
+    const captureRun = source === undefined ? [] : [source.runCapture(kafka, stopAll.signal, (started) => (capture = started))];
     const parts = [sink.run(stopAll.signal), ...captureRun].map((part) =>
       part.catch((error: unknown) => {
         stop();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { pipelineTableFilter } from '../../config/capture-settings.js';
+import { pipelineTableFilter } from '../../pipeline/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { ConfigurationError } from '../../errors.js';
 import { splitTableKey } from '../../model/table.js';

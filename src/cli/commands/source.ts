@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { logLevel } from 'kafkajs';
-import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { createLogger } from '../../logging.js';
-import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
-import type { MysqlCapture } from '../../streams/mysql-capture.js';
-import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
+import { createSource } from '../../pipeline/create-source.js';
 import { createKafka } from '../../streams/kafka-client.js';
+import type { SourceCapture } from '../../streams/source-capture.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice source`. */
@@ -23,14 +21,15 @@ export interface SourceCommandOptions {
  */
 export async function runSource(options: SourceCommandOptions, signal: AbortSignal): Promise<void> {
   const config = loadPipelineConfig(options.config);
-  await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const logger = createLogger('sluice.source');
+  const source = createSource(config, logger, { resnapshot: options.resnapshot === true });
+  await source.source.preflight();
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
-  let capture: MysqlCapture | undefined;
-  const report = (message: string): void => logger.info({ ...capture?.stats, lastSaved: capture?.stats.lastSaved?.gtidPosition }, message);
+  let capture: SourceCapture<unknown> | undefined;
+  const report = (message: string): void => logger.info({ ...capture?.stats, lastSaved: capture?.stats.lastSaved }, message);
   const progress = setInterval(() => report('capture progress'), 10_000);
   try {
-    await runCaptureUntilStopped(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }), signal, (started) => (capture = started));
+    await source.runCapture(kafka, signal, (started) => (capture = started));
     report('capture stopped');
   } finally {
     clearInterval(progress);
