@@ -27,7 +27,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { loadSakila, SAKILA_DIRECTORY } from '../examples/sakila/load-sakila.js';
-import type { DocumentDefinition } from '../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../src/config/document-definition.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 import { gtidPosition, randomServerId, rawZongjiRead, seedCapturePosition, type RawRead } from './lib/binlog.js';
 import { summarizeProcessProfiles } from './lib/cpu-profile.js';

@@ -12,7 +12,7 @@ import type { Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { sinkSettings } from '../../src/pipeline/sink-settings.js';
-import { DocumentSink, type AcknowledgedPage } from '../../src/sinks/document-sink.js';
+import { DocumentSink, type AcknowledgedPage } from '../../src/pipeline/document-sink.js';
 import { createElasticsearchClient } from '../../src/sinks/engine/elasticsearch-client.js';
 import { createEngine } from '../../src/sinks/engine/connect.js';
 import { createKafka } from '../../src/streams/kafka-client.js';

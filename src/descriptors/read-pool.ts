@@ -1,7 +1,7 @@
 import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
 import type { TableInfo } from '../model/table.js';
 import { compileDocuments, type CompileContext } from './compile-document.js';
-import type { DocumentDefinition } from './document-definition.js';
+import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from './document-descriptor.js';
 
 /**

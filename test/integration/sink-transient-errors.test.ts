@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { sinkSettings } from '../../src/pipeline/sink-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
-import { DocumentSink } from '../../src/sinks/document-sink.js';
+import { DocumentSink } from '../../src/pipeline/document-sink.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { deadLetterTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPipelineConfig } from '../../../src/config/load-pipeline-config.js';
 import { compileDocument, compileDocuments, type CompileContext } from '../../../src/descriptors/compile-document.js';
-import type { DocumentDefinition } from '../../../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../../../src/config/document-definition.js';
 import type { DescriptorNode } from '../../../src/descriptors/document-descriptor.js';
 import type { TableInfo } from '../../../src/model/table.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';

@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import type { DocumentDefinition } from '../descriptors/document-definition.js';
+import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
 import { readTableCatalog } from '../sources/mysql/table-catalog.js';
@@ -16,17 +16,17 @@ import { ensureTopics } from '../streams/ensure-topics.js';
 import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
-import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import { DeadLetterWriter, type TriggerReference } from '../sinks/dead-letters.js';
 import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
-import type { SearchEngine } from './engine/search-engine.js';
-import { BulkChannel } from './elasticsearch/bulk-channel.js';
-import { ensureDocumentIndex } from './elasticsearch/document-index.js';
-import { documentsReferencing } from './elasticsearch/reference-lookup.js';
-import { ElasticsearchVersionEpochStore } from './elasticsearch/version-epoch-store.js';
+import type { SearchEngine } from '../sinks/engine/search-engine.js';
+import { BulkChannel } from '../sinks/elasticsearch/bulk-channel.js';
+import { ensureDocumentIndex } from '../sinks/elasticsearch/document-index.js';
+import { documentsReferencing } from '../sinks/elasticsearch/reference-lookup.js';
+import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-epoch-store.js';
 import { VersionClock } from '../descriptors/version-clock.js';
-import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
+import { PageProcessor, type PageChange, type PageResult } from '../sinks/page-processor.js';
 import type { ChangeEvent } from '../model/change-event.js';
-import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
+import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
