@@ -67,7 +67,8 @@ export { planReplay, applyReplay, formatReplayPlan, parseReplayOffsets } from '.
 export type { ReplayTarget, ReplayPlanEntry, ReplayOffset, ReplayChange } from './streams/replay.js';
 export { sinkGroupId } from './streams/consumer-groups.js';
 
-// The search engine port (Elasticsearch and OpenSearch).
+// The writer contract (the bulk channel implements it) and the search engine port (Elasticsearch and OpenSearch).
+export type { DocumentWriter, DocumentOperation, WriteOutcome, ReferenceLookup } from './sinks/writer.js';
 export { connectEngine, createEngine, detectEngine } from './sinks/engine/connect.js';
 export type { EngineConnectionSettings } from './sinks/engine/connection-settings.js';
 export type * from './sinks/engine/search-engine.js';
