@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { endpointsFromEnvironment } from '../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../src/sources/mysql/connection-options.js';
 import { createKafka } from '../src/streams/kafka-client.js';
-import { MysqlCapture } from '../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../src/pipeline/mysql-capture.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 import { gtidPosition, rawZongjiRead, seedCapturePosition } from './lib/binlog.js';
 import { KafkaWatch } from './lib/progress.js';

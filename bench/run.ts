@@ -30,7 +30,7 @@ import { parse } from 'yaml';
 import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { loadSakila, SAKILA_DIRECTORY } from '../examples/sakila/load-sakila.js';
-import type { DocumentDefinition } from '../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../src/config/document-definition.js';
 import type { EngineKind, SearchEngine } from '../src/sinks/engine/search-engine.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
 import { gtidPosition, randomServerId, rawZongjiRead, seedCapturePosition, type RawRead } from './lib/binlog.js';

@@ -1,104 +1,80 @@
 /**
- * The public API of sluice. Everything a program embedding sluice may rely on is exported here by
- * name; anything not exported is internal and may change.
+ * The public API of sluice: what a program embedding sluice, or adding a source, may rely on.
+ * Anything not exported here is internal and may change. The layers are described in
+ * docs/architecture.md.
  */
+
+// Errors: one base class, with `retriable`, `cause` and context; configuration errors carry the fix.
 export { SluiceError, ConfigurationError, PermanentError, isProgrammerError, describeError } from './errors.js';
+// Classification of any error (transient or permanent, which service) and the shared retry helper.
 export { classifyError, isRetriableError } from './classify-error.js';
 export type { ErrorKind, ErrorService, ErrorVerdict } from './classify-error.js';
-export { retry, nextRetry, backoffDelay, isRetriable, abortableSleep, DEFAULT_RETRY_POLICY } from './retry.js';
-export type { RetryPolicy, RetryOptions, RetryDecision } from './retry.js';
-export {
-  endpointsFromEnvironment,
-  parseBrokerList,
-  ENDPOINT_VARIABLES,
-  LOCAL_STACK_ENDPOINTS,
-  LOCAL_STACK_PORTS,
-} from './config/endpoints.js';
-export type { ServiceEndpoints } from './config/endpoints.js';
-export {
-  pipelineConfigSchema,
-  defaultServerId,
-  tableMatches,
-  selectTables,
-  redactPipelineConfig,
-  formatKeyPath,
-  PIPELINE_NAME_PATTERN,
-  TABLE_PATTERN,
-} from './config/pipeline-config.js';
-export type { PipelineConfig, TableName } from './config/pipeline-config.js';
-export { interpolateEnvironment } from './config/environment-interpolation.js';
+export { retry, DEFAULT_RETRY_POLICY } from './retry.js';
+export type { RetryPolicy, RetryOptions } from './retry.js';
+
+// The pipeline file: loading (with ${VAR} interpolation), validation, every default applied.
 export { loadPipelineConfig, parsePipelineConfig } from './config/load-pipeline-config.js';
-export { mysqlConnectionOptions, redactUrl } from './sources/mysql/connection-options.js';
-export { findBinlogProblems, readBinlogVariables, isMariaDb, BINLOG_VARIABLES } from './sources/mysql/binlog-requirements.js';
-export type { BinlogProblem } from './sources/mysql/binlog-requirements.js';
-export { createKafka, pinoLogCreator } from './streams/kafka-client.js';
+export { pipelineConfigSchema, redactPipelineConfig, sourceKind, defaultServerId } from './config/pipeline-config.js';
+export type { PipelineConfig, SourceConfig, SourceKind, TableName } from './config/pipeline-config.js';
+export { endpointsFromEnvironment, LOCAL_STACK_ENDPOINTS } from './config/endpoints.js';
+export type { ServiceEndpoints } from './config/endpoints.js';
+export type { DocumentDefinition, RelationDefinition, RelationType, LinkDefinition, FieldSelection } from './config/document-definition.js';
+
+// The neutral model every layer shares.
+export type { ChangeEvent, ChangeSource, ChangeTransaction, ChangeOperation, Row, ColumnValue } from './model/change-event.js';
+export type { ColumnDefinition } from './model/column.js';
+export type { TableInfo, TableFilter } from './model/table.js';
+export type { EncodedPosition } from './model/position.js';
+
+// The source contract, and MySQL/MariaDB behind it.
+export type {
+  CdcSource,
+  ChangeBatch,
+  ChangeStreamOptions,
+  FlowControl,
+  SourceItem,
+  SourceChange,
+  SourceMark,
+  SourceSnapshot,
+  SnapshotPage,
+  SnapshotChunk,
+} from './sources/source.js';
+export { MysqlSource, isTransientMysqlError } from './sources/mysql/mysql-source.js';
+export type { MysqlSourceSettings } from './sources/mysql/mysql-source.js';
+export type { BinlogPosition } from './sources/mysql/binlog-reader.js';
+
+// The composition root: a pipeline file in, a running pipeline out.
+export { createSource } from './pipeline/create-source.js';
+export type { PipelineSource } from './pipeline/create-source.js';
+export { runCapture, runDocuments } from './pipeline/run-pipeline.js';
+export { MysqlCapture, mysqlCapture } from './pipeline/mysql-capture.js';
+export type { MysqlCaptureSettings, SavedCapturePosition } from './pipeline/mysql-capture.js';
+export { DocumentSink } from './pipeline/document-sink.js';
+export type { DocumentSinkSettings, SinkStats, AcknowledgedPage } from './pipeline/document-sink.js';
+
+// The capture runner every source shares (Kafka writing, positions, backpressure, incremental snapshots).
+export { SourceCapture } from './streams/source-capture.js';
+export type { CaptureSettings, CaptureStats } from './streams/source-capture.js';
+export { runCaptureUntilStopped } from './streams/capture-supervisor.js';
+
+// Kafka: the topics a pipeline writes, their Avro events, replay and snapshot requests.
+export { createKafka } from './streams/kafka-client.js';
 export type { KafkaClientSettings } from './streams/kafka-client.js';
+export { changeTopic, schemaTopic, positionTopic, signalTopic, deadLetterTopic } from './streams/topic-names.js';
+export { decodeChangeEvent, encodeChangeEvent } from './streams/avro/change-event-codec.js';
+export { requestSnapshot } from './streams/snapshot-signals.js';
+export { planReplay, applyReplay, formatReplayPlan, parseReplayOffsets } from './streams/replay.js';
+export type { ReplayTarget, ReplayPlanEntry, ReplayOffset, ReplayChange } from './streams/replay.js';
+export { sinkGroupId } from './streams/consumer-groups.js';
+
+// The writer contract (the bulk channel implements it) and the search engine port (Elasticsearch and OpenSearch).
+export type { DocumentWriter, DocumentOperation, WriteOutcome, ReferenceLookup } from './sinks/writer.js';
 export { connectEngine, createEngine, detectEngine } from './sinks/engine/connect.js';
 export type { EngineConnectionSettings } from './sinks/engine/connection-settings.js';
 export type * from './sinks/engine/search-engine.js';
 export { EngineError, EngineAccessError } from './sinks/engine/engine-error.js';
-export { missingModules, REQUIRED_MODULES } from './sinks/engine/capabilities.js';
-export { retryWithBackoff } from './operators/retry-with-backoff.js';
-export { createLogger } from './logging.js';
-export type { Logger } from './logging.js';
-export { SLUICE_VERSION } from './version.js';
-export type { ChangeEvent, ChangeSource, ChangeTransaction, ChangeOperation, Row, ColumnValue } from './sources/change-event.js';
-export { parseColumnType } from './sources/mysql/column-definition.js';
-export type { ColumnDefinition } from './sources/mysql/column-definition.js';
-export { preflightMysqlSource, missingReplicationPrivileges } from './sources/mysql/preflight.js';
-export { decodeChangeEvent, encodeChangeEvent, writerSchema, parseSchema } from './streams/avro/change-event-codec.js';
-export type { WriterSchema } from './streams/avro/change-event-codec.js';
-export { frame, unframe, schemaId } from './streams/avro/framing.js';
-export { SchemaTopic } from './streams/schema-topic.js';
-export { PositionStore } from './streams/position-store.js';
-export { changeTopic, schemaTopic, positionTopic, signalTopic } from './streams/topic-names.js';
-export { ChangeWriter, changeKey } from './streams/change-writer.js';
-export type { OutgoingChange, ChangeWriterSettings } from './streams/change-writer.js';
-export { MysqlCapture } from './streams/mysql-capture.js';
-export type { MysqlCaptureSettings, SavedCapturePosition, CaptureStats } from './streams/mysql-capture.js';
-export { requestSnapshot, SnapshotSignalListener } from './streams/snapshot-signals.js';
-export type { SnapshotSignal } from './streams/snapshot-signals.js';
-export { planReplay, applyReplay, formatReplayPlan, parseReplayOffsets } from './streams/replay.js';
-export type { ReplayTarget, ReplayPlanEntry, ReplayOffset, ReplayChange } from './streams/replay.js';
-export { sinkGroupId } from './streams/consumer-groups.js';
-export { captureSettings, pipelineTableFilter } from './config/capture-settings.js';
-export { documentsSchema, documentDefinitionSchema } from './config/documents-schema.js';
-export { sinkSettings } from './config/sink-settings.js';
-export type { DocumentDefinition, RelationDefinition, RelationType, LinkDefinition, FieldSelection } from './descriptors/document-definition.js';
-export type { DocumentDescriptor, DescriptorNode, DescriptorJoin, DescriptorLink, DescriptorField } from './descriptors/document-descriptor.js';
-export { compileDocument, compileDocuments } from './descriptors/compile-document.js';
-export type { CompileContext } from './descriptors/compile-document.js';
-export { loadDescriptors, openReadPool } from './descriptors/read-pool.js';
-export { buildDocuments, rowReference } from './descriptors/build-documents.js';
-export type { BuiltDocument, BuiltPage, DocumentMetadata } from './descriptors/build-documents.js';
-export { rootIdsOfChange, referencesToLookUp, concernsDescriptor } from './descriptors/expand-change.js';
-export type { RowChange, ExpansionContext } from './descriptors/expand-change.js';
-export { documentValue } from './descriptors/document-values.js';
-export { beginVersionedSnapshot, versionOf } from './descriptors/snapshot-version.js';
-export type { SnapshotVersion, SnapshotVersioning } from './descriptors/snapshot-version.js';
-export { VersionClock, VersionEpochChangedError, versionInEpoch, parseCoordinate } from './descriptors/version-clock.js';
-export type { VersionEpoch, VersionEpochStore, StoredEpoch, VersionTicket, BinlogCoordinate } from './descriptors/version-clock.js';
-export { ElasticsearchVersionEpochStore, VERSION_EPOCH_INDEX } from './sinks/elasticsearch/version-epoch-store.js';
-export { backfillGroupId } from './sinks/document-backfill.js';
-export { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY } from './streams/change-topic-policy.js';
-export type { ChangeTopicPolicy } from './streams/change-topic-policy.js';
-export { changeTopicPolicy } from './config/capture-settings.js';
-export { currentGtidPosition, startSnapshotAtGtidPosition } from './sources/mysql/snapshot-position.js';
-export type { SnapshotLocking } from './sources/mysql/snapshot-position.js';
-export { DocumentSink } from './sinks/document-sink.js';
-export type { DocumentSinkSettings, SinkStats, AcknowledgedPage } from './sinks/document-sink.js';
-export { PageProcessor } from './sinks/page-processor.js';
-export type { PageChange, PageResult, PageProcessorSettings } from './sinks/page-processor.js';
-export { DeadLetterWriter } from './sinks/dead-letters.js';
-export type { DeadLetter, TriggerReference } from './sinks/dead-letters.js';
-export { LatencyRecorder } from './sinks/latency-recorder.js';
-export type { LatencySummary } from './sinks/latency-recorder.js';
-export { BulkChannel } from './sinks/elasticsearch/bulk-channel.js';
-export type { BulkOperation, BulkOutcome, BulkChannelSettings, BulkChannelOptions, BulkChannelStats } from './sinks/elasticsearch/bulk-channel.js';
-export { ensureDocumentIndex, SLUICE_FIELD_MAPPING } from './sinks/elasticsearch/document-index.js';
-export type { DocumentIndexSpec } from './sinks/elasticsearch/document-index.js';
-export { documentsReferencing } from './sinks/elasticsearch/reference-lookup.js';
-export { deadLetterTopic } from './streams/topic-names.js';
+
+// Full sync: the dual-channel orchestrator (templates, aliases, reindex or multiplex, sweep) and its runner.
 export { SyncSession, requireSyncModules } from './sinks/orchestrator/orchestrator.js';
 export type { SyncHooks, SyncSettings, SyncReport } from './sinks/orchestrator/orchestrator.js';
 export { runFullSync } from './sinks/orchestrator/full-sync.js';
@@ -107,3 +83,7 @@ export { decideStrategy } from './sinks/orchestrator/strategy.js';
 export type { SyncStrategy, SyncPlan, ChannelObservation } from './sinks/orchestrator/strategy.js';
 export { channelHash, channelNames, channelTemplate } from './sinks/orchestrator/channel.js';
 export type { ChannelSpec } from './sinks/orchestrator/channel.js';
+
+export { createLogger } from './logging.js';
+export type { Logger } from './logging.js';
+export { SLUICE_VERSION } from './version.js';

@@ -8,7 +8,7 @@ import type { Kafka } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import { ensureTopics } from '../../src/streams/ensure-topics.js';
-import type { SavedCapturePosition } from '../../src/streams/mysql-capture.js';
+import type { SavedCapturePosition } from '../../src/pipeline/mysql-capture.js';
 import { PositionStore } from '../../src/streams/position-store.js';
 import { positionTopic } from '../../src/streams/topic-names.js';
 

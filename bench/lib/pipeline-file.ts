@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { endpoints, engineNode } from './services.js';

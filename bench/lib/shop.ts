@@ -8,7 +8,7 @@
  * A product document is about 0.8 KB of JSON with 5 embedded rows.
  */
 import type { Connection } from 'mysql2/promise';
-import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../../src/config/document-definition.js';
 
 /** The products document of the shop database. */
 export const SHOP_DOCUMENTS: Readonly<Record<string, Omit<DocumentDefinition, 'index'>>> = {

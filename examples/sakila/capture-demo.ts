@@ -5,15 +5,15 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
-import { captureSettings, preflightExpectations } from '../../src/config/capture-settings.js';
+import { captureSettings, preflightExpectations } from '../../src/pipeline/capture-settings.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
-import { sinkSettings } from '../../src/config/sink-settings.js';
-import type { DocumentDefinition, RelationDefinition } from '../../src/descriptors/document-definition.js';
-import { DocumentSink } from '../../src/sinks/document-sink.js';
+import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import type { DocumentDefinition, RelationDefinition } from '../../src/config/document-definition.js';
+import { DocumentSink } from '../../src/pipeline/document-sink.js';
 import { connectEngine } from '../../src/sinks/engine/connect.js';
 import { preflightMysqlSource } from '../../src/sources/mysql/preflight.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 
 /** The capture and the sink of one pipeline, running in this process. */

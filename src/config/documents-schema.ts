@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DocumentDefinition, RelationDefinition } from '../descriptors/document-definition.js';
+import type { DocumentDefinition, RelationDefinition } from './document-definition.js';
 
 /**
  * The schema of the pipeline file's `documents` section. It checks the shape only; identifiers

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
-import type { Row } from '../sources/change-event.js';
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
-import { normalizeRow } from '../sources/mysql/value-normalizer.js';
+import type { Row } from '../model/change-event.js';
+import type { ColumnDefinition } from '../model/column.js';
+import { normalizeRow } from '../model/value-normalizer.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';

@@ -1,8 +1,8 @@
 import { ConfigurationError } from '../errors.js';
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
-import { tableKey, type TableInfo } from '../sources/mysql/table-catalog.js';
+import type { ColumnDefinition } from '../model/column.js';
+import { tableKey, type TableInfo } from '../model/table.js';
 import { METADATA_PROPERTY } from './build-documents.js';
-import type { DocumentDefinition, FieldSelection, RelationDefinition } from './document-definition.js';
+import type { DocumentDefinition, FieldSelection, RelationDefinition } from '../config/document-definition.js';
 import type { DescriptorField, DescriptorJoin, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 
 /** Where compilation looks tables up, and what names mean. */

@@ -1,6 +1,6 @@
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
-import type { RelationType } from './document-definition.js';
+import type { ColumnDefinition } from '../model/column.js';
+import type { TableInfo } from '../model/table.js';
+import type { RelationType } from '../config/document-definition.js';
 
 /**
  * A compiled document definition: every table and column resolved against the database, and the

@@ -1,5 +1,5 @@
-import type { ColumnValue } from '../sources/change-event.js';
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
+import type { ColumnValue } from '../model/change-event.js';
+import type { ColumnDefinition } from '../model/column.js';
 
 /**
  * Column values as they appear in documents, in JSON: integers as numbers (BIGINT too, while a

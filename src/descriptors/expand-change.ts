@@ -1,6 +1,6 @@
-import type { ColumnValue, Row } from '../sources/change-event.js';
-import type { Queryable } from '../sources/mysql/table-catalog.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import type { ColumnValue, Row } from '../model/change-event.js';
+import type { Queryable } from './sql.js';
+import type { TableInfo } from '../model/table.js';
 import { rowReference } from './build-documents.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';

@@ -1,7 +1,7 @@
 import { createPool, type ConnectionOptions, type Pool } from 'mysql2/promise';
-import { readTableCatalog } from '../sources/mysql/table-catalog.js';
+import type { TableInfo } from '../model/table.js';
 import { compileDocuments, type CompileContext } from './compile-document.js';
-import type { DocumentDefinition } from './document-definition.js';
+import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from './document-descriptor.js';
 
 /**
@@ -25,12 +25,16 @@ export function openReadPool(options: ConnectionOptions, connectionLimit: number
   return pool;
 }
 
+/** Reads the tables of `databases` (the source's catalog, keyed `db.table`). */
+export type CatalogReader = (databases: readonly string[]) => Promise<ReadonlyMap<string, TableInfo>>;
+
 /**
- * Reads the catalog of the databases the definitions use and compiles every definition against
- * it (see compileDocument): a wrong name fails here, before anything runs.
+ * Reads the catalog of the databases the definitions use (through the source's `readCatalog`)
+ * and compiles every definition against it (see compileDocument): a wrong name fails here,
+ * before anything runs.
  */
 export async function loadDescriptors(
-  pool: Pool,
+  readCatalog: CatalogReader,
   definitions: Readonly<Record<string, DocumentDefinition>>,
   context: Omit<CompileContext, 'catalog'> & { readonly databases: readonly string[] },
 ): Promise<DocumentDescriptor[]> {
@@ -50,6 +54,6 @@ export async function loadDescriptors(
     collect(definition.table);
     visit(definition.relations);
   }
-  const catalog = await readTableCatalog(pool, [...databases], () => true);
+  const catalog = await readCatalog([...databases]);
   return compileDocuments(definitions, { ...context, catalog });
 }

@@ -1,5 +1,6 @@
-import { quoteIdentifier } from '../sources/mysql/snapshot-reader.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import { quoteIdentifier } from '../model/sql.js';
+import type { Connection } from 'mysql2/promise';
+import type { TableInfo } from '../model/table.js';
 
 /**
  * Safe SQL text for descriptor queries: identifiers are always backquoted (a backquote inside is
@@ -23,3 +24,6 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
 
 /** The largest IN list sluice sends in one query. */
 export const MAX_IN_LIST = 1000;
+
+/** Anything that runs queries: a connection or a pool. */
+export type Queryable = Pick<Connection, 'query'>;

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../sources/change-event.js';
+import type { ChangeEvent } from '../model/change-event.js';
 
 /** Percentiles of commit-to-acknowledged latency, in milliseconds. */
 export interface LatencySummary {

@@ -7,9 +7,9 @@ import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
 import { chunks, MAX_IN_LIST } from '../descriptors/sql.js';
 import { describeError } from '../errors.js';
 import { explainPermanent, retry, type RetryPolicy } from '../retry.js';
-import type { ChangeEvent } from '../sources/change-event.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import type { TriggerReference } from './dead-letters.js';
-import type { BulkChannel, BulkOperation, BulkOutcome } from './elasticsearch/bulk-channel.js';
+import type { DocumentOperation as BulkOperation, DocumentWriter, ReferenceLookup, WriteOutcome as BulkOutcome } from './writer.js';
 
 /** A decoded change with the Kafka message it came from. */
 export interface PageChange {
@@ -31,9 +31,10 @@ export interface PageProcessorSettings {
   readonly descriptors: readonly DocumentDescriptor[];
   /** Read connections for lookups and builds (REPEATABLE READ snapshots, exact values). */
   readonly pool: Pool;
-  readonly channel: BulkChannel;
+  /** Where documents go (the bulk channel, or any DocumentWriter). */
+  readonly channel: DocumentWriter;
   /** Finds documents that embedded rows (`_sluice.refs`), after every write so far is acknowledged. */
-  readonly lookupReferences: (index: string, references: readonly string[]) => AsyncIterable<string[]>;
+  readonly lookupReferences: ReferenceLookup;
   readonly buildBatchSize: number;
   /** Root ids remembered per page to skip duplicates; beyond it a document may be rebuilt twice. */
   readonly maxDistinctIdsPerPage?: number;

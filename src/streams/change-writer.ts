@@ -1,7 +1,7 @@
 import { Partitioners, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ChangeEvent, Row } from '../sources/change-event.js';
-import type { ColumnDefinition } from '../sources/mysql/column-definition.js';
+import type { ChangeEvent, Row } from '../model/change-event.js';
+import type { ColumnDefinition } from '../model/column.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
 import { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from './change-topic-policy.js';
 import { ensureTopics, type TopicSpec } from './ensure-topics.js';

@@ -1,9 +1,6 @@
-import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { gtidPositionReached } from '../sources/mysql/gtid-position.js';
-import { readSnapshotChunk, type SnapshotChunk } from '../sources/mysql/snapshot-chunk.js';
-import type { SnapshotLocking } from '../sources/mysql/snapshot-position.js';
-import type { TableInfo } from '../sources/mysql/table-catalog.js';
+import type { TableInfo } from '../model/table.js';
+import type { CdcSource, SnapshotChunk } from '../sources/source.js';
 
 /** The saved state of incremental snapshots: tables still to do (the first one in progress) and where it stands. */
 export interface IncrementalSnapshotState {
@@ -12,24 +9,23 @@ export interface IncrementalSnapshotState {
 }
 
 /**
- * Re-snapshots tables while the binlog keeps streaming, chunk by chunk. Each chunk is read in its
- * own consistent snapshot, whose GTID position says where it belongs in the stream: the chunk is
+ * Re-snapshots tables while the change stream keeps streaming, chunk by chunk. Each chunk is read
+ * in its own consistent snapshot, whose position says where it belongs in the stream: the chunk is
  * emitted exactly when the stream has emitted every transaction of that position and none after,
  * so a row never goes back to an older state (the idea of Netflix's DBLog, without its watermark
- * table, because MariaDB reports the snapshot's binlog coordinates).
+ * table, because the source reports the snapshot's position: MariaDB's binlog coordinates).
  */
-export class IncrementalSnapshots {
+export class IncrementalSnapshots<P> {
   private queue: string[] = [];
   private afterKey: unknown[] | undefined;
-  private pending: SnapshotChunk | undefined;
+  private pending: SnapshotChunk<P> | undefined;
 
   constructor(
-    private readonly connection: ConnectionOptions,
+    /** Reads the chunks and compares positions. */
+    private readonly source: Pick<CdcSource<P>, 'readChunk' | 'reached'>,
     private readonly chunkSize: number,
     private readonly tableInfo: (name: string) => Promise<TableInfo | null>,
     private readonly logger: Logger,
-    /** How MySQL ties each chunk's snapshot to a GTID set (snapshot.locking). */
-    private readonly locking?: SnapshotLocking,
   ) {}
 
   /** The current state (what has been taken for emission). */
@@ -67,7 +63,7 @@ export class IncrementalSnapshots {
         this.afterKey = undefined;
         continue;
       }
-      this.pending = await readSnapshotChunk(this.connection, info, this.afterKey, this.chunkSize, this.locking);
+      this.pending = await this.source.readChunk(info, this.afterKey, this.chunkSize);
     }
   }
 
@@ -75,9 +71,9 @@ export class IncrementalSnapshots {
    * The waiting chunk when the stream has reached its position (the state moves past it), or
    * undefined. `last` tells whether it ends the table.
    */
-  takeReached(streamPosition: string): { chunk: SnapshotChunk; last: boolean } | undefined {
+  takeReached(streamPosition: P): { chunk: SnapshotChunk<P>; last: boolean } | undefined {
     const chunk = this.pending;
-    if (chunk === undefined || !gtidPositionReached(streamPosition, chunk.gtidPosition)) return undefined;
+    if (chunk === undefined || !this.source.reached(streamPosition, chunk.position)) return undefined;
     this.pending = undefined;
     this.afterKey = chunk.nextKey;
     const last = chunk.nextKey === undefined;

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { ConfigurationError, SluiceError } from '../errors.js';
+import { kafkaCall } from './kafka-call.js';
 
 /** One partition and the offset to move a consumer group to. Offsets are decimal strings, as in kafkajs. */
 export interface ReplayOffset {
@@ -68,10 +69,10 @@ export async function planReplay(admin: Admin, groupId: string, topics: readonly
       context: { groupId, topics: unknown },
     });
   }
-  const committed = await kafkaCall('read the committed offsets', { groupId }, () => admin.fetchOffsets({ groupId, topics: wanted }));
+  const committed = await kafkaCall('read the committed offsets in Kafka', { groupId }, () => admin.fetchOffsets({ groupId, topics: wanted }));
   const plan: ReplayPlanEntry[] = [];
   for (const topic of wanted) {
-    const watermarks = await kafkaCall('read the partition offsets', { topic }, () => admin.fetchTopicOffsets(topic));
+    const watermarks = await kafkaCall('read the partition offsets in Kafka', { topic }, () => admin.fetchTopicOffsets(topic));
     const current = new Map(committed.find((entry) => entry.topic === topic)?.partitions.map((p) => [p.partition, p.offset]));
     const targets = await targetOffsets(admin, topic, watermarks, target);
     for (const { partition, low, high } of watermarks) {
@@ -103,7 +104,7 @@ export async function planReplay(admin: Admin, groupId: string, topics: readonly
  */
 export async function applyReplay(admin: Admin, groupId: string, plan: readonly ReplayPlanEntry[]): Promise<ReplayChange[]> {
   if (plan.length === 0) return [];
-  const { groups } = await kafkaCall('describe the consumer group', { groupId }, () => admin.describeGroups([groupId]));
+  const { groups } = await kafkaCall('describe the consumer group in Kafka', { groupId }, () => admin.describeGroups([groupId]));
   const group = groups.find((entry) => entry.groupId === groupId);
   if (group !== undefined && !IDLE_GROUP_STATES.has(group.state)) {
     throw new SluiceError(
@@ -113,7 +114,7 @@ export async function applyReplay(admin: Admin, groupId: string, plan: readonly 
     );
   }
   const topics = [...new Set(plan.map((entry) => entry.topic))].sort();
-  const committed = await kafkaCall('read the committed offsets', { groupId }, () => admin.fetchOffsets({ groupId, topics }));
+  const committed = await kafkaCall('read the committed offsets in Kafka', { groupId }, () => admin.fetchOffsets({ groupId, topics }));
   const changes: ReplayChange[] = [];
   for (const topic of topics) {
     const current = new Map(committed.find((entry) => entry.topic === topic)?.partitions.map((p) => [p.partition, p.offset]));
@@ -127,7 +128,7 @@ export async function applyReplay(admin: Admin, groupId: string, plan: readonly 
       .filter((change) => change.previousOffset !== change.offset);
     if (topicChanges.length === 0) continue;
     const partitions = topicChanges.map(({ partition, offset }) => ({ partition, offset }));
-    await kafkaCall('set the committed offsets', { groupId, topic }, () => admin.setOffsets({ groupId, topic, partitions }));
+    await kafkaCall('set the committed offsets in Kafka', { groupId, topic }, () => admin.setOffsets({ groupId, topic, partitions }));
     changes.push(...topicChanges);
   }
   return changes;
@@ -238,26 +239,12 @@ async function targetOffsets(
       return new Map(watermarks.map(({ partition, high }) => [partition, high]));
     case 'timestamp': {
       // kafkajs answers the high watermark for partitions with no message at or after the timestamp.
-      const found = await kafkaCall('look up offsets by timestamp', { topic, timestampMs: target.timestampMs }, () =>
+      const found = await kafkaCall('look up offsets by timestamp in Kafka', { topic, timestampMs: target.timestampMs }, () =>
         admin.fetchTopicOffsetsByTimestamp(topic, target.timestampMs),
       );
       return new Map(found.map(({ partition, offset }) => [partition, offset]));
     }
     case 'offsets':
       return new Map(target.offsets.filter((entry) => entry.topic === topic).map(({ partition, offset }) => [partition, offset]));
-  }
-}
-
-/**
- * Runs a Kafka admin request, turning its failure into a SluiceError that says what failed (the
- * kafkajs error is the cause). Retriable when kafkajs says so.
- */
-async function kafkaCall<T>(action: string, context: Record<string, unknown>, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    // kafkajs' error classes are not named exports under ESM: read their `retriable` flag directly.
-    const retriable = error instanceof Error && 'retriable' in error && error.retriable === true;
-    throw new SluiceError(`cannot ${action} in Kafka`, { retriable, cause: error, context });
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PositionStore } from '../../src/streams/position-store.js';
-import type { SavedCapturePosition } from '../../src/streams/mysql-capture.js';
+import type { SavedCapturePosition } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic, positionTopic } from '../../src/streams/topic-names.js';
 import { collectChangeEvents } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';

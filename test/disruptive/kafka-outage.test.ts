@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { kafkaService } from '../../stack/services/kafka.js';
 import { createStackContext, isExternal, stackDown, stackUp } from '../../stack/stack.js';

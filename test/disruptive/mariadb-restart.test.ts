@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { runCaptureUntilStopped } from '../../src/streams/capture-supervisor.js';
-import type { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { mysqlCapture, type MysqlCapture } from '../../src/pipeline/mysql-capture.js';
+import { isTransientMysqlError } from '../../src/sources/mysql/mysql-source.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { readPidFile } from '../../stack/processes.js';
 import { mariadbService } from '../../stack/services/mariadb.js';
@@ -75,7 +76,8 @@ function superviseCapture(db: string, prefix: string): { starts: MysqlCapture[] 
   const controller = new AbortController();
   const starts: MysqlCapture[] = [];
   const running = runCaptureUntilStopped(
-    testKafka(),
+    mysqlCapture(testKafka()),
+    isTransientMysqlError,
     {
       pipeline: prefix, topicPrefix: prefix, partitions: 2, replicationFactor: 1,
       connection: mysqlConnectionOptions(endpoints.mysqlUrl), serverId: 400_000 + Math.floor(Math.random() * 1_000_000),

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture, type MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture, type MysqlCaptureSettings } from '../../src/pipeline/mysql-capture.js';
 import { TEST_RETRY_POLICY } from './retry-timings.js';
 import { endpoints, testKafka, type Cleanup } from './services.js';
 

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { ChangeEvent } from '../../src/sources/change-event.js';
+import type { ChangeEvent } from '../../src/model/change-event.js';
 import { decodeChangeEvent } from '../../src/streams/avro/change-event-codec.js';
 import { SchemaTopic } from '../../src/streams/schema-topic.js';
 import { schemaTopic } from '../../src/streams/topic-names.js';

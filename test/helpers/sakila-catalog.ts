@@ -1,5 +1,5 @@
 import { parseColumnType } from '../../src/sources/mysql/column-definition.js';
-import { tableKey, type TableInfo } from '../../src/sources/mysql/table-catalog.js';
+import { tableKey, type TableInfo } from '../../src/model/table.js';
 
 /** A column as `[name, MySQL column type]`, e.g. `['film_id', 'smallint(5) unsigned']`. */
 export type ColumnSpec = readonly [name: string, type: string];

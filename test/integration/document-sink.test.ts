@@ -8,6 +8,7 @@ import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bul
 import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
 import { rootIdsOfChange } from '../../src/descriptors/expand-change.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
+import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
@@ -144,7 +145,7 @@ describe.each(testEngines())('the document sink on %s', (kind) => {
     const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
     cleanup.add(() => pool.end());
     const [descriptor] = await loadDescriptors(
-      pool,
+      (databases) => readTableCatalog(pool, databases, () => true),
       { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
       { file: 'test.yml', pipeline: 'fanout', defaultDatabase: database, isCaptured: () => true, databases: [database] },
     );
@@ -177,7 +178,7 @@ describe.each(testEngines())('no stale overwrite on %s', (kind) => {
     await sql.query("INSERT INTO item VALUES (1, 'old'), (2, 'gone soon')");
     const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
     cleanup.add(() => pool.end());
-    const [descriptor] = await loadDescriptors(pool, { items: { table: 'item' } }, { file: 'test.yml', pipeline: 'stale', defaultDatabase: database, isCaptured: () => true, databases: [database] });
+    const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { items: { table: 'item' } }, { file: 'test.yml', pipeline: 'stale', defaultDatabase: database, isCaptured: () => true, databases: [database] });
     if (descriptor === undefined) throw new Error('no descriptor');
     const elasticsearch = testEngine(kind, cleanup);
     const index = `${database.replaceAll('_', '-')}-items`;

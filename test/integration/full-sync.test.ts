@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
-import type { DocumentDefinition } from '../../src/descriptors/document-definition.js';
+import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from 'mysql2/promise';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { VersionClock } from '../../src/descriptors/version-clock.js';
+import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { ElasticsearchVersionEpochStore } from '../../src/sinks/elasticsearch/version-epoch-store.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
@@ -53,7 +54,7 @@ async function prepare(): Promise<Fixture> {
   const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 4);
   cleanup.add(() => pool.end());
   const definitions = (parse(readFileSync(sakila.file, 'utf8')) as { documents: Record<string, DocumentDefinition> }).documents;
-  const descriptors = await loadDescriptors(pool, { films: definitions.films ?? {} as DocumentDefinition }, {
+  const descriptors = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { films: definitions.films ?? {} as DocumentDefinition }, {
     file: sakila.file,
     pipeline: sakila.pipeline,
     defaultDatabase: sakila.database,

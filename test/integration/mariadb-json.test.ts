@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { unframe } from '../../src/streams/avro/framing.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { SchemaTopic } from '../../src/streams/schema-topic.js';
 import { changeTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { uniqueName } from '../helpers/names.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { gtidPositionReached } from '../../src/sources/mysql/gtid-position.js';
 import type { Connection } from 'mysql2/promise';
-import type { MysqlCapture, MysqlCaptureSettings } from '../../src/streams/mysql-capture.js';
+import type { MysqlCapture, MysqlCaptureSettings } from '../../src/pipeline/mysql-capture.js';
 import { startTestCapture, type TestCapture } from '../helpers/capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { collectChangeEvents, latestByKey, readWholeTopic, type ReadEvent } from '../helpers/change-events.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gtidPositionReached } from '../../src/sources/mysql/gtid-position.js';
 import { pino } from 'pino';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { uniqueName } from '../helpers/names.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
 import { pipelineYaml, runCli, writePipelineFile } from '../helpers/sluice-process.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { gtidPositionReached } from '../../src/sources/mysql/gtid-position.js';
 import type { Connection } from 'mysql2/promise';
-import type { MysqlCapture } from '../../src/streams/mysql-capture.js';
+import type { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { startTestCapture, type TestCapture } from '../helpers/capture.js';
 import { FRAMING_CASES } from '../fixtures/binlog-framing/cases.js';

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { logLevel, type Admin } from 'kafkajs';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { ConfigurationError, SluiceError } from '../../errors.js';
+import { ConfigurationError } from '../../errors.js';
 import { sinkGroupId } from '../../streams/consumer-groups.js';
+import { kafkaCall } from '../../streams/kafka-call.js';
 import { createKafka } from '../../streams/kafka-client.js';
 import { applyReplay, formatReplayPlan, parseReplayOffsets, planReplay, type ReplayTarget } from '../../streams/replay.js';
 
@@ -70,7 +71,7 @@ async function runReplay(options: ReplayOptions): Promise<void> {
   // kafkajs stays quiet: a failure reaches the user once, as the error main() prints.
   const admin = createKafka({ brokers, clientId: 'sluice-replay', logLevel: logLevel.NOTHING }).admin();
   try {
-    await kafkaRequest(`connect to Kafka (${brokers.join(', ')})`, () => admin.connect());
+    await kafkaCall(`connect to Kafka (${brokers.join(', ')})`, { brokers }, () => admin.connect());
   } catch (error) {
     // Release whatever the failed connect left open before reporting it.
     await admin.disconnect().catch(() => undefined);
@@ -171,7 +172,7 @@ function describeTarget(target: ReplayTarget): string {
  * None is a ConfigurationError: the capture has not written anything yet.
  */
 async function changeTopics(admin: Admin, pipeline: string, topicPrefix: string): Promise<string[]> {
-  const all = await kafkaRequest('list the Kafka topics', () => admin.listTopics());
+  const all = await kafkaCall('list the Kafka topics', { pipeline }, () => admin.listTopics());
   const start = `${topicPrefix}.`;
   const isChangeTopic = (topic: string): boolean => {
     const rest = topic.slice(start.length).split('.');
@@ -199,15 +200,4 @@ function nonEmptyGroup(group: string): string {
   const trimmed = group.trim();
   if (trimmed === '') throw new ConfigurationError('--group is empty', 'give a consumer group id, or leave --group out for <pipeline>.sink');
   return trimmed;
-}
-
-/** Runs a Kafka request, turning its failure into a SluiceError that says what failed. */
-async function kafkaRequest<T>(action: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    // kafkajs' error classes are not named exports under ESM: read their `retriable` flag directly.
-    const retriable = error instanceof Error && 'retriable' in error && error.retriable === true;
-    throw new SluiceError(`cannot ${action}`, { retriable, cause: error });
-  }
 }

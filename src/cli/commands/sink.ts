@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import { logLevel } from 'kafkajs';
-import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { sinkSettings } from '../../config/sink-settings.js';
-import { createLogger } from '../../logging.js';
-import { openEngine } from '../../sinks/engine/open-engine.js';
-import { DocumentSink } from '../../sinks/document-sink.js';
-import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
-import { createKafka } from '../../streams/kafka-client.js';
-import type { MysqlCapture } from '../../streams/mysql-capture.js';
-import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
+import { runDocuments } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice sink` and `sluice run`. */
@@ -18,38 +9,11 @@ export interface SinkCommandOptions {
 }
 
 /**
- * Runs the sink of a pipeline file until `signal` aborts: change topics -> documents ->
- * Elasticsearch, committing offsets page by page. With `withCapture`, the capture runs in the
- * same process (`sluice run`); if either stops with an error, both stop.
+ * Runs the sink of a pipeline file until `signal` aborts (see runDocuments); with `withCapture`,
+ * the capture too, in the same process.
  */
 export async function runSink(options: SinkCommandOptions, signal: AbortSignal, withCapture: boolean): Promise<void> {
-  const config = loadPipelineConfig(options.config);
-  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink');
-  const settings = sinkSettings(config, options.config, logger);
-  if (withCapture) await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
-  const elasticsearch = await openEngine(settings.engine, signal, logger);
-  const sink = new DocumentSink(kafka, elasticsearch, settings);
-  let capture: MysqlCapture | undefined;
-  const stopAll = new AbortController();
-  const stop = (): void => stopAll.abort();
-  signal.addEventListener('abort', stop, { once: true });
-  const progress = setInterval(() => logger.info({ sink: sink.stats, capture: capture?.stats.streamedRows }, 'progress'), 10_000);
-  try {
-    const captureRun = withCapture ? [runCaptureUntilStopped(kafka, captureSettings(config, logger), stopAll.signal, (started) => (capture = started))] : [];
-    const parts = [sink.run(stopAll.signal), ...captureRun].map((part) =>
-      part.catch((error: unknown) => {
-        stop();
-        throw error;
-      }),
-    );
-    await Promise.all(parts);
-    logger.info({ sink: sink.stats }, 'sink stopped');
-  } finally {
-    clearInterval(progress);
-    signal.removeEventListener('abort', stop);
-    await elasticsearch.close();
-  }
+  await runDocuments(loadPipelineConfig(options.config), options.config, signal, withCapture);
 }
 
 /** Adds `sluice sink -c <file>` and `sluice run -c <file>`. */

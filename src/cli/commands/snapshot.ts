@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { pipelineTableFilter } from '../../config/capture-settings.js';
+import { pipelineTableFilter } from '../../pipeline/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { ConfigurationError } from '../../errors.js';
-import { splitTableKey } from '../../sources/mysql/table-catalog.js';
+import { splitTableKey } from '../../model/table.js';
 import { createKafka } from '../../streams/kafka-client.js';
 import { requestSnapshot } from '../../streams/snapshot-signals.js';
 

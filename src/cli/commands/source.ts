@@ -1,12 +1,6 @@
 import type { Command } from 'commander';
-import { logLevel } from 'kafkajs';
-import { captureSettings, preflightExpectations } from '../../config/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { createLogger } from '../../logging.js';
-import { preflightMysqlSource } from '../../sources/mysql/preflight.js';
-import type { MysqlCapture } from '../../streams/mysql-capture.js';
-import { runCaptureUntilStopped } from '../../streams/capture-supervisor.js';
-import { createKafka } from '../../streams/kafka-client.js';
+import { runCapture } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
 
 /** Options of `sluice source`. */
@@ -15,26 +9,9 @@ export interface SourceCommandOptions {
   readonly resnapshot?: boolean;
 }
 
-/**
- * Runs the capture of a pipeline file until `signal` aborts: checks the database first (problems
- * are ConfigurationErrors: exit code 2, nothing written), then snapshots and streams into Kafka.
- * A purged binlog stops with the error that says to re-snapshot, or re-snapshots by itself when
- * the file says `binlogPurged: snapshot`.
- */
+/** Runs the capture of a pipeline file until `signal` aborts (see runCapture). */
 export async function runSource(options: SourceCommandOptions, signal: AbortSignal): Promise<void> {
-  const config = loadPipelineConfig(options.config);
-  await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
-  const logger = createLogger('sluice.source');
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
-  let capture: MysqlCapture | undefined;
-  const report = (message: string): void => logger.info({ ...capture?.stats, lastSaved: capture?.stats.lastSaved?.gtidPosition }, message);
-  const progress = setInterval(() => report('capture progress'), 10_000);
-  try {
-    await runCaptureUntilStopped(kafka, captureSettings(config, logger, { resnapshot: options.resnapshot === true }), signal, (started) => (capture = started));
-    report('capture stopped');
-  } finally {
-    clearInterval(progress);
-  }
+  await runCapture(loadPipelineConfig(options.config), signal, { resnapshot: options.resnapshot === true });
 }
 
 /** Adds `sluice source -c <file> [--resnapshot]`. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { runUntilSignal } from '../run-until-signal.js';
-import type { SyncCommandOptions } from './sync-run.js';
+import type { SyncCommandOptions } from '../../pipeline/run-sync.js';
 
 /** Adds `sluice sync -c <file> [--documents NAME]`. */
 export function registerSyncCommand(program: Command): Command {
@@ -12,7 +12,7 @@ export function registerSyncCommand(program: Command): Command {
     .exitOverride()
     .action(async (options: SyncCommandOptions) => {
       // loaded on use: the other commands do not pay for the orchestrator and the progress bar
-      const { runSync } = await import('./sync-run.js');
+      const { runSync } = await import('../../pipeline/run-sync.js');
       await runUntilSignal(async (signal) => {
         await runSync(options, signal);
       });

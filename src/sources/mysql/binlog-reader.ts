@@ -2,12 +2,13 @@ import ZongJi, { type AnyBinlogEvent, type RowsEvent, type TableMapEntry } from 
 import type { ConnectionOptions } from 'mysql2';
 import { Observable } from 'rxjs';
 import { SluiceError } from '../../errors.js';
-import type { ChangeOperation, Row } from '../change-event.js';
-import { parseColumnType, type ColumnDefinition } from './column-definition.js';
+import type { ChangeOperation, Row } from '../../model/change-event.js';
+import { parseColumnType } from './column-definition.js';
+import { type ColumnDefinition } from '../../model/column.js';
 import { FRAMING_EVENT_NAMES, framingEventOf } from './binlog-events.js';
-import type { TableFilter } from './table-catalog.js';
+import type { TableFilter } from '../../model/table.js';
 import { TransactionFramer, type BinlogPosition, type FramedItem, type FramedMark } from './transaction-framing.js';
-import { normalizeRow } from './value-normalizer.js';
+import { normalizeRow } from '../../model/value-normalizer.js';
 
 export type { BinlogPosition } from './transaction-framing.js';
 

@@ -1,25 +1,10 @@
-/**
- * The SQL type of a column, parsed from a COLUMN_TYPE string as information_schema reports it
- * ("bigint(20) unsigned", "decimal(12,4)", "datetime(6)", "enum('a','b')") or as zongji
- * synthesises it from binlog metadata. Both sources of truth map to the same definition.
- */
-export interface ColumnDefinition {
-  readonly name: string;
-  /** Lower-case base type: 'int', 'bigint', 'decimal', 'varchar', 'datetime', ... */
-  readonly baseType: string;
-  readonly unsigned: boolean;
-  /** DECIMAL precision. */
-  readonly precision?: number;
-  /** DECIMAL scale. */
-  readonly scale?: number;
-  /** Fractional-second digits of DATETIME, TIMESTAMP and TIME. */
-  readonly fsp?: number;
-  /** Number of bits of BIT(n). */
-  readonly bits?: number;
-  readonly enumValues?: readonly string[];
-}
+import type { ColumnDefinition } from '../../model/column.js';
 
-/** Parses a COLUMN_TYPE string into a {@link ColumnDefinition}. */
+/**
+ * Parses a COLUMN_TYPE string as information_schema reports it ("bigint(20) unsigned",
+ * "decimal(12,4)", "datetime(6)", "enum('a','b')") or as zongji synthesises it from binlog
+ * metadata into the neutral {@link ColumnDefinition}: both sources of truth map to the same one.
+ */
 export function parseColumnType(name: string, columnType: string): ColumnDefinition {
   const text = columnType.trim().toLowerCase();
   const match = /^([a-z0-9 ]+?)\s*(?:\((.*)\))?\s*(unsigned)?\s*(zerofill)?$/s.exec(text);

@@ -1,5 +1,8 @@
 import type { ConnectionOptions } from 'mysql2';
+import { redactUrl } from '../../config/redact-url.js';
 import { ConfigurationError } from '../../errors.js';
+
+export { redactUrl };
 
 /**
  * mysql2 connection options for a mysql:// URL. Values come back exact: BIGINT and DECIMAL as
@@ -30,15 +33,4 @@ export function mysqlConnectionOptions(url: string): ConnectionOptions {
     bigNumberStrings: true,
     connectTimeout: 10_000,
   };
-}
-
-/** The URL with its password replaced by ***, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
 }

@@ -2,7 +2,8 @@ import { createConnection } from 'mysql2/promise';
 import { ConfigurationError, describeError } from '../../errors.js';
 import { findBinlogProblems, readBinlogVariables } from './binlog-requirements.js';
 import { mysqlConnectionOptions, redactUrl } from './connection-options.js';
-import { readTableCatalog, type TableFilter } from './table-catalog.js';
+import { readTableCatalog } from './table-catalog.js';
+import { type TableFilter } from '../../model/table.js';
 
 /** What the capture needs to exist in the database: the databases, and tables named without wildcards. */
 export interface PreflightExpectations {

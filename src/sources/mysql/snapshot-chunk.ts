@@ -1,8 +1,8 @@
 import type { ConnectionOptions } from 'mysql2/promise';
-import type { Row } from '../change-event.js';
+import type { Row } from '../../model/change-event.js';
 import type { SnapshotLocking } from './snapshot-position.js';
 import { consistentSnapshotGtidPosition, openReadConnection, readTablePage } from './snapshot-reader.js';
-import type { TableInfo } from './table-catalog.js';
+import type { TableInfo } from '../../model/table.js';
 
 /** One chunk of an incremental snapshot: rows read in a consistent snapshot at `gtidPosition`. */
 export interface SnapshotChunk {

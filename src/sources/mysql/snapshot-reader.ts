@@ -1,8 +1,9 @@
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
-import type { Row } from '../change-event.js';
+import type { Row } from '../../model/change-event.js';
+import { quoteIdentifier } from '../../model/sql.js';
 import { startSnapshotAtGtidPosition, type LockSession, type SnapshotLocking } from './snapshot-position.js';
-import type { TableInfo } from './table-catalog.js';
-import { normalizeRow } from './value-normalizer.js';
+import type { TableInfo } from '../../model/table.js';
+import { normalizeRow } from '../../model/value-normalizer.js';
 
 /** One page of a table's snapshot. */
 export interface SnapshotPage {
@@ -21,11 +22,6 @@ export interface Snapshot {
   pages(): AsyncGenerator<SnapshotPage>;
   /** Ends the snapshot transaction and closes its connection. */
   close(): Promise<void>;
-}
-
-/** `name` as a quoted MySQL identifier (a backquote inside is doubled). */
-export function quoteIdentifier(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
 }
 
 /**

@@ -1,31 +1,10 @@
 import type { Connection } from 'mysql2/promise';
+import type { ColumnDefinition } from '../../model/column.js';
+import { tableKey, type TableFilter, type TableInfo } from '../../model/table.js';
+import { parseColumnType } from './column-definition.js';
 
 /** Anything that runs queries: a connection or a pool. */
 export type Queryable = Pick<Connection, 'query'>;
-import { parseColumnType, type ColumnDefinition } from './column-definition.js';
-
-/** What sluice knows of a captured table. */
-export interface TableInfo {
-  readonly db: string;
-  readonly table: string;
-  readonly columns: readonly ColumnDefinition[];
-  /** Primary-key columns in key order; empty for a table without a primary key. */
-  readonly primaryKey: readonly string[];
-}
-
-/** Decides whether a table is captured. */
-export type TableFilter = (db: string, table: string) => boolean;
-
-/** `db.table`, the catalog key of a table. */
-export function tableKey(db: string, table: string): string {
-  return `${db}.${table}`;
-}
-
-/** Splits a `db.table` name at its first dot; undefined when it has no dot. */
-export function splitTableKey(name: string): { readonly db: string; readonly table: string } | undefined {
-  const dot = name.indexOf('.');
-  return dot <= 0 ? undefined : { db: name.slice(0, dot), table: name.slice(dot + 1) };
-}
 
 /**
  * Reads the base tables of `databases` that pass `filter`, with their columns (ordinal order)

@@ -1,6 +1,6 @@
 import avro from 'avsc';
-import type { ChangeEvent, ChangeSource, Row } from '../../sources/change-event.js';
-import type { ColumnDefinition } from '../../sources/mysql/column-definition.js';
+import type { ChangeEvent, ChangeSource, Row } from '../../model/change-event.js';
+import type { ColumnDefinition } from '../../model/column.js';
 import { SluiceError } from '../../errors.js';
 import { avroName } from './column-schema.js';
 import { DecimalStringType } from './decimal-string-type.js';

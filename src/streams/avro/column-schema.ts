@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import type { ColumnDefinition } from '../../sources/mysql/column-definition.js';
+import type { ColumnDefinition } from '../../model/column.js';
 
 const INT_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'year']);
 const TEXT_TYPES = new Set([

@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import type { ColumnDefinition } from '../../sources/mysql/column-definition.js';
+import type { ColumnDefinition } from '../../model/column.js';
 import { avroName, rowSchema } from './column-schema.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { documentValue } from '../../../src/descriptors/document-values.js';
 import { parseColumnType } from '../../../src/sources/mysql/column-definition.js';
-import type { ColumnValue } from '../../../src/sources/change-event.js';
+import type { ColumnValue } from '../../../src/model/change-event.js';
 
 function value(columnType: string, columnValue: ColumnValue): unknown {
   return documentValue(parseColumnType('c', columnType), columnValue);

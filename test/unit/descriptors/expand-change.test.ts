@@ -6,8 +6,8 @@ import type { DocumentDescriptor } from '../../../src/descriptors/document-descr
 import { concernsDescriptor, referencesToLookUp, rootIdsOfChange, type RowChange } from '../../../src/descriptors/expand-change.js';
 import { versionOf } from '../../../src/descriptors/snapshot-version.js';
 import { SluiceError } from '../../../src/errors.js';
-import type { Row } from '../../../src/sources/change-event.js';
-import type { Queryable } from '../../../src/sources/mysql/table-catalog.js';
+import type { Row } from '../../../src/model/change-event.js';
+import type { Queryable } from '../../../src/descriptors/sql.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
 import { catalogOf, LAST_UPDATE, SAKILA_TABLES, tableInfo } from '../../helpers/sakila-catalog.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, ChangeSource } from '../../../src/sources/change-event.js';
+import type { ChangeEvent, ChangeSource } from '../../../src/model/change-event.js';
 import { LatencyRecorder } from '../../../src/sinks/latency-recorder.js';
 
 const NOW = 1_700_000_000_000;

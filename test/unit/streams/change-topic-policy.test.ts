@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { changeTopicPolicy } from '../../../src/config/capture-settings.js';
+import { changeTopicPolicy } from '../../../src/pipeline/capture-settings.js';
 import { durationMs, pipelineConfigSchema } from '../../../src/config/pipeline-config.js';
 import { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY } from '../../../src/streams/change-topic-policy.js';
 

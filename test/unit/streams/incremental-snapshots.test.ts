@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { TableInfo } from '../../../src/sources/mysql/table-catalog.js';
+import type { TableInfo } from '../../../src/model/table.js';
 import { IncrementalSnapshots } from '../../../src/streams/incremental-snapshots.js';
 
 /**
@@ -8,11 +8,14 @@ import { IncrementalSnapshots } from '../../../src/streams/incremental-snapshots
  * connection, so takeReached() is tested here only without a pending chunk.
  */
 
-// Nothing listens there: a test that reached the database by mistake would fail, not pass.
-const unreachable = { host: '127.0.0.1', port: 9 };
+// A test that read a chunk by mistake fails, it does not pass.
+const noChunks = {
+  readChunk: () => Promise.reject(new Error('no chunk may be read in these tests')),
+  reached: (streamed: string, target: string) => streamed >= target,
+};
 
 interface Harness {
-  readonly snapshots: IncrementalSnapshots;
+  readonly snapshots: IncrementalSnapshots<string>;
   readonly looked: string[];
   readonly logs: Array<{ msg: string; table?: string }>;
 }
@@ -21,7 +24,7 @@ function harness(tableInfo: (name: string) => TableInfo | null = () => null): Ha
   const looked: string[] = [];
   const logs: Array<{ msg: string; table?: string }> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; table?: string }) });
-  const snapshots = new IncrementalSnapshots(unreachable, 100, (name) => {
+  const snapshots = new IncrementalSnapshots<string>(noChunks, 100, (name) => {
     looked.push(name);
     return Promise.resolve(tableInfo(name));
   }, logger);
@@ -105,7 +108,7 @@ describe('IncrementalSnapshots', () => {
       const { snapshots } = harness();
       snapshots.restore({ queue: ['a.t'], afterKey: ['k', 2, null] });
       const reloaded = harness().snapshots;
-      reloaded.restore(JSON.parse(JSON.stringify(snapshots.state())) as ReturnType<IncrementalSnapshots['state']>);
+      reloaded.restore(JSON.parse(JSON.stringify(snapshots.state())) as ReturnType<IncrementalSnapshots<string>['state']>);
       expect(reloaded.state()).toEqual({ queue: ['a.t'], afterKey: ['k', 2, null] });
     });
 
@@ -168,6 +171,30 @@ describe('IncrementalSnapshots', () => {
       expect(snapshots.takeReached('')).toBeUndefined();
       expect(snapshots.state()).toEqual({ queue: ['sakila.film'], afterKey: [7] });
       expect(snapshots.active).toBe(true);
+    });
+  });
+
+  describe('with a source that reads chunks', () => {
+    it('emits a chunk only once the stream reached its position, then moves past it', async () => {
+      const table: TableInfo = { db: 'd', table: 't', columns: [], primaryKey: ['id'] };
+      const reads: Array<readonly unknown[] | undefined> = [];
+      const source = {
+        readChunk: (info: TableInfo, afterKey: readonly unknown[] | undefined) => {
+          reads.push(afterKey);
+          return Promise.resolve({ table: info, rows: [{ id: 1 }], position: 5, nextKey: afterKey === undefined ? [1] : undefined });
+        },
+        reached: (streamed: number, target: number) => streamed >= target,
+      };
+      const snapshots = new IncrementalSnapshots<number>(source, 1, () => Promise.resolve(table), pino({ level: 'silent' }));
+      snapshots.request(['d.t']);
+      await snapshots.prepare();
+      expect(snapshots.takeReached(4)).toBeUndefined();
+      expect(snapshots.takeReached(5)?.last).toBe(false);
+      expect(snapshots.state()).toEqual({ queue: ['d.t'], afterKey: [1] });
+      await snapshots.prepare();
+      expect(snapshots.takeReached(6)?.last).toBe(true);
+      expect(snapshots.active).toBe(false);
+      expect(reads).toEqual([undefined, [1]]);
     });
   });
 });

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { ChangeEvent, Row } from '../../../../src/sources/change-event.js';
+import type { ChangeEvent, Row } from '../../../../src/model/change-event.js';
 import { parseColumnType } from '../../../../src/sources/mysql/column-definition.js';
 import { decodeChangeEvent, encodeChangeEvent, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
 import { UndecodableMessageError } from '../../../../src/streams/avro/undecodable-message-error.js';

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { PreflightExpectations } from '../sources/mysql/preflight.js';
-import type { TableFilter } from '../sources/mysql/table-catalog.js';
-import type { MysqlCaptureSettings } from '../streams/mysql-capture.js';
+import type { TableFilter } from '../model/table.js';
+import type { MysqlCaptureSettings } from './mysql-capture.js';
 import type { ChangeTopicPolicy } from '../streams/change-topic-policy.js';
-import { durationMs, selectTables, type PipelineConfig } from './pipeline-config.js';
+import { durationMs, selectTables, type PipelineConfig } from '../config/pipeline-config.js';
 
 /** The table filter of a pipeline: its databases, include and exclude patterns. */
 export function pipelineTableFilter(config: PipelineConfig): TableFilter {
@@ -41,6 +41,8 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     partitions: config.kafka.partitions,
     replicationFactor: config.kafka.replicationFactor,
     connection: mysqlConnectionOptions(mysql.url),
+    url: mysql.url,
+    preflight: preflightExpectations(config),
     serverId: mysql.serverId,
     databases: mysql.databases,
     filter: pipelineTableFilter(config),

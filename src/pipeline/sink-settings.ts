@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { ConfigurationError } from '../errors.js';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
-import type { DocumentSinkSettings } from '../sinks/document-sink.js';
+import type { DocumentSinkSettings } from './document-sink.js';
 import type { EngineConnectionSettings } from '../sinks/engine/connection-settings.js';
 import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
-import type { PipelineConfig } from './pipeline-config.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
 
 /**
  * The settings of the document sink for a pipeline file. A sink needs `elasticsearch` and at

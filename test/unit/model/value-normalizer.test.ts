@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnDefinition } from '../../../../src/sources/mysql/column-definition.js';
-import { normalizeRow, normalizeValue } from '../../../../src/sources/mysql/value-normalizer.js';
+import type { ColumnDefinition } from '../../../src/model/column.js';
+import { normalizeRow, normalizeValue } from '../../../src/model/value-normalizer.js';
 
 const column = (baseType: string, name = 'c'): ColumnDefinition => ({ name, baseType, unsigned: false });
 

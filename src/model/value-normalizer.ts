@@ -1,5 +1,5 @@
-import type { ColumnValue, Row } from '../change-event.js';
-import type { ColumnDefinition } from './column-definition.js';
+import type { ColumnValue, Row } from './change-event.js';
+import type { ColumnDefinition } from './column.js';
 
 const UUID_TYPES = new Set(['uuid']);
 

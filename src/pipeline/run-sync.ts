@@ -1,16 +1,17 @@
-import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { pipelineTableFilter } from '../../config/capture-settings.js';
-import { engineConnection } from '../../config/sink-settings.js';
-import { loadDescriptors, openReadPool } from '../../descriptors/read-pool.js';
-import { VersionClock } from '../../descriptors/version-clock.js';
-import { ConfigurationError } from '../../errors.js';
-import { createLogger } from '../../logging.js';
-import { mysqlConnectionOptions } from '../../sources/mysql/connection-options.js';
-import { connectEngine } from '../../sinks/engine/connect.js';
-import { ElasticsearchVersionEpochStore } from '../../sinks/elasticsearch/version-epoch-store.js';
-import { runFullSync } from '../../sinks/orchestrator/full-sync.js';
-import { requireSyncModules, type SyncReport } from '../../sinks/orchestrator/orchestrator.js';
-import { progressReporter } from '../sync-progress.js';
+import { loadPipelineConfig } from '../config/load-pipeline-config.js';
+import { pipelineTableFilter } from './capture-settings.js';
+import { engineConnection } from './sink-settings.js';
+import { readTableCatalog } from '../sources/mysql/table-catalog.js';
+import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
+import { VersionClock } from '../descriptors/version-clock.js';
+import { ConfigurationError } from '../errors.js';
+import { createLogger } from '../logging.js';
+import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
+import { connectEngine } from '../sinks/engine/connect.js';
+import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-epoch-store.js';
+import { runFullSync } from '../sinks/orchestrator/full-sync.js';
+import { requireSyncModules, type SyncReport } from '../sinks/orchestrator/orchestrator.js';
+import { progressReporter } from './sync-progress.js';
 
 /** Options of `sluice sync`. */
 export interface SyncCommandOptions {
@@ -41,7 +42,7 @@ export async function runSync(options: SyncCommandOptions, signal: AbortSignal):
   try {
     await requireSyncModules(engine);
     const wanted = options.documents === undefined ? config.documents : { [options.documents]: config.documents[options.documents] ?? {} };
-    const descriptors = await loadDescriptors(pool, wanted, {
+    const descriptors = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), wanted, {
       file: options.config,
       pipeline: config.pipeline,
       defaultDatabase: config.source.mysql.databases.length === 1 ? config.source.mysql.databases[0] : undefined,

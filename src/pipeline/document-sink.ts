@@ -1,12 +1,13 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { ConnectionOptions } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import type { DocumentDefinition } from '../descriptors/document-definition.js';
+import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
+import { readTableCatalog } from '../sources/mysql/table-catalog.js';
 import { describeError, PermanentError, SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
-import type { TableFilter } from '../sources/mysql/table-catalog.js';
+import type { TableFilter } from '../model/table.js';
 import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
 import { UndecodableMessageError } from '../streams/avro/undecodable-message-error.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
@@ -15,17 +16,17 @@ import { ensureTopics } from '../streams/ensure-topics.js';
 import { PageConsumer } from '../streams/page-consumer.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
-import { DeadLetterWriter, type TriggerReference } from './dead-letters.js';
+import { DeadLetterWriter, type TriggerReference } from '../sinks/dead-letters.js';
 import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
-import type { SearchEngine } from './engine/search-engine.js';
-import { BulkChannel } from './elasticsearch/bulk-channel.js';
-import { ensureDocumentIndex } from './elasticsearch/document-index.js';
-import { documentsReferencing } from './elasticsearch/reference-lookup.js';
-import { ElasticsearchVersionEpochStore } from './elasticsearch/version-epoch-store.js';
+import type { SearchEngine } from '../sinks/engine/search-engine.js';
+import { BulkChannel } from '../sinks/elasticsearch/bulk-channel.js';
+import { ensureDocumentIndex } from '../sinks/elasticsearch/document-index.js';
+import { documentsReferencing } from '../sinks/elasticsearch/reference-lookup.js';
+import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-epoch-store.js';
 import { VersionClock } from '../descriptors/version-clock.js';
-import { PageProcessor, type PageChange, type PageResult } from './page-processor.js';
-import type { ChangeEvent } from '../sources/change-event.js';
-import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
+import { PageProcessor, type PageChange, type PageResult } from '../sinks/page-processor.js';
+import type { ChangeEvent } from '../model/change-event.js';
+import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
@@ -134,7 +135,7 @@ export class DocumentSink {
           onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
         });
       const descriptors = await startup('reading the database catalog', () =>
-        loadDescriptors(pool, settings.documents, {
+        loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), settings.documents, {
           file: settings.file,
           pipeline: settings.pipeline,
           defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,

@@ -1,0 +1,67 @@
+import { logLevel } from 'kafkajs';
+import type { PipelineConfig } from '../config/pipeline-config.js';
+import { createLogger } from '../logging.js';
+import { openEngine } from '../sinks/engine/open-engine.js';
+import { createKafka } from '../streams/kafka-client.js';
+import type { SourceCapture } from '../streams/source-capture.js';
+import { createSource } from './create-source.js';
+import { DocumentSink } from './document-sink.js';
+import { sinkSettings } from './sink-settings.js';
+
+/**
+ * Runs the capture of a pipeline until `signal` aborts: checks the source first (problems are
+ * ConfigurationErrors: exit code 2, nothing written), then snapshots and streams into Kafka. A
+ * lost position (purged binlog) stops with the error that says to re-snapshot, or re-snapshots by
+ * itself when the file says `binlogPurged: snapshot`.
+ */
+export async function runCapture(config: PipelineConfig, signal: AbortSignal, options: { readonly resnapshot?: boolean } = {}): Promise<void> {
+  const logger = createLogger('sluice.source');
+  const source = createSource(config, logger, { resnapshot: options.resnapshot === true });
+  await source.source.preflight();
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  let capture: SourceCapture<unknown> | undefined;
+  const report = (message: string): void => logger.info({ ...capture?.stats }, message);
+  const progress = setInterval(() => report('capture progress'), 10_000);
+  try {
+    await source.runCapture(kafka, signal, (started) => (capture = started));
+    report('capture stopped');
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/**
+ * Runs the document side of a pipeline until `signal` aborts: change topics -> documents ->
+ * the search engine, committing offsets page by page. With `withCapture`, the capture runs in the
+ * same process (`sluice run`); if either stops with an error, both stop. `file` is the pipeline
+ * file's path, for messages.
+ */
+export async function runDocuments(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean): Promise<void> {
+  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink');
+  const settings = sinkSettings(config, file, logger);
+  const source = withCapture ? createSource(config, logger) : undefined;
+  await source?.source.preflight();
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const engine = await openEngine(settings.engine, signal, logger);
+  const sink = new DocumentSink(kafka, engine, settings);
+  let capture: SourceCapture<unknown> | undefined;
+  const stopAll = new AbortController();
+  const stop = (): void => stopAll.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  const progress = setInterval(() => logger.info({ sink: sink.stats, capture: capture?.stats.streamedRows }, 'progress'), 10_000);
+  try {
+    const captureRun = source === undefined ? [] : [source.runCapture(kafka, stopAll.signal, (started) => (capture = started))];
+    const parts = [sink.run(stopAll.signal), ...captureRun].map((part) =>
+      part.catch((error: unknown) => {
+        stop();
+        throw error;
+      }),
+    );
+    await Promise.all(parts);
+    logger.info({ sink: sink.stats }, 'sink stopped');
+  } finally {
+    clearInterval(progress);
+    signal.removeEventListener('abort', stop);
+    await engine.close();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The writer contract: what the document path needs of a document store. The Elasticsearch /
+ * OpenSearch bulk channel (src/sinks/elasticsearch/bulk-channel.ts) implements it; a writer for
+ * another store implements the same members.
+ */
+
+/** Index or delete one document; `version` (external, greater-or-equal wins) protects against a slower, older build. */
+export type DocumentOperation =
+  | {
+      kind: 'index';
+      index: string;
+      id: string;
+      document: Record<string, unknown>;
+      /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
+      json?: string;
+      version?: number;
+    }
+  | { kind: 'delete'; index: string; id: string; version?: number };
+
+/** How one operation ended. Only `acknowledged` and `superseded` mean the store holds it (or something newer). */
+export type WriteOutcome =
+  /** Indexed or deleted (a delete of a missing document counts: the document is gone). */
+  | { readonly status: 'acknowledged' }
+  /** A versioned operation met a newer version of the document: nothing to do, not an error. */
+  | { readonly status: 'superseded' }
+  /** Refused for good (mapping error, too large...): the writer's dead letter stored it before this outcome resolved. */
+  | { readonly status: 'rejected'; readonly reason: string; readonly httpStatus: number };
+
+/** A document writer: per-operation outcomes, backpressure, flush. */
+export interface DocumentWriter {
+  /**
+   * Queues an operation. The promise settles once the operation is acknowledged, superseded or
+   * rejected (after its dead letter was stored); it rejects only when the writer gave up
+   * (aborted), and then the operation may or may not have been applied.
+   */
+  write(operation: DocumentOperation): Promise<WriteOutcome>;
+  /** Resolves once the writer accepts more work (backpressure: callers await it before writing). */
+  waitForCapacity(): Promise<void>;
+  /** Sends what is buffered; resolves when every operation written so far has settled. */
+  flush(): Promise<void>;
+  /** Refuses further writes, flushes, releases its resources. */
+  close(): Promise<void>;
+}
+
+/**
+ * Finds the documents of `index` that embedded any of `references` (rows, `db.table:key`),
+ * in pages of ids, after every write so far is acknowledged.
+ */
+export type ReferenceLookup = (index: string, references: readonly string[]) => AsyncIterable<string[]>;
