@@ -2,24 +2,16 @@ import { describeError, isProgrammerError } from '../../errors.js';
 import { isRetriable } from '../../retry.js';
 import { describeErrorCause, EngineAccessError, EngineError } from '../engine/engine-error.js';
 import type { BulkItemResult } from '../engine/search-engine.js';
+import type { DocumentOperation } from '../writer.js';
 
 export { describeErrorCause } from '../engine/engine-error.js';
 
 /**
- * One write of a bulk channel. `version` makes the write conditional (`version_type:
- * external_gte`): Elasticsearch applies it only when no newer version of the document is there.
+ * One write of a bulk channel: the writer contract's operation. `version` makes the write
+ * conditional (`version_type: external_gte`): the engine applies it only when no newer version of
+ * the document is there.
  */
-export type BulkOperation =
-  | {
-      kind: 'index';
-      index: string;
-      id: string;
-      document: Record<string, unknown>;
-      /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
-      json?: string;
-      version?: number;
-    }
-  | { kind: 'delete'; index: string; id: string; version?: number };
+export type BulkOperation = DocumentOperation;
 
 /** What became of one item of a bulk response, as decided by {@link classifyItem}. */
 export type ItemVerdict =
