@@ -9,5 +9,5 @@ export const STACK_SECURE_ACCOUNTS = {
   /** A Kafka user for SASL/PLAIN on the SASL_SSL listener. */
   kafkaPlain: { username: 'sluice-plain', password: 'sluice-plain-secret' },
   /** A MariaDB account that must connect with TLS (REQUIRE SSL), with the `sluice` account's privileges. */
-  mysqlTls: { username: 'sluice_tls', password: 'sluice_tls' },
+  mysqlTls: { username: 'sluice_tls', password: 'sluice-tls-secret' },
 } as const;

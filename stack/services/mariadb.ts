@@ -170,6 +170,7 @@ async function createStackUser(socketPath: string, process: DetachedProcess, log
         await connection.query("GRANT ALL PRIVILEGES ON *.* TO 'sluice'@'%' WITH GRANT OPTION");
         const { mysqlTls } = STACK_SECURE_ACCOUNTS;
         await connection.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ? REQUIRE SSL', [mysqlTls.username, '%', mysqlTls.password]);
+        await connection.query('ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [mysqlTls.username, '%', mysqlTls.password]);
         await connection.query('GRANT ALL PRIVILEGES ON *.* TO ?@?', [mysqlTls.username, '%']);
         return;
       } finally {
