@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import type { EncodedPosition } from '../model/position.js';
 import type { TableInfo } from '../model/table.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
+import { SnapshotProgressTracker, type SnapshotProgressListener } from './snapshot-progress.js';
 import type { CdcSource, ChangeBatch, FlowControl, SnapshotPage } from '../sources/source.js';
 import type { ChangeTopicPolicy } from './change-topic-policy.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
@@ -50,6 +51,8 @@ export interface CaptureSettings {
   readonly changeTopics?: ChangeTopicPolicy;
   readonly retryPolicy?: RetryPolicy;
   readonly logger: Logger;
+  /** Receives the initial snapshot's progress (per table, against the source's estimates). */
+  readonly onSnapshotProgress?: SnapshotProgressListener;
 }
 
 /** Counters of a running capture. */
@@ -156,15 +159,22 @@ export class SourceCapture<P> {
     const snapshot = await this.source.snapshot(this.tables, this.settings.snapshot.pageSize);
     const position = this.source.encodePosition(snapshot.position);
     this.settings.logger.info({ tables: this.tables.length, position }, 'snapshot started');
+    const progress = new SnapshotProgressTracker(this.tables, snapshot.estimatedRows);
+    const report = this.settings.onSnapshotProgress;
+    report?.(progress.progress());
     try {
       for await (const page of snapshot.pages()) {
         if (signal.aborted) return snapshot.position;
         await this.send(this.snapshotChanges(page, snapshot.startedAtMs));
         this.stats.snapshotRows += page.rows.length;
+        progress.page(page.table, page.rows.length);
+        report?.(progress.progress());
       }
     } finally {
       await snapshot.close();
     }
+    progress.complete();
+    report?.(progress.progress());
     this.acked = this.savedPosition(snapshot.position);
     await this.savePosition();
     this.settings.logger.info({ rows: this.stats.snapshotRows, position }, 'snapshot completed');
