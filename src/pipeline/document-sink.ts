@@ -152,7 +152,8 @@ export class DocumentSink {
       };
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
       const pending = await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates));
-      const backfills = pending.map((candidate) => this.backfill(candidate, descriptors, admin, context));
+      // a transient failure restarts a backfill from the offsets it committed
+      const backfills = pending.map((candidate) => startup(`backfilling ${candidate.document}`, () => this.backfill(candidate, descriptors, admin, context)));
       await Promise.all([this.consume(topics, descriptors, context), ...backfills]);
     } finally {
       await admin.disconnect().catch(() => undefined);

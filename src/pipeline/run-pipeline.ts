@@ -2,7 +2,7 @@ import { logLevel } from 'kafkajs';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createLogger } from '../logging.js';
 import { openEngine } from '../sinks/engine/open-engine.js';
-import { createKafka } from '../streams/kafka-client.js';
+import { pipelineKafka } from './pipeline-kafka.js';
 import type { SourceCapture } from '../streams/source-capture.js';
 import { createSource } from './create-source.js';
 import { DocumentSink } from './document-sink.js';
@@ -18,7 +18,7 @@ export async function runCapture(config: PipelineConfig, signal: AbortSignal, op
   const logger = createLogger('sluice.source');
   const source = createSource(config, logger, { resnapshot: options.resnapshot === true });
   await source.source.preflight();
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const kafka = pipelineKafka(config, `sluice-source-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
   let capture: SourceCapture<unknown> | undefined;
   const report = (message: string): void => logger.info({ ...capture?.stats }, message);
   const progress = setInterval(() => report('capture progress'), 10_000);
@@ -41,7 +41,7 @@ export async function runDocuments(config: PipelineConfig, file: string, signal:
   const settings = sinkSettings(config, file, logger);
   const source = withCapture ? createSource(config, logger) : undefined;
   await source?.source.preflight();
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
   const engine = await openEngine(settings.engine, signal, logger);
   const sink = new DocumentSink(kafka, engine, settings);
   let capture: SourceCapture<unknown> | undefined;

@@ -215,7 +215,8 @@ export class SourceCapture<P> {
           if (items.length > 0) this.stats.batches += 1;
           pending -= items.length;
           // nothing queued behind this batch: save its position now rather than with the next one
-          if (pending === 0) await this.savePosition();
+          // (a failed save is not fatal: the position rides along with the next batch, whose send is retried)
+          if (pending === 0) await this.savePosition().catch((error: unknown) => this.settings.logger.warn({ err: describeError(error) }, 'position not saved; it is sent with the next batch'));
           if (paused && pending <= maxPending / 2) {
             paused = false;
             control?.resume();
