@@ -1,7 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RetryPolicy } from '../retry.js';
-import { PageConsumer, type MessagePage } from '../streams/page-consumer.js';
+import { PageConsumer, type CommittablePage } from '../streams/page-consumer.js';
 
 /**
  * Backfill of a document added to a running pipeline (or whose index was deleted).
@@ -59,10 +59,10 @@ export interface BackfillSettings {
 
 /**
  * Reads `topics` with the backfill group from its committed offsets up to the end offsets at the
- * start, handing each page to `handle` (offsets are committed after it resolves), then deletes
+ * start, handing each page to `handle` (offsets are committed when it calls the page's `commit()` or after it resolves), then deletes
  * the group. Resolves when done or when `signal` aborts (the group then stays: resumed next time).
  */
-export async function runBackfill(kafka: Kafka, admin: Admin, settings: BackfillSettings, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
+export async function runBackfill(kafka: Kafka, admin: Admin, settings: BackfillSettings, signal: AbortSignal, handle: (page: CommittablePage) => Promise<void>): Promise<void> {
   const { logger } = settings;
   const topics = await existingTopics(admin, settings.topics);
   const remaining = new Map<string, number>();

@@ -1,22 +1,22 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import type { ConnectionOptions } from 'mysql2/promise';
+import type { Admin, Kafka } from 'kafkajs';
+import type { ConnectionOptions, Pool } from 'mysql2/promise';
+import { lastValueFrom, tap } from 'rxjs';
 import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
 import { readTableCatalog } from '../sources/mysql/table-catalog.js';
-import { describeError, PermanentError, SluiceError } from '../errors.js';
+import { describeError, SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { TableFilter } from '../model/table.js';
-import { decodeChangeEvent } from '../streams/avro/change-event-codec.js';
-import { UndecodableMessageError } from '../streams/avro/undecodable-message-error.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
 import { changeTopicConfig, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
-import { PageConsumer } from '../streams/page-consumer.js';
+import { PageConsumer, type CommittablePage } from '../streams/page-consumer.js';
+import { pageStream, type PendingPage } from '../streams/page-stream.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
-import { DeadLetterWriter, type TriggerReference } from '../sinks/dead-letters.js';
+import { DeadLetterWriter } from '../sinks/dead-letters.js';
 import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
 import type { SearchEngine } from '../sinks/engine/search-engine.js';
 import { BulkChannel } from '../sinks/elasticsearch/bulk-channel.js';
@@ -24,9 +24,13 @@ import { ensureDocumentIndex } from '../sinks/elasticsearch/document-index.js';
 import { documentsReferencing } from '../sinks/elasticsearch/reference-lookup.js';
 import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-epoch-store.js';
 import { VersionClock } from '../descriptors/version-clock.js';
-import { PageProcessor, type PageChange, type PageResult } from '../sinks/page-processor.js';
+import { buildBatch } from '../sinks/build-batch.js';
+import { expandPage } from '../sinks/expand-page.js';
+import { BatchesInFlight, type DecodedPage, type PageResult } from '../sinks/sink-page.js';
+import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
+import { decodeChangePage } from './page-decoder.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
@@ -85,9 +89,10 @@ export interface SinkStats {
 }
 
 /**
- * The sink: consumes the change topics of every table the documents read (consumer group
- * `<pipeline>.sink`, so several sink processes share the partitions), turns each page of changes
- * into document writes (see PageProcessor) and commits the page's offsets only after every write
+ * The consume side of a pipeline: consumes the change topics of every table the documents read
+ * (consumer group `<pipeline>.sink`, so several sink processes share the partitions), runs each
+ * page through the sink path (src/operators/process-pages.ts: decode, expand to root ids, batch,
+ * build, write, commit) and commits the page's offsets only after every write
  * of the page is acknowledged, superseded or dead-lettered. A crash re-processes at most the
  * uncommitted pages; documents are always rebuilt from the current database state and written
  * with their snapshot's version, so re-processing is harmless.
@@ -114,13 +119,12 @@ export class DocumentSink {
     const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
     const pool = openReadPool(settings.connection, BUILD_CONCURRENCY * 2 + 2);
     const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
-    let channel: BulkChannel | undefined;
-    let processor: PageProcessor | undefined;
+    let writer: BulkChannel | undefined;
     // a page waiting on an unreachable Elasticsearch would hold the stop forever: a grace period
     // after the stop its writes are abandoned (nothing is committed for that page, so nothing is lost)
     let grace: NodeJS.Timeout | undefined;
     const startGrace = (): void => {
-      grace = setTimeout(() => channel?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
+      grace = setTimeout(() => writer?.abort(new SluiceError('the sink is stopping')), STOP_GRACE_MS);
     };
     signal.addEventListener('abort', startGrace, { once: true });
     const admin = this.kafka.admin();
@@ -134,105 +138,157 @@ export class DocumentSink {
           where: `the sink of ${settings.file}`,
           onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
         });
-      const descriptors = await startup('reading the database catalog', () =>
-        loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), settings.documents, {
-          file: settings.file,
-          pipeline: settings.pipeline,
-          defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
-          isCaptured: settings.isCaptured,
-          databases: settings.databases,
-        }),
-      );
-      // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
-      const candidates: BackfillCandidate[] = descriptors.map((descriptor) => ({ document: descriptor.name, index: descriptor.index, topics: this.topicsOf([descriptor]) }));
-      await startup('connecting to Kafka', () => admin.connect());
-      for (const [position, descriptor] of descriptors.entries()) {
-        const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
-        const result = await startup(`preparing index ${descriptor.index}`, async () => {
-          // marked before the index exists, so that a crash in between repeats it
-          await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indexExists(index));
-          return ensureDocumentIndex(this.elasticsearch, spec);
-        });
-        logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
-      }
-      const topics = this.topicsOf(descriptors);
-      await startup('creating the topics', () => this.ensureTopics(topics));
-      channel = new BulkChannel(this.elasticsearch, {
-        ...settings.bulk,
-        retryPolicy,
-        logger,
-        onRejected: async (operation, reason, httpStatus) => {
-          const trigger = processor?.triggerOf(operation);
-          await deadLetters.write({
-            kind: 'rejected-document',
-            pipeline: settings.pipeline,
-            reason,
-            httpStatus,
-            index: operation.index,
-            documentId: operation.id,
-            ...(operation.kind === 'index' ? { document: operation.document } : {}),
-            ...(trigger === undefined ? {} : { trigger }),
-            atMs: Date.now(),
-          });
-        },
-      });
-      const bulkChannel = channel;
-      const versioning = new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger });
-      const processorFor = (only: readonly DocumentDescriptor[]): PageProcessor => new PageProcessor({
-        descriptors: only,
+      const { descriptors, candidates, topics } = await this.prepare(pool, admin, startup);
+      writer = this.createWriter(deadLetters, retryPolicy);
+      const context: StageContext = {
         pool,
-        channel: bulkChannel,
-        lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
-        buildBatchSize: settings.buildBatchSize,
-        buildConcurrency: BUILD_CONCURRENCY,
+        writer,
+        deadLetters,
         retryPolicy,
-        file: settings.file,
-        logger,
         signal,
-        versioning,
-      });
-      const pageProcessor = processorFor(descriptors);
-      processor = pageProcessor;
-      const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
-      const consumer = new PageConsumer(this.kafka, {
-        groupId: sinkGroupId(settings.pipeline),
-        topics,
-        pageSize: settings.pageSize,
-        partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
-        sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
-        retryPolicy,
-        logger,
-      });
+        schemas: new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix)),
+        versioning: new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger }),
+        inFlight: new BatchesInFlight(),
+      };
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
-      const backfills = (await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates))).map((candidate) => {
-        const backfillProcessor = processorFor(descriptors.filter((descriptor) => descriptor.name === candidate.document));
-        const backfillSettings = { groupId: backfillGroupId(settings.pipeline, candidate.document), document: candidate.document, topics: candidate.topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000, retryPolicy, logger };
-        // a transient failure restarts the backfill from the offsets it committed
-        return startup(`backfilling ${candidate.document}`, () =>
-          runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
-            this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal)));
-          }),
-        );
-      });
-      const main = consumer.run(signal, async ({ topic, partition, messages }) => {
-        const changes = await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal);
-        const result = await pageProcessor.process(changes);
-        const atMs = Date.now();
-        const events = changes.map((change) => change.event);
-        this.latency.recordChanges(events, atMs);
-        settings.onPageAcknowledged?.({ topic, partition, changes: events, result, atMs });
-        this.count(result);
-      });
-      await Promise.all([main, ...backfills]);
+      const pending = await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates));
+      // a transient failure restarts a backfill from the offsets it committed
+      const backfills = pending.map((candidate) => startup(`backfilling ${candidate.document}`, () => this.backfill(candidate, descriptors, admin, context)));
+      await Promise.all([this.consume(topics, descriptors, context), ...backfills]);
     } finally {
       await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();
-      await channel?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
+      await writer?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'closing the bulk channel failed'));
       await deadLetters.close().catch(() => undefined);
       clearTimeout(grace);
       signal.removeEventListener('abort', startGrace);
       await pool.end().catch(() => undefined);
     }
+  }
+
+  /** Reads the catalog into descriptors, marks backfills of new indexes, creates the indexes and the topics. */
+  private async prepare(pool: Pool, admin: Admin, startup: <T>(what: string, operation: () => Promise<T>) => Promise<T>): Promise<{ descriptors: DocumentDescriptor[]; candidates: BackfillCandidate[]; topics: string[] }> {
+    const { settings } = this;
+    const descriptors = await startup('reading the database catalog', () =>
+      loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), settings.documents, {
+        file: settings.file,
+        pipeline: settings.pipeline,
+        defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
+        isCaptured: settings.isCaptured,
+        databases: settings.databases,
+      }),
+    );
+    // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
+    const candidates: BackfillCandidate[] = descriptors.map((descriptor) => ({ document: descriptor.name, index: descriptor.index, topics: this.topicsOf([descriptor]) }));
+    await startup('connecting to Kafka', () => admin.connect());
+    for (const [position, descriptor] of descriptors.entries()) {
+      const spec = { index: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes: settings.gcDeletes, source: `documents.${descriptor.name} of ${settings.file}` };
+      const result = await startup(`preparing index ${descriptor.index}`, async () => {
+        // marked before the index exists, so that a crash in between repeats it
+        await markBackfillsOfNewIndexes(admin, settings.pipeline, sinkGroupId(settings.pipeline), candidates.slice(position, position + 1), (index) => this.elasticsearch.indexExists(index));
+        return ensureDocumentIndex(this.elasticsearch, spec);
+      });
+      settings.logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
+    }
+    const topics = this.topicsOf(descriptors);
+    await startup('creating the topics', () => this.ensureTopics(topics));
+    return { descriptors: [...descriptors], candidates, topics };
+  }
+
+  /** The bulk channel; a rejected operation's dead letter names the change it came from (its `trigger`). */
+  private createWriter(deadLetters: DeadLetterWriter, retryPolicy: RetryPolicy): BulkChannel {
+    const { settings } = this;
+    return new BulkChannel(this.elasticsearch, {
+      ...settings.bulk,
+      retryPolicy,
+      logger: settings.logger,
+      onRejected: async (operation, reason, httpStatus) => {
+        await deadLetters.write({
+          kind: 'rejected-document',
+          pipeline: settings.pipeline,
+          reason,
+          httpStatus,
+          index: operation.index,
+          documentId: operation.id,
+          ...(operation.kind === 'index' ? { document: operation.document } : {}),
+          ...(operation.trigger === undefined ? {} : { trigger: operation.trigger }),
+          atMs: Date.now(),
+        });
+      },
+    });
+  }
+
+  /** The sink's consumer group on every change topic: each page settled in the index, then committed. */
+  private async consume(topics: readonly string[], descriptors: readonly DocumentDescriptor[], context: StageContext): Promise<void> {
+    const { settings } = this;
+    const consumer = new PageConsumer(this.kafka, {
+      groupId: sinkGroupId(settings.pipeline),
+      topics,
+      pageSize: settings.pageSize,
+      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
+      retryPolicy: context.retryPolicy,
+      logger: settings.logger,
+    });
+    const onSettled = ({ page, changes }: DecodedPage, result: PageResult): void => {
+      const atMs = Date.now();
+      const events = changes.map((change) => change.event);
+      this.latency.recordChanges(events, atMs);
+      settings.onPageAcknowledged?.({ topic: page.topic, partition: page.partition, changes: events, result, atMs });
+      this.count(result);
+    };
+    await runPages((handle) => consumer.run(context.signal, handle), this.stagesFor(descriptors, context, onSettled));
+  }
+
+  /** Reads a document's change topics from the beginning into it (see document-backfill.ts). */
+  private async backfill(candidate: BackfillCandidate, descriptors: readonly DocumentDescriptor[], admin: Admin, context: StageContext): Promise<void> {
+    const { settings } = this;
+    const only = descriptors.filter((descriptor) => descriptor.name === candidate.document);
+    const backfillSettings = {
+      groupId: backfillGroupId(settings.pipeline, candidate.document),
+      document: candidate.document,
+      topics: candidate.topics,
+      pageSize: settings.pageSize,
+      partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
+      retryPolicy: context.retryPolicy,
+      logger: settings.logger,
+    };
+    const stages = this.stagesFor(only, context, (_page, result) => this.count(result));
+    await runPages((handle) => runBackfill(this.kafka, admin, backfillSettings, context.signal, handle), stages);
+  }
+
+  /** The stages of the sink path (src/operators/process-pages.ts) for `descriptors`. */
+  private stagesFor(descriptors: readonly DocumentDescriptor[], context: StageContext, onSettled: (page: DecodedPage, result: PageResult) => void): PageStages {
+    const { settings } = this;
+    const { pool, writer, retryPolicy, signal, inFlight } = context;
+    const documentRetry = { retryPolicy, file: settings.file, logger: settings.logger, signal };
+    const decoder = { pipeline: settings.pipeline, schemas: context.schemas, deadLetters: context.deadLetters, retryPolicy, logger: settings.logger, signal };
+    return {
+      decode: async (page) => {
+        const decoded = await decodeChangePage(page, decoder);
+        this.counters.undecodable += decoded.undecodable;
+        return decoded;
+      },
+      expand: (page) =>
+        expandPage(page, {
+          ...documentRetry,
+          descriptors,
+          pool,
+          buildBatchSize: settings.buildBatchSize,
+          lookupReferences: (index, references) => documentsReferencing(this.elasticsearch, index, references, settings.buildBatchSize),
+          beforeLookup: async () => {
+            await inFlight.settled();
+            await writer.flush();
+          },
+        }),
+      build: (batch) => buildBatch(batch, { ...documentRetry, pool, versioning: context.versioning }),
+      writer,
+      buildBatchSize: settings.buildBatchSize,
+      buildConcurrency: BUILD_CONCURRENCY,
+      inFlight,
+      onSettled,
+    };
   }
 
   private async ensureTopics(topics: readonly string[]): Promise<void> {
@@ -263,52 +319,6 @@ export class DocumentSink {
     return [...topics].sort();
   }
 
-  /**
-   * Decodes a page. Only messages whose bytes can never be decoded (UndecodableMessageError) are
-   * dead-lettered; a failing schema lookup is retried with backoff, and a failure that is not
-   * retriable rejects the page (it is not committed).
-   */
-  private async decode(
-    topic: string,
-    partition: number,
-    messages: readonly KafkaMessage[],
-    schemas: SchemaTopic,
-    deadLetters: DeadLetterWriter,
-    retryPolicy: RetryPolicy,
-    signal: AbortSignal,
-  ): Promise<PageChange[]> {
-    const changes: PageChange[] = [];
-    for (const message of messages) {
-      const trigger: TriggerReference = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null };
-      const value = message.value;
-      if (value === null) continue; // a tombstone carries no change
-      const where = `${topic} partition ${partition} offset ${message.offset}`;
-      try {
-        const event = await retry(() => decodeChangeEvent(value, (id) => schemas.resolve(id)), {
-          policy: retryPolicy,
-          signal,
-          what: `reading the writer schema of ${where}`,
-          where,
-          onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ attempt, delayMs, where, error: describeError(error) }, 'decoding a change failed; retrying'),
-        });
-        changes.push({ event, trigger: { ...trigger, table: `${event.source.db}.${event.source.table}`, op: event.op } });
-      } catch (error) {
-        if (error instanceof PermanentError && error.where === undefined) throw new PermanentError(error.message, error.fix, { cause: error, where });
-        if (!(error instanceof UndecodableMessageError)) throw error;
-        this.counters.undecodable += 1;
-        await deadLetters.write({
-          kind: 'undecodable-message',
-          pipeline: this.settings.pipeline,
-          reason: describeError(error),
-          trigger,
-          value: value.toString('base64'),
-          atMs: Date.now(),
-        });
-      }
-    }
-    return changes;
-  }
-
   private count(result: { changes: number; documents: number; deletes: number; superseded: number; rejected: number }): void {
     this.counters.pages += 1;
     this.counters.changes += result.changes;
@@ -317,4 +327,27 @@ export class DocumentSink {
     this.counters.superseded += result.superseded;
     this.counters.rejected += result.rejected;
   }
+}
+
+/** What the stages of a running sink share. */
+interface StageContext {
+  readonly pool: Pool;
+  readonly writer: BulkChannel;
+  readonly deadLetters: DeadLetterWriter;
+  readonly retryPolicy: RetryPolicy;
+  readonly signal: AbortSignal;
+  readonly schemas: SchemaTopic;
+  readonly versioning: VersionClock;
+  readonly inFlight: BatchesInFlight;
+}
+
+/**
+ * Runs a consumer's pages through the sink path until the consumer stops: each page is settled
+ * (committed, or failed and not committed) before its partition's next page is fetched. A failed
+ * page fails the consumer's handler, which restarts the consumer from the committed offsets
+ * (transient) or stops the sink (permanent).
+ */
+async function runPages(run: (handle: (page: CommittablePage) => Promise<void>) => Promise<void>, stages: PageStages): Promise<void> {
+  const outcomes = pageStream(run).pipe(processPages<PendingPage>(stages));
+  await lastValueFrom(outcomes.pipe(tap((outcome) => outcome.page.settle('error' in outcome ? outcome.error : undefined))), { defaultValue: undefined });
 }

@@ -4,7 +4,13 @@
  * another store implements the same members.
  */
 
-/** Index or delete one document; `version` (external, greater-or-equal wins) protects against a slower, older build. */
+import type { TriggerReference } from './dead-letters.js';
+
+/**
+ * Index or delete one document; `version` (external, greater-or-equal wins) protects against a
+ * slower, older build. `trigger`, the change the operation comes from, travels with it: the dead
+ * letter of a rejected operation names it.
+ */
 export type DocumentOperation =
   | {
       kind: 'index';
@@ -14,8 +20,9 @@ export type DocumentOperation =
       /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
       json?: string;
       version?: number;
+      trigger?: TriggerReference;
     }
-  | { kind: 'delete'; index: string; id: string; version?: number };
+  | { kind: 'delete'; index: string; id: string; version?: number; trigger?: TriggerReference };
 
 /** How one operation ended. Only `acknowledged` and `superseded` mean the store holds it (or something newer). */
 export type WriteOutcome =

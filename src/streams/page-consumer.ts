@@ -10,6 +10,11 @@ export interface MessagePage {
   readonly messages: readonly KafkaMessage[];
 }
 
+/** A page handed to a handler: `commit()` commits its offsets (once; the consumer commits after the handler otherwise). */
+export interface CommittablePage extends MessagePage {
+  commit(): Promise<void>;
+}
+
 /** Settings of a {@link PageConsumer}. */
 export interface PageConsumerSettings {
   readonly groupId: string;
@@ -25,7 +30,8 @@ export interface PageConsumerSettings {
 
 /**
  * Consumes topics as a consumer-group member, page by page: `handle` gets each page, and the
- * page's offsets are committed only after `handle` resolved (manual commits, at-least-once). A
+ * page's offsets are committed when `handle` calls the page's `commit()` or else after `handle`
+ * resolved, never after it failed (manual commits, at-least-once). A
  * page that takes long keeps the membership alive with heartbeats. When the consumer stops on an
  * error (a topic whose leader is not elected yet, a broker restart), it is created again after a
  * backoff and resumes from the committed offsets, so nothing is skipped; it runs until `signal`
@@ -42,7 +48,7 @@ export class PageConsumer {
    * handling failed on a condition that may pass) creates the consumer again after a backoff, from
    * the committed offsets; a permanent one (see classifyError) is thrown.
    */
-  async run(signal: AbortSignal, handle: (page: MessagePage) => Promise<void>): Promise<void> {
+  async run(signal: AbortSignal, handle: (page: CommittablePage) => Promise<void>): Promise<void> {
     const { logger } = this.settings;
     try {
       await retry(
@@ -84,7 +90,7 @@ export class PageConsumer {
    * partitions already in progress finish and commit): the next consumer starts again from the
    * committed offsets.
    */
-  private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: MessagePage) => Promise<void>, progress: () => void): Promise<void> {
+  private async consume(consumer: Consumer, signal: AbortSignal, handle: (page: CommittablePage) => Promise<void>, progress: () => void): Promise<void> {
     const { pageSize } = this.settings;
     let failed = false;
     let failPage: (error: unknown) => void = () => undefined;
@@ -114,9 +120,18 @@ export class PageConsumer {
         for (let start = 0; start < batch.messages.length; start += pageSize) {
           if (failed || !payload.isRunning() || payload.isStale() || signal.aborted) return;
           const messages = batch.messages.slice(start, start + pageSize);
+          const last = messages[messages.length - 1];
+          let committed: Promise<void> | undefined;
+          const commit = (): Promise<void> =>
+            (committed ??= (async () => {
+              if (last === undefined || failed) return;
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+              payload.resolveOffset(last.offset);
+              progress();
+            })());
           const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
           try {
-            await handle({ topic: batch.topic, partition: batch.partition, messages });
+            await handle({ topic: batch.topic, partition: batch.partition, messages, commit });
           } catch (error) {
             // not thrown to kafkajs (which would retry the batch by itself and go on): stop here
             failPage(error);
@@ -124,11 +139,7 @@ export class PageConsumer {
           } finally {
             clearInterval(beat);
           }
-          const last = messages[messages.length - 1];
-          if (last === undefined || failed) continue;
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-          payload.resolveOffset(last.offset);
-          progress();
+          await commit();
         }
       },
     });

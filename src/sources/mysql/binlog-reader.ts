@@ -67,46 +67,13 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
   return new Observable<BinlogItem>((subscriber) => {
     const zongji = new ZongJi({ ...options.connection, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z' });
     const framer = new TransactionFramer<RowPayload>(options.start);
-    // the server starts a dump with a (fake) rotate event naming the current file, then one per new file
-    let file: string | null = null;
-    // zongji makes a table-map object per transaction: a weak cache forgets them with it
-    const columnsCache = new WeakMap<TableMapEntry, ColumnDefinition[]>();
-
-    const payloads = (event: RowsEvent & { rows: unknown[] }, op: Exclude<ChangeOperation, 'r'>): Array<RowPayload | undefined> => {
-      const tableMap = event.tableMap[event.tableId];
-      if (tableMap === undefined || !options.filter(tableMap.parentSchema, tableMap.tableName)) return new Array<undefined>(event.rows.length).fill(undefined);
-      let columns = columnsCache.get(tableMap);
-      if (columns === undefined) {
-        columns = tableMap.columnSchemas.map((column) => parseColumnType(column.COLUMN_NAME, column.COLUMN_TYPE));
-        columnsCache.set(tableMap, columns);
-      }
-      const definitions = columns;
-      return event.rows.map((rowData) => {
-        const images = op === 'u' ? (rowData as { before: Record<string, unknown>; after: Record<string, unknown> }) : undefined;
-        return {
-          db: tableMap.parentSchema,
-          table: tableMap.tableName,
-          columns: definitions,
-          op,
-          before: op === 'c' ? null : normalizeRow(definitions, images?.before ?? (rowData as Record<string, unknown>)),
-          after: op === 'd' ? null : normalizeRow(definitions, images?.after ?? (rowData as Record<string, unknown>)),
-          file,
-          pos: event.nextPosition,
-          tsMs: event.timestamp,
-        };
-      });
-    };
-
-    let lastEventAt = Date.now();
-    let paused = false;
+    const rows = new RowPayloads(options.filter);
+    const liveness: Liveness = { lastEventAt: Date.now(), paused: false };
     zongji.on('binlog', (event: AnyBinlogEvent) => {
-      lastEventAt = Date.now();
-      const framing = framingEventOf(event);
-      if (framing === undefined) return;
-      if (framing.type === 'rotate') file = framing.file;
+      liveness.lastEventAt = Date.now();
       let items: Array<FramedItem<RowPayload>>;
       try {
-        items = framing.type === 'rows' ? framer.push(framing, payloads(event as RowsEvent & { rows: unknown[] }, framing.op)) : framer.push(framing);
+        items = frame(event, framer, rows);
       } catch (error) {
         subscriber.error(error);
         return;
@@ -117,51 +84,114 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
       }
     });
     zongji.on('error', (error: unknown) => subscriber.error(binlogError(error, options.start)));
-    zongji.on('ready', () => {
-      const connection = zongji.connection;
-      options.onFlowControl?.({
-        pause: () => {
-          paused = true;
-          connection?.pause();
-        },
-        resume: () => {
-          paused = false;
-          lastEventAt = Date.now();
-          connection?.resume();
-        },
-      });
-    });
+    zongji.on('ready', () => options.onFlowControl?.(flowControl(zongji, liveness)));
     zongji.start({
       serverId: options.serverId,
       gtidSet: TransactionFramer.readFrom(options.start),
       includeEvents: FRAMING_EVENT_NAMES,
       includeSchema: Object.fromEntries(options.databases.map((db) => [db, true] as const)),
     });
-    const heartbeatMs = options.heartbeatMs ?? DEFAULT_BINLOG_HEARTBEAT_MS;
-    let watchdog: NodeJS.Timeout | undefined;
-    if (heartbeatMs > 0) {
-      // queued on the binlog connection before zongji's own preamble, so it precedes the dump
-      const nanoseconds = `${BigInt(Math.round(heartbeatMs)) * 1_000_000n}`;
-      zongji.connection?.query(`SET @master_heartbeat_period = ${nanoseconds}, @source_heartbeat_period = ${nanoseconds}`, (error: unknown) => {
-        if (error !== null && error !== undefined) subscriber.error(binlogError(error, options.start));
-      });
-      watchdog = setInterval(() => {
-        const silentMs = Date.now() - lastEventAt;
-        if (paused || silentMs < heartbeatMs * 3) return;
-        subscriber.error(
-          new SluiceError(`no binlog event or heartbeat for ${silentMs} ms (heartbeat every ${heartbeatMs} ms): the connection to the database is presumed dead`, {
-            retriable: true,
-            context: { silentMs, heartbeatMs },
-          }),
-        );
-      }, Math.max(100, Math.round(heartbeatMs / 2)));
-      watchdog.unref();
-    }
+    const watchdog = watchHeartbeats(zongji, options, liveness, (error) => subscriber.error(error));
     return () => {
       if (watchdog !== undefined) clearInterval(watchdog);
       zongji.stop();
     };
   });
+}
+
+/** When the last event arrived, and whether backpressure paused the connection (silence is then expected). */
+interface Liveness {
+  lastEventAt: number;
+  paused: boolean;
+}
+
+/** The framed items of one binlog event (none for events that do not frame transactions). */
+function frame(event: AnyBinlogEvent, framer: TransactionFramer<RowPayload>, rows: RowPayloads): Array<FramedItem<RowPayload>> {
+  const framing = framingEventOf(event);
+  if (framing === undefined) return [];
+  if (framing.type === 'rotate') rows.file = framing.file;
+  return framing.type === 'rows' ? framer.push(framing, rows.of(event as RowsEvent & { rows: unknown[] }, framing.op)) : framer.push(framing);
+}
+
+/** Turns rows events into row payloads (undefined for tables not captured), caching each table map's columns. */
+class RowPayloads {
+  /** The server starts a dump with a (fake) rotate event naming the current file, then one per new file. */
+  file: string | null = null;
+  /** zongji makes a table-map object per transaction: a weak cache forgets them with it. */
+  private readonly columnsCache = new WeakMap<TableMapEntry, ColumnDefinition[]>();
+
+  constructor(private readonly filter: TableFilter) {}
+
+  of(event: RowsEvent & { rows: unknown[] }, op: Exclude<ChangeOperation, 'r'>): Array<RowPayload | undefined> {
+    const tableMap = event.tableMap[event.tableId];
+    if (tableMap === undefined || !this.filter(tableMap.parentSchema, tableMap.tableName)) return new Array<undefined>(event.rows.length).fill(undefined);
+    const definitions = this.columnsOf(tableMap);
+    return event.rows.map((rowData) => {
+      const images = op === 'u' ? (rowData as { before: Record<string, unknown>; after: Record<string, unknown> }) : undefined;
+      return {
+        db: tableMap.parentSchema,
+        table: tableMap.tableName,
+        columns: definitions,
+        op,
+        before: op === 'c' ? null : normalizeRow(definitions, images?.before ?? (rowData as Record<string, unknown>)),
+        after: op === 'd' ? null : normalizeRow(definitions, images?.after ?? (rowData as Record<string, unknown>)),
+        file: this.file,
+        pos: event.nextPosition,
+        tsMs: event.timestamp,
+      };
+    });
+  }
+
+  private columnsOf(tableMap: TableMapEntry): ColumnDefinition[] {
+    let columns = this.columnsCache.get(tableMap);
+    if (columns === undefined) {
+      columns = tableMap.columnSchemas.map((column) => parseColumnType(column.COLUMN_NAME, column.COLUMN_TYPE));
+      this.columnsCache.set(tableMap, columns);
+    }
+    return columns;
+  }
+}
+
+/** The pause/resume controls of the binlog connection (backpressure); a resume restarts the silence count. */
+function flowControl(zongji: ZongJi, liveness: Liveness): { pause(): void; resume(): void } {
+  const connection = zongji.connection;
+  return {
+    pause: () => {
+      liveness.paused = true;
+      connection?.pause();
+    },
+    resume: () => {
+      liveness.paused = false;
+      liveness.lastEventAt = Date.now();
+      connection?.resume();
+    },
+  };
+}
+
+/**
+ * Asks the server for heartbeats and fails the stream (retriable) after three missed ones while
+ * not paused; returns the watchdog timer, or undefined when heartbeats are off.
+ */
+function watchHeartbeats(zongji: ZongJi, options: BinlogReaderOptions, liveness: Liveness, fail: (error: SluiceError) => void): NodeJS.Timeout | undefined {
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_BINLOG_HEARTBEAT_MS;
+  if (heartbeatMs <= 0) return undefined;
+  // queued on the binlog connection before zongji's own preamble, so it precedes the dump
+  const nanoseconds = `${BigInt(Math.round(heartbeatMs)) * 1_000_000n}`;
+  zongji.connection?.query(`SET @master_heartbeat_period = ${nanoseconds}, @source_heartbeat_period = ${nanoseconds}`, (error: unknown) => {
+    if (error !== null && error !== undefined) fail(binlogError(error, options.start));
+  });
+  const watchdog = setInterval(() => {
+    const silentMs = Date.now() - liveness.lastEventAt;
+    if (liveness.paused || silentMs < heartbeatMs * 3) return;
+    fail(
+      new SluiceError(`no binlog event or heartbeat for ${silentMs} ms (heartbeat every ${heartbeatMs} ms): the connection to the database is presumed dead`, {
+        retriable: true,
+        context: { silentMs, heartbeatMs },
+      }),
+    );
+  }, Math.max(100, Math.round(heartbeatMs / 2)));
+  watchdog.unref();
+  return watchdog;
 }
 
 /** The binlog heartbeat period when none is configured (see {@link BinlogReaderOptions.heartbeatMs}). */

@@ -1,0 +1,46 @@
+import type { Pool } from 'mysql2/promise';
+import { buildDocuments, type BuiltPage } from '../descriptors/build-documents.js';
+import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
+import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
+import { documentWhere, retryForDocument, type DocumentRetrySettings } from './document-retry.js';
+import type { BuiltBatch, RootBatch } from './sink-page.js';
+import type { DocumentOperation } from './writer.js';
+
+/** What {@link buildBatch} works with. */
+export interface BuildBatchSettings extends DocumentRetrySettings {
+  /** Read connections (REPEATABLE READ snapshots, exact values). */
+  readonly pool: Pool;
+  /** Versions that survive a binlog reset (the VersionClock); without it, the bare coordinate. */
+  readonly versioning?: SnapshotVersioning;
+}
+
+/**
+ * Builds a batch of documents from one consistent snapshot (retrying transient failures) into
+ * operations carrying the snapshot's version and each document's trigger: an index operation per
+ * document found, a delete per root that no longer exists.
+ */
+export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings): Promise<BuiltBatch> {
+  const { descriptor } = batch;
+  const page = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
+  const triggerOf = (id: string): Pick<DocumentOperation, 'trigger'> => {
+    const trigger = batch.triggers.get(id);
+    return trigger === undefined ? {} : { trigger };
+  };
+  const operations: DocumentOperation[] = page.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: page.version, ...triggerOf(document.id) }));
+  for (const id of page.missing) operations.push({ kind: 'delete', index: descriptor.index, id, version: page.version, ...triggerOf(id) });
+  return { batch, operations, indexed: page.documents.length, where: documentWhere(descriptor, settings.file) };
+}
+
+async function buildOnConnection(settings: BuildBatchSettings, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltPage> {
+  const connection = await settings.pool.getConnection();
+  let healthy = false;
+  try {
+    const page = await buildDocuments(connection, descriptor, ids, settings.versioning);
+    healthy = true;
+    return page;
+  } finally {
+    // a failed build may leave its transaction open or its connection broken: never reuse it
+    if (healthy) connection.release();
+    else connection.destroy();
+  }
+}
