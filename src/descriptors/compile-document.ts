@@ -89,11 +89,17 @@ function compileNode(source: NodeSource, context: CompileContext, nodes: Descrip
   if (scalar !== undefined) usedColumns.add(scalar.name);
   if (source.join !== undefined) usedColumns.add(source.join.childColumn);
   if (source.idColumn !== undefined) usedColumns.add(source.idColumn);
-  if (link !== undefined) {
-    const linkUsed = link.usedColumns as Set<string>;
-    for (const field of fields) if (field.fromLink === true) linkUsed.add(field.column.name);
-    for (const term of order) if (term.fromLink) linkUsed.add(term.column);
-  }
+  // the link columns this node embeds or orders by count as used, as the join columns do
+  const join: DescriptorJoin | undefined =
+    link === undefined || source.join === undefined
+      ? source.join
+      : {
+          ...source.join,
+          link: {
+            ...link,
+            usedColumns: new Set([...link.usedColumns, ...fields.filter((field) => field.fromLink === true).map((field) => field.column.name), ...order.filter((term) => term.fromLink).map((term) => term.column)]),
+          },
+        };
   const node: DescriptorNode = {
     path,
     property: source.property,
@@ -105,7 +111,7 @@ function compileNode(source: NodeSource, context: CompileContext, nodes: Descrip
     where: definition.where,
     limit: definition.limit,
     opaque: definition.where !== undefined || computed.length > 0,
-    join: source.join,
+    join,
     parent: source.parent,
     children,
     usedColumns,
