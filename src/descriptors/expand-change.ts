@@ -55,7 +55,7 @@ export async function* rootIdsOfChanges(descriptor: DocumentDescriptor, changes:
       // change to its table counts, and both images are followed up, so a row moving into or out
       // of the condition rebuilds the roots it left and the roots it joined.
       if (sameTable(node.table, change) && (node.opaque || touches(change, node.usedColumns))) nodeValues.addImages(change, nodeColumn);
-      if (link !== undefined && sameTable(link.table, change) && (node.where !== undefined || touches(change, link.usedColumns))) linkValues.addImages(change, link.parentColumn);
+      if (link !== undefined && sameTable(link.table, change) && (node.opaque || touches(change, link.usedColumns))) linkValues.addImages(change, link.parentColumn);
     }
     if (nodeValues.size > 0) {
       if (join === undefined) yield* pages(nodeValues.values().map(String), context.pageSize);
