@@ -6,6 +6,7 @@ import { registerSnapshotCommand } from './commands/snapshot.js';
 import { registerSinkCommands } from './commands/sink.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { SLUICE_VERSION } from '../version.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
       '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n',
     );
   registerValidateCommand(program);
+  registerInitCommand(program);
   registerReplayCommand(program);
   registerSourceCommand(program);
   registerSnapshotCommand(program);

@@ -38,10 +38,25 @@ export interface RelationDefinition {
   readonly references?: string | undefined;
   /** manyToMany: the link table. */
   readonly through?: LinkDefinition | undefined;
-  /** The columns to embed (default: every column), unless `scalar` is given. */
+  /**
+   * The columns to embed (default: every column of the embedded table), unless `scalar` is given.
+   * manyToMany: a name may also be a column of the link table (`link_table.column`, or just
+   * `column` when the embedded table has no column of that name).
+   */
   readonly fields?: FieldSelection | undefined;
   /** Embed just this column's value (a name instead of an object; a list of names for to-many). */
   readonly scalar?: string | undefined;
+  /** Output name -> SQL expression on the embedded row, evaluated in the build query. */
+  readonly computed?: Readonly<Record<string, string>> | undefined;
+  /**
+   * oneToMany and manyToMany: the order of the list, `column`, `column desc` or `table.column asc`
+   * (the link table's columns too); ties and the rest are ordered by primary key.
+   */
+  readonly orderBy?: string | readonly string[] | undefined;
+  /** A SQL condition on the embedded row (and link row): only the rows it holds for are embedded. */
+  readonly where?: string | undefined;
+  /** oneToMany and manyToMany: embed at most this many rows (the first ones in `orderBy` order). */
+  readonly limit?: number | undefined;
   readonly relations?: Readonly<Record<string, RelationDefinition>> | undefined;
 }
 
@@ -54,6 +69,8 @@ export interface DocumentDefinition {
   /** The root column whose value is the document id (default: the single-column primary key). */
   readonly id?: string | undefined;
   readonly fields?: FieldSelection | undefined;
+  /** Output name -> SQL expression on the root row, evaluated in the build query. */
+  readonly computed?: Readonly<Record<string, string>> | undefined;
   readonly relations?: Readonly<Record<string, RelationDefinition>> | undefined;
   /** Index settings used when sluice creates the index. */
   readonly settings?: Readonly<Record<string, unknown>> | undefined;

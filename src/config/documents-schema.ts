@@ -21,6 +21,30 @@ const fields = z
   .union([z.array(column).min(1), z.record(z.string().min(1), column)], { error: 'must be a list of columns or a mapping of output names to columns' })
   .describe('a list of columns, e.g. [title, length], or a mapping of output names to columns, e.g. { name: title }');
 
+/**
+ * SQL text from the pipeline file (a `where` condition, a computed expression). It is trusted
+ * configuration, pasted into the build query as written, like a view's definition; the check
+ * only keeps it to one expression: no `;`, no comment that could hide the rest of the query.
+ */
+const sqlExpression = (example: string): z.ZodString =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((text) => !text.includes(';'), { message: 'must be one SQL expression (no ";")' })
+    .refine((text) => !/--|#|\/\*/.test(text), { message: 'must be one SQL expression without comments (--, #, /*)' })
+    .describe(`one SQL expression, e.g. ${example}`);
+
+const computed = z
+  .record(z.string().regex(DOCUMENT_NAME, 'must be a name of letters, digits, "_" and "-" starting with a letter'), sqlExpression("CONCAT(first_name, ' ', last_name)"))
+  .describe("a mapping of output names to SQL expressions on the row, e.g. { full_name: \"CONCAT(first_name, ' ', last_name)\" }");
+
+const ORDER_TERM = /^(?:[^`\s.]+\.)?[^`\s.]+(?:\s+(?:asc|desc))?$/i;
+const orderTerm = z.string().trim().regex(ORDER_TERM, 'must be column, column desc or table.column asc');
+const orderBy = z
+  .union([orderTerm, z.array(orderTerm).min(1)], { error: 'must be a column (column desc, table.column asc) or a list of them' })
+  .describe('a column or a list of columns, each optionally followed by asc or desc, e.g. [position, last_name desc]');
+
 const through = z
   .strictObject({
     table,
@@ -39,6 +63,10 @@ const relationSchema: z.ZodType<RelationDefinition> = z
     through: through.optional(),
     fields: fields.optional(),
     scalar: column.optional().describe('one column whose value is embedded instead of an object, e.g. name'),
+    computed: computed.optional(),
+    orderBy: orderBy.optional(),
+    where: sqlExpression('active = 1').optional(),
+    limit: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').optional().describe('the most rows to embed, e.g. 5'),
     get relations(): z.ZodOptional<typeof relationsSchema> {
       return relationsSchema.optional();
     },
@@ -62,8 +90,13 @@ const relationSchema: z.ZodType<RelationDefinition> = z
     }
     if (relation.scalar !== undefined && relation.fields !== undefined) problem('fields', 'is not allowed together with scalar', 'remove fields, or remove scalar to embed an object');
     if (relation.scalar !== undefined && relation.relations !== undefined) problem('relations', 'is not allowed together with scalar', 'remove relations, or remove scalar to embed an object');
+    if (relation.scalar !== undefined && relation.computed !== undefined) problem('computed', 'is not allowed together with scalar', 'remove computed, or remove scalar to embed an object');
+    if (relation.type === 'manyToOne') {
+      if (relation.orderBy !== undefined) problem('orderBy', 'is not allowed for a manyToOne relation (it embeds one row)', 'remove orderBy, or use a oneToMany or manyToMany relation');
+      if (relation.limit !== undefined) problem('limit', 'is not allowed for a manyToOne relation (it embeds one row)', 'remove limit');
+    }
   })
-  .describe('a mapping with type (manyToOne | oneToMany | manyToMany), table, and foreignKey or through, optionally references, fields or scalar, relations');
+  .describe('a mapping with type (manyToOne | oneToMany | manyToMany), table, and foreignKey or through, optionally references, fields or scalar, computed, orderBy, where, limit, relations');
 
 const relationsSchema = z
   .record(z.string().regex(DOCUMENT_NAME, 'must be a name of letters, digits, "_" and "-" starting with a letter'), relationSchema)
@@ -80,11 +113,12 @@ export const documentDefinitionSchema: z.ZodType<DocumentDefinition> = z
     table,
     id: column.optional(),
     fields: fields.optional(),
+    computed: computed.optional(),
     relations: relationsSchema.optional(),
     settings: z.record(z.string(), z.unknown()).optional().describe('index settings, e.g. { number_of_shards: 1 }'),
     mappings: z.record(z.string(), z.unknown()).optional().describe('index mappings, e.g. { properties: { title: { type: text } } }'),
   })
-  .describe('a mapping with table and optionally index, id, fields, relations, settings, mappings');
+  .describe('a mapping with table and optionally index, id, fields, computed, relations, settings, mappings');
 
 /** The `documents` section: document name -> definition. */
 export const documentsSchema = z

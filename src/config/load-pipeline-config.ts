@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { interpolateEnvironment } from './environment-interpolation.js';
+import { hasFlowReference, quoteFlowReferences } from './flow-references.js';
 import { formatKeyPath, pipelineConfigSchema, type PipelineConfig } from './pipeline-config.js';
 
 /**
@@ -30,15 +31,23 @@ export function loadPipelineConfig(file: string, env: NodeJS.ProcessEnv = proces
 /** Parses, interpolates and validates the text of a pipeline file; `file` names it in messages. */
 export function parsePipelineConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  let document = parseDocument(text, { lineCounter, prettyErrors: false });
   const [syntaxError] = document.errors;
   if (syntaxError !== undefined) {
-    const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
-    throw new ConfigurationError(
-      `${file}:${line}:${col}: YAML syntax error: ${syntaxError.message.split('\n')[0]}`,
-      `fix the YAML at line ${line}, column ${col} of ${file}`,
-      { context: { file, line, col, code: syntaxError.code } },
-    );
+    // `databases: [${DB:-lib}]`: YAML reads the reference's "{" as a mapping; quoted, it parses.
+    const quoted = quoteFlowReferences(text);
+    const retried = quoted === undefined ? undefined : parseDocument(quoted, { prettyErrors: false });
+    if (retried !== undefined && retried.errors.length === 0) {
+      document = retried;
+    } else {
+      const { line, col } = lineCounter.linePos(syntaxError.pos[0]);
+      const hint = hasFlowReference(text) ? '; a ${...} reference inside [ ] or { } must be quoted: databases: ["${DB:-lib}"]' : '';
+      throw new ConfigurationError(
+        `${file}:${line}:${col}: YAML syntax error: ${syntaxError.message.split('\n')[0]}`,
+        `fix the YAML at line ${line}, column ${col} of ${file}${hint}`,
+        { context: { file, line, col, code: syntaxError.code } },
+      );
+    }
   }
   const data: unknown = document.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined) {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeRow } from '../model/value-normalizer.js';
-import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
+import type { DescriptorField, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';
@@ -39,28 +39,40 @@ export interface BuiltPage {
 }
 
 const PARENT_ALIAS = '__sluice_parent';
+const LINK_PREFIX = '__sluice_link_';
+const COMPUTED_PREFIX = '__sluice_computed_';
+/** MySQL's type code of BIGINT results (mysql2 FieldPacket.columnType). */
+const LONGLONG = 8;
+
+/** A row of a node as one parent embeds it: its link row (many-to-many) and computed values. */
+interface Embedded {
+  readonly row: Row;
+  readonly link?: Row | undefined;
+  readonly computed: Readonly<Record<string, unknown>>;
+}
 
 /**
  * Builds the documents of `ids` (root id values as strings) in one consistent snapshot: one query
- * per node of the descriptor for every 1,000 keys (never one per document), children ordered by
- * their primary key, so a document's content and hash are deterministic. `versioning` (the sink's
- * VersionClock) turns the snapshot's coordinate into a version that survives a binlog reset.
+ * per node of the descriptor for every 1,000 keys (never one per document), lists in their
+ * `orderBy` order and then by primary key, so a document's content and hash are deterministic.
+ * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
+ * survives a binlog reset.
  */
 export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning): Promise<BuiltPage> {
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];
     const rootRows = await selectRows(connection, descriptor.root, descriptor.idColumn, unique);
-    const groups = new Map<DescriptorNode, Map<string, Row[]>>();
-    await loadChildren(connection, descriptor.root, rootRows, groups);
+    const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
+    await loadChildren(connection, descriptor.root, rootRows.map((entry) => entry.row), groups);
     const found = new Set<string>();
     const documents: BuiltDocument[] = [];
-    for (const row of rootRows) {
-      const id = String(row[descriptor.idColumn]);
+    for (const entry of rootRows) {
+      const id = String(entry.row[descriptor.idColumn]);
       if (found.has(id)) continue;
       found.add(id);
       const refs: string[] = [];
-      const body = assemble(descriptor.root, row, groups, refs);
+      const body = assemble(descriptor.root, entry, groups, refs);
       const bodyJson = JSON.stringify(body);
       const metadata: DocumentMetadata = { id, hash: createHash('sha256').update(bodyJson).digest('hex').slice(0, 32), refs: [...new Set(refs)] };
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
@@ -80,84 +92,144 @@ export function rowReference(node: DescriptorNode, row: Row): string {
   return `${node.table.db}.${node.table.table}:${key.length === 1 ? String(key[0]) : JSON.stringify(key)}`;
 }
 
+/**
+ * The SQL text of a node's query: its table and link table are aliased by their own names (so a
+ * `where` condition or a computed expression may qualify columns as the pipeline file's author
+ * knows them), its columns, link fields and computed expressions, and its ORDER BY.
+ */
+export interface NodeQuery {
+  /** `SELECT ...` without the filter on the parent's keys. */
+  readonly select: string;
+  /** The table expression (`FROM ...` with the link join). */
+  readonly from: string;
+  /** The column the parent's keys are matched on, qualified. */
+  readonly keyColumn: (column: string) => string;
+  readonly where: string | undefined;
+  readonly orderBy: string;
+}
+
+/** The query of `node` (see {@link NodeQuery}). */
+export function nodeQuery(node: DescriptorNode): NodeQuery {
+  const alias = quoteIdentifier(node.table.table);
+  const link = node.join?.link;
+  const linkAlias = link === undefined ? '' : quoteIdentifier(link.table.table);
+  const parts = selectedColumns(node).map((definition) => `${alias}.${quoteIdentifier(definition.name)}`);
+  if (link !== undefined && node.join !== undefined) {
+    parts.unshift(`${linkAlias}.${quoteIdentifier(link.parentColumn)} AS ${PARENT_ALIAS}`);
+    linkFields(node).forEach((field, index) => parts.push(`${linkAlias}.${quoteIdentifier(field.column.name)} AS ${quoteIdentifier(`${LINK_PREFIX}${index}`)}`));
+  }
+  node.computed.forEach((field, index) => parts.push(`(${field.expression}) AS ${quoteIdentifier(`${COMPUTED_PREFIX}${index}`)}`));
+  const from =
+    link === undefined || node.join === undefined
+      ? `${qualifiedName(node.table)} AS ${alias}`
+      : `${qualifiedName(link.table)} AS ${linkAlias} JOIN ${qualifiedName(node.table)} AS ${alias} ON ${alias}.${quoteIdentifier(node.join.childColumn)} = ${linkAlias}.${quoteIdentifier(link.childColumn)}`;
+  const orderBy = node.order.map((term) => `${term.fromLink ? linkAlias : alias}.${quoteIdentifier(term.column)}${term.descending ? ' DESC' : ''}`).join(', ');
+  return {
+    select: `SELECT ${parts.join(', ')}`,
+    from,
+    keyColumn: (column) => `${link === undefined ? alias : linkAlias}.${quoteIdentifier(column)}`,
+    where: node.where,
+    orderBy,
+  };
+}
+
 function selectedColumns(node: DescriptorNode): ColumnDefinition[] {
   return node.table.columns.filter((column) => node.usedColumns.has(column.name));
 }
 
-function orderBy(node: DescriptorNode, alias: string): string {
-  return node.table.primaryKey.map((column) => `${alias}.${quoteIdentifier(column)}`).join(', ');
+function linkFields(node: DescriptorNode): DescriptorField[] {
+  return node.fields.filter((field) => field.fromLink === true);
 }
 
-async function selectRows(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Row[]> {
-  const columns = selectedColumns(node);
-  const list = columns.map((definition) => `t.${quoteIdentifier(definition.name)}`).join(', ');
-  const rows: Row[] = [];
-  for (const chunk of chunks(values, MAX_IN_LIST)) {
-    const [result] = await connection.query({
-      sql: `SELECT ${list} FROM ${qualifiedName(node.table)} t WHERE t.${quoteIdentifier(column)} IN (?) ORDER BY ${orderBy(node, 't')}`,
-      values: [chunk],
-    });
-    for (const raw of result as Array<Record<string, unknown>>) rows.push(normalizeRow(columns, raw));
+/** A computed value as documents hold it: BIGINT results as numbers while exact, text as text. */
+function computedValue(value: unknown, field: FieldPacket | undefined): unknown {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value === 'string' && field?.columnType === LONGLONG) {
+    const number = Number(value);
+    return Number.isSafeInteger(number) ? number : value;
   }
-  return rows;
+  return value;
 }
 
-async function selectLinkedRows(connection: Connection, node: DescriptorNode, values: readonly unknown[]): Promise<Array<{ parent: string; row: Row }>> {
-  const link = node.join?.link;
-  if (link === undefined || node.join === undefined) throw new TypeError('selectLinkedRows needs a many-to-many node');
+/**
+ * The rows of `node` whose `column` (of the node's table, or of the link table for a many-to-many
+ * node: its column referring to the parent) has one of `values`, with the parent's value of each.
+ */
+async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Array<{ parent: string; entry: Embedded }>> {
+  const query = nodeQuery(node);
   const columns = selectedColumns(node);
-  const list = columns.map((definition) => `c.${quoteIdentifier(definition.name)}`).join(', ');
-  const result: Array<{ parent: string; row: Row }> = [];
+  const link = node.join?.link;
+  const linkColumns = linkFields(node).map((field) => field.column);
+  const result: Array<{ parent: string; entry: Embedded }> = [];
   for (const chunk of chunks(values, MAX_IN_LIST)) {
-    const [rows] = await connection.query({
-      sql:
-        `SELECT l.${quoteIdentifier(link.parentColumn)} AS ${PARENT_ALIAS}, ${list} FROM ${qualifiedName(link.table)} l ` +
-        `JOIN ${qualifiedName(node.table)} c ON c.${quoteIdentifier(node.join.childColumn)} = l.${quoteIdentifier(link.childColumn)} ` +
-        `WHERE l.${quoteIdentifier(link.parentColumn)} IN (?) ORDER BY ${orderBy(node, 'c')}`,
+    const [rows, fields] = await connection.query({
+      sql: `${query.select} FROM ${query.from} WHERE ${query.keyColumn(column)} IN (?)${query.where === undefined ? '' : ` AND (${query.where})`} ORDER BY ${query.orderBy}`,
       values: [chunk],
     });
-    for (const raw of rows as Array<Record<string, unknown>>) result.push({ parent: String(raw[PARENT_ALIAS]), row: normalizeRow(columns, raw) });
+    const fieldsByName = new Map((fields as FieldPacket[] | undefined)?.map((field) => [field.name, field]) ?? []);
+    for (const raw of rows as Array<Record<string, unknown>>) {
+      const row = normalizeRow(columns, raw);
+      const computed: Record<string, unknown> = {};
+      node.computed.forEach((field, index) => {
+        const name = `${COMPUTED_PREFIX}${index}`;
+        computed[field.name] = computedValue(raw[name], fieldsByName.get(name));
+      });
+      let linkRow: Row | undefined;
+      if (linkColumns.length > 0) {
+        const linkRaw: Record<string, unknown> = {};
+        linkColumns.forEach((definition, index) => (linkRaw[definition.name] = raw[`${LINK_PREFIX}${index}`]));
+        linkRow = normalizeRow(linkColumns, linkRaw);
+      }
+      const parent = link === undefined ? row[column] : raw[PARENT_ALIAS];
+      result.push({ parent: String(parent), entry: { row, link: linkRow, computed } });
+    }
   }
   return result;
 }
 
+async function selectRows(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Embedded[]> {
+  return (await selectEmbedded(connection, node, column, values)).map(({ entry }) => entry);
+}
+
 /** Loads the rows of every descendant of `node` for `parentRows`, grouped by the parent's join value. */
-async function loadChildren(connection: Connection, node: DescriptorNode, parentRows: readonly Row[], groups: Map<DescriptorNode, Map<string, Row[]>>): Promise<void> {
+async function loadChildren(connection: Connection, node: DescriptorNode, parentRows: readonly Row[], groups: Map<DescriptorNode, Map<string, Embedded[]>>): Promise<void> {
   for (const child of node.children) {
     const join = child.join;
     if (join === undefined) continue;
     const values = [...new Set(parentRows.map((row) => row[join.parentColumn]).filter((value) => value !== null && value !== undefined))];
-    const byParent = new Map<string, Row[]>();
-    const childRows = new Map<string, Row>();
-    const add = (parent: string, row: Row): void => {
-      const list = byParent.get(parent);
-      if (list === undefined) byParent.set(parent, [row]);
-      else list.push(row);
-      childRows.set(rowReference(child, row), row);
-    };
+    const byParent = new Map<string, Embedded[]>();
     if (values.length > 0) {
-      if (join.link === undefined) {
-        for (const row of await selectRows(connection, child, join.childColumn, values)) add(String(row[join.childColumn]), row);
-      } else {
-        for (const { parent, row } of await selectLinkedRows(connection, child, values)) add(parent, row);
+      const keyColumn = join.link === undefined ? join.childColumn : join.link.parentColumn;
+      for (const { parent, entry } of await selectEmbedded(connection, child, keyColumn, values)) {
+        const list = byParent.get(parent);
+        if (list === undefined) byParent.set(parent, [entry]);
+        else if (child.limit === undefined || list.length < child.limit) list.push(entry);
       }
     }
+    const childRows = new Map<string, Row>();
+    for (const list of byParent.values()) for (const entry of list) childRows.set(rowReference(child, entry.row), entry.row);
     groups.set(child, byParent);
     await loadChildren(connection, child, [...childRows.values()], groups);
   }
 }
 
-function assemble(node: DescriptorNode, row: Row, groups: ReadonlyMap<DescriptorNode, ReadonlyMap<string, Row[]>>, refs: string[]): Record<string, unknown> {
+function assemble(node: DescriptorNode, entry: Embedded, groups: ReadonlyMap<DescriptorNode, ReadonlyMap<string, Embedded[]>>, refs: string[]): Record<string, unknown> {
+  const { row } = entry;
   const body: Record<string, unknown> = {};
-  for (const field of node.fields) body[field.name] = documentValue(field.column, row[field.column.name] ?? null);
+  for (const field of node.fields) {
+    const source = field.fromLink === true ? entry.link : row;
+    body[field.name] = documentValue(field.column, source?.[field.column.name] ?? null);
+  }
+  for (const field of node.computed) body[field.name] = entry.computed[field.name] ?? null;
   for (const child of node.children) {
     const join = child.join;
     if (join === undefined || child.property === undefined) continue;
     const parentValue = row[join.parentColumn];
-    const rows = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
-    const values = rows.map((childRow) => {
-      refs.push(rowReference(child, childRow));
-      return child.scalar === undefined ? assemble(child, childRow, groups, refs) : documentValue(child.scalar, childRow[child.scalar.name] ?? null);
+    const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
+    const values = entries.map((childEntry) => {
+      refs.push(rowReference(child, childEntry.row));
+      return child.scalar === undefined ? assemble(child, childEntry, groups, refs) : documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null);
     });
     body[child.property] = join.type === 'manyToOne' ? (values[0] ?? null) : values;
   }

@@ -3,7 +3,7 @@ import type { ColumnDefinition } from '../model/column.js';
 import { tableKey, type TableInfo } from '../model/table.js';
 import { METADATA_PROPERTY } from './build-documents.js';
 import type { DocumentDefinition, FieldSelection, RelationDefinition } from '../config/document-definition.js';
-import type { DescriptorField, DescriptorJoin, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
+import type { DescriptorComputed, DescriptorField, DescriptorJoin, DescriptorNode, DescriptorOrder, DocumentDescriptor } from './document-descriptor.js';
 
 /** Where compilation looks tables up, and what names mean. */
 export interface CompileContext {
@@ -30,7 +30,12 @@ export function compileDocument(name: string, definition: DocumentDefinition, co
   requireColumn(rootTable, idColumn, `${path}.id`, context);
   const nodes: DescriptorNode[] = [];
   const tables = new Set<string>();
-  const root = compileNode({ path, property: undefined, table: rootTable, fields: definition.fields, scalar: undefined, relations: definition.relations, join: undefined, parent: undefined, idColumn }, context, nodes, tables);
+  const root = compileNode(
+    { path, property: undefined, table: rootTable, definition: { fields: definition.fields, computed: definition.computed, relations: definition.relations }, join: undefined, parent: undefined, idColumn },
+    context,
+    nodes,
+    tables,
+  );
   return {
     name,
     index: definition.index ?? `${context.pipeline}-${name.toLowerCase()}`,
@@ -47,9 +52,8 @@ interface NodeSource {
   readonly path: string;
   readonly property: string | undefined;
   readonly table: TableInfo;
-  readonly fields: FieldSelection | undefined;
-  readonly scalar: string | undefined;
-  readonly relations: Readonly<Record<string, RelationDefinition>> | undefined;
+  /** What the pipeline file says of the node (the root has only fields, computed and relations). */
+  readonly definition: Pick<RelationDefinition, 'fields' | 'scalar' | 'computed' | 'orderBy' | 'where' | 'limit' | 'relations'>;
   readonly join: DescriptorJoin | undefined;
   readonly parent: DescriptorNode | undefined;
   readonly idColumn?: string;
@@ -65,24 +69,69 @@ function compileNode(source: NodeSource, context: CompileContext, nodes: Descrip
     );
   }
   tables.add(tableKey(table.db, table.table));
-  if (source.join?.link !== undefined) tables.add(tableKey(source.join.link.table.db, source.join.link.table.table));
-  const scalar = source.scalar === undefined ? undefined : requireColumn(table, source.scalar, `${path}.scalar`, context);
-  const fields = scalar === undefined ? selectFields(table, source.fields, `${path}.fields`, context) : [];
+  const { definition } = source;
+  const link = source.join?.link;
+  if (link !== undefined) tables.add(tableKey(link.table.db, link.table.table));
+  if (link !== undefined && link.table.table === table.table) {
+    throw new ConfigurationError(
+      `${context.file}: ${path}.through.table: the link table and the embedded table are both called ${table.table}`,
+      'a many-to-many relation needs a link table whose name differs from the embedded table (their names qualify columns in fields, orderBy and where)',
+      { context: { file: context.file, key: `${path}.through.table` } },
+    );
+  }
+  const columns: ColumnScope = { table, link: link?.table, path, context };
+  const scalar = definition.scalar === undefined ? undefined : requireColumn(table, definition.scalar, `${path}.scalar`, context);
+  const fields = scalar === undefined ? selectFields(columns, definition.fields, `${path}.fields`) : [];
+  const computed: DescriptorComputed[] = Object.entries(definition.computed ?? {}).map(([name, expression]) => ({ name, expression }));
+  const order = compileOrder(columns, definition.orderBy, `${path}.orderBy`);
   const children: DescriptorNode[] = [];
-  const usedColumns = new Set<string>([...table.primaryKey, ...fields.map((field) => field.column.name)]);
+  const usedColumns = new Set<string>([...table.primaryKey, ...fields.filter((field) => field.fromLink !== true).map((field) => field.column.name), ...order.filter((term) => !term.fromLink).map((term) => term.column)]);
   if (scalar !== undefined) usedColumns.add(scalar.name);
   if (source.join !== undefined) usedColumns.add(source.join.childColumn);
   if (source.idColumn !== undefined) usedColumns.add(source.idColumn);
-  const node: DescriptorNode = { path, property: source.property, table, fields, scalar, join: source.join, parent: source.parent, children, usedColumns };
+  // the link columns this node embeds or orders by count as used, as the join columns do
+  const join: DescriptorJoin | undefined =
+    link === undefined || source.join === undefined
+      ? source.join
+      : {
+          ...source.join,
+          link: {
+            ...link,
+            usedColumns: new Set([...link.usedColumns, ...fields.filter((field) => field.fromLink === true).map((field) => field.column.name), ...order.filter((term) => term.fromLink).map((term) => term.column)]),
+          },
+        };
+  const node: DescriptorNode = {
+    path,
+    property: source.property,
+    table,
+    fields,
+    scalar,
+    computed,
+    order,
+    where: definition.where,
+    limit: definition.limit,
+    opaque: definition.where !== undefined || computed.length > 0,
+    join,
+    parent: source.parent,
+    children,
+    usedColumns,
+  };
   nodes.push(node);
-  const reserved = [...fields.map((field) => field.name), ...Object.keys(source.relations ?? {})].find((name) => name === METADATA_PROPERTY);
+  const reserved = [...fields.map((field) => field.name), ...computed.map((field) => field.name), ...Object.keys(definition.relations ?? {})].find((name) => name === METADATA_PROPERTY);
   if (reserved !== undefined) {
     throw new ConfigurationError(`${context.file}: ${path}: "${reserved}" is reserved for sluice's bookkeeping`, `give the field or relation "${reserved}" another name`, {
       context: { file: context.file, key: path },
     });
   }
-  for (const [property, relation] of Object.entries(source.relations ?? {})) {
-    if (fields.some((field) => field.name === property)) {
+  for (const field of computed) {
+    if (fields.some((other) => other.name === field.name)) {
+      throw new ConfigurationError(`${context.file}: ${path}.computed.${field.name}: the name is also a field of ${path}`, `rename the computed field or the field "${field.name}"`, {
+        context: { file: context.file, key: `${path}.computed.${field.name}` },
+      });
+    }
+  }
+  for (const [property, relation] of Object.entries(definition.relations ?? {})) {
+    if (fields.some((field) => field.name === property) || computed.some((field) => field.name === property)) {
       throw new ConfigurationError(
         `${context.file}: ${path}.relations.${property}: the name is also a field of ${path}`,
         `rename the relation or the field "${property}"`,
@@ -94,7 +143,7 @@ function compileNode(source: NodeSource, context: CompileContext, nodes: Descrip
     const join = compileJoin(relation, table, childTable, relationPath, context);
     usedColumns.add(join.parentColumn);
     children.push(
-      compileNode({ path: relationPath, property, table: childTable, fields: relation.fields, scalar: relation.scalar, relations: relation.relations, join, parent: node }, context, nodes, tables),
+      compileNode({ path: relationPath, property, table: childTable, definition: relation, join, parent: node }, context, nodes, tables),
     );
   }
   return node;
@@ -130,6 +179,7 @@ function compileJoin(relation: RelationDefinition, parent: TableInfo, child: Tab
           table: linkTable,
           parentColumn: requireColumn(linkTable, through.foreignKey, `${path}.through.foreignKey`, context).name,
           childColumn: requireColumn(linkTable, through.otherKey, `${path}.through.otherKey`, context).name,
+          usedColumns: new Set([through.foreignKey, through.otherKey]),
         },
       };
     }
@@ -193,12 +243,69 @@ function singleKey(table: TableInfo, key: string, context: CompileContext): stri
   return only;
 }
 
-function selectFields(table: TableInfo, selection: FieldSelection | undefined, key: string, context: CompileContext): DescriptorField[] {
+/** The columns names may refer to: the node's table, and for a many-to-many relation its link table. */
+interface ColumnScope {
+  readonly table: TableInfo;
+  readonly link: TableInfo | undefined;
+  readonly path: string;
+  readonly context: CompileContext;
+}
+
+/**
+ * Resolves a column name of a fields list or orderBy: `table.column` names the node's table or
+ * the link table explicitly; a bare name is the node's column, else the link's.
+ */
+function resolveColumn(scope: ColumnScope, name: string, key: string): { column: ColumnDefinition; fromLink: boolean } {
+  const { table, link, context } = scope;
+  const dot = name.indexOf('.');
+  if (dot > 0) {
+    const prefix = name.slice(0, dot);
+    const rest = name.slice(dot + 1);
+    if (link !== undefined && prefix === link.table) return { column: requireColumn(link, rest, key, context), fromLink: true };
+    if (prefix === table.table && !table.columns.some((column) => column.name === name)) return { column: requireColumn(table, rest, key, context), fromLink: false };
+  }
+  const own = table.columns.find((column) => column.name === name);
+  if (own !== undefined) return { column: own, fromLink: false };
+  const linked = link?.columns.find((column) => column.name === name);
+  if (linked !== undefined) return { column: linked, fromLink: true };
+  if (link === undefined) return { column: requireColumn(table, name, key, context), fromLink: false };
+  throw new ConfigurationError(
+    `${context.file}: ${key}: column "${name}" does not exist in ${tableKey(table.db, table.table)} nor in the link table ${tableKey(link.db, link.table)}`,
+    `use one of the columns of ${table.table}: ${table.columns.map((column) => column.name).join(', ')}; or of ${link.table}: ${link.columns.map((column) => column.name).join(', ')}`,
+    { context: { file: context.file, key } },
+  );
+}
+
+function selectFields(scope: ColumnScope, selection: FieldSelection | undefined, key: string): DescriptorField[] {
+  const { table } = scope;
   if (selection === undefined) return table.columns.map((column) => ({ name: column.name, column }));
   const pairs: Array<[string, string]> = Array.isArray(selection)
-    ? (selection as readonly string[]).map((column) => [column, column])
+    ? (selection as readonly string[]).map((column) => [column.slice(column.lastIndexOf('.') + 1), column])
     : Object.entries(selection as Record<string, string>);
-  return pairs.map(([name, column]) => ({ name, column: requireColumn(table, column, `${key}.${name}`, context) }));
+  const seen = new Set<string>();
+  return pairs.map(([name, column]) => {
+    if (seen.has(name)) {
+      throw new ConfigurationError(`${scope.context.file}: ${key}: "${name}" appears twice`, 'give each field its own name: use a mapping, e.g. { link_id: film_actor.actor_id }', {
+        context: { file: scope.context.file, key },
+      });
+    }
+    seen.add(name);
+    const resolved = resolveColumn(scope, column, `${key}.${name}`);
+    return resolved.fromLink ? { name, column: resolved.column, fromLink: true } : { name, column: resolved.column };
+  });
+}
+
+/** The order of a node's rows: the terms of `orderBy`, then the primary key, then the link's. */
+function compileOrder(scope: ColumnScope, orderBy: string | readonly string[] | undefined, key: string): DescriptorOrder[] {
+  const terms = orderBy === undefined ? [] : typeof orderBy === 'string' ? [orderBy] : orderBy;
+  const order: DescriptorOrder[] = terms.map((term, index) => {
+    const [name = '', direction] = term.trim().split(/\s+/);
+    const resolved = resolveColumn(scope, name, Array.isArray(orderBy) ? `${key}[${index}]` : key);
+    return { column: resolved.column.name, fromLink: resolved.fromLink, descending: direction?.toLowerCase() === 'desc' };
+  });
+  for (const column of scope.table.primaryKey) order.push({ column, fromLink: false, descending: false });
+  for (const column of scope.link?.primaryKey ?? []) order.push({ column, fromLink: true, descending: false });
+  return order;
 }
 
 /** Compiles every document definition of a pipeline (see {@link compileDocument}); document names must map to distinct indexes. */

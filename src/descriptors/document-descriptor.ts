@@ -11,6 +11,22 @@ import type { RelationType } from '../config/document-definition.js';
 export interface DescriptorField {
   readonly name: string;
   readonly column: ColumnDefinition;
+  /** True when the column is the link row's (a many-to-many relation's link table), not the node's. */
+  readonly fromLink?: boolean | undefined;
+}
+
+/** An output property computed by a SQL expression on the row, in the build query. */
+export interface DescriptorComputed {
+  readonly name: string;
+  /** The expression, as written in the pipeline file (trusted configuration). */
+  readonly expression: string;
+}
+
+/** One term of a list's order: a column of the node's table or of its link table. */
+export interface DescriptorOrder {
+  readonly column: string;
+  readonly fromLink: boolean;
+  readonly descending: boolean;
 }
 
 /** A link table of a many-to-many join. */
@@ -20,6 +36,8 @@ export interface DescriptorLink {
   readonly parentColumn: string;
   /** Link column equal to the child's `childColumn`. */
   readonly childColumn: string;
+  /** Every link column the document depends on (join columns, embedded fields, order). */
+  readonly usedColumns: ReadonlySet<string>;
 }
 
 /**
@@ -43,6 +61,19 @@ export interface DescriptorNode {
   /** Output fields in order (empty when `scalar` is set). */
   readonly fields: readonly DescriptorField[];
   readonly scalar?: ColumnDefinition | undefined;
+  /** Output properties computed by SQL expressions, after `fields`. */
+  readonly computed: readonly DescriptorComputed[];
+  /** The order of a to-many list (always ends with the primary key, then the link's). */
+  readonly order: readonly DescriptorOrder[];
+  /** Only rows for which this SQL condition holds are embedded (trusted configuration). */
+  readonly where?: string | undefined;
+  /** At most this many rows are embedded per parent. */
+  readonly limit?: number | undefined;
+  /**
+   * True when the document depends on columns sluice cannot name (a `where` or a computed
+   * expression): every change to the node's table (and link table) counts, whatever its columns.
+   */
+  readonly opaque: boolean;
   /** How this node joins its parent (undefined for the root). */
   readonly join?: DescriptorJoin | undefined;
   readonly parent?: DescriptorNode | undefined;

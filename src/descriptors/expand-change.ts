@@ -34,7 +34,8 @@ export function rootIdsOfChange(descriptor: DocumentDescriptor, change: RowChang
  * The root ids whose documents a batch of changes may alter, as pages of at most `pageSize` ids
  * (ids as strings; an id may repeat across pages). Both row images count: a foreign key moved
  * from A to B yields the roots of A and of B; link-row inserts and deletes yield their parent's
- * roots; an update that touches no column the document uses yields nothing. The keys of all the
+ * roots; an update that touches no column the document uses yields nothing (a node with a `where`
+ * condition or computed fields uses them all). The keys of all the
  * changes to one table are looked up together (IN lists of up to 1,000 keys, one walk up the
  * relations per table, not per change), against the current database state, paged by key, so a
  * row shared by 100,000 roots streams through bounded memory. Roots that embedded a row that has
@@ -50,8 +51,11 @@ export async function* rootIdsOfChanges(descriptor: DocumentDescriptor, changes:
     const linkValues = new DistinctValues();
     const link = join?.link;
     for (const change of changes) {
-      if (sameTable(node.table, change) && touches(change, node.usedColumns)) nodeValues.addImages(change, nodeColumn);
-      if (link !== undefined && sameTable(link.table, change) && touches(change, new Set([link.parentColumn, link.childColumn]))) linkValues.addImages(change, link.parentColumn);
+      // A node with a where condition or computed fields depends on columns sluice cannot name: every
+      // change to its table counts, and both images are followed up, so a row moving into or out
+      // of the condition rebuilds the roots it left and the roots it joined.
+      if (sameTable(node.table, change) && (node.opaque || touches(change, node.usedColumns))) nodeValues.addImages(change, nodeColumn);
+      if (link !== undefined && sameTable(link.table, change) && (node.opaque || touches(change, link.usedColumns))) linkValues.addImages(change, link.parentColumn);
     }
     if (nodeValues.size > 0) {
       if (join === undefined) yield* pages(nodeValues.values().map(String), context.pageSize);

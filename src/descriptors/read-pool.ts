@@ -3,6 +3,8 @@ import type { TableInfo } from '../model/table.js';
 import { compileDocuments, type CompileContext } from './compile-document.js';
 import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from './document-descriptor.js';
+import { checkDocumentQueries } from './check-queries.js';
+import type { Queryable } from './sql.js';
 
 /**
  * A pool of read connections for expansion and building: values come back in the form change
@@ -31,12 +33,13 @@ export type CatalogReader = (databases: readonly string[]) => Promise<ReadonlyMa
 /**
  * Reads the catalog of the databases the definitions use (through the source's `readCatalog`)
  * and compiles every definition against it (see compileDocument): a wrong name fails here,
- * before anything runs.
+ * before anything runs. With `context.queries`, the SQL of `where` conditions and computed fields
+ * is also tried against the database (see checkDocumentQueries).
  */
 export async function loadDescriptors(
   readCatalog: CatalogReader,
   definitions: Readonly<Record<string, DocumentDefinition>>,
-  context: Omit<CompileContext, 'catalog'> & { readonly databases: readonly string[] },
+  context: Omit<CompileContext, 'catalog'> & { readonly databases: readonly string[]; readonly queries?: Queryable | undefined },
 ): Promise<DocumentDescriptor[]> {
   const databases = new Set(context.databases);
   const collect = (table: string): void => {
@@ -55,5 +58,7 @@ export async function loadDescriptors(
     visit(definition.relations);
   }
   const catalog = await readCatalog([...databases]);
-  return compileDocuments(definitions, { ...context, catalog });
+  const descriptors = compileDocuments(definitions, { ...context, catalog });
+  if (context.queries !== undefined) await checkDocumentQueries(context.queries, descriptors, context.file);
+  return descriptors;
 }

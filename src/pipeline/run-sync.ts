@@ -48,6 +48,7 @@ export async function runSync(options: SyncCommandOptions, signal: AbortSignal):
       defaultDatabase: config.source.mysql.databases.length === 1 ? config.source.mysql.databases[0] : undefined,
       isCaptured: pipelineTableFilter(config),
       databases: config.source.mysql.databases,
+      queries: pool,
     });
     const versioning = new VersionClock(new ElasticsearchVersionEpochStore(engine, config.pipeline), { logger });
     const reports: SyncReport[] = [];

@@ -4,7 +4,7 @@
  * sluice code, to compare with what the sink wrote.
  *
  * Value formats: integers are JSON numbers; DECIMAL is the string MariaDB prints ("0.99"); YEAR is a
- * number; ENUM and SET are MariaDB's strings ("Deleted Scenes,Behind the Scenes"); DATE is
+ * number; ENUM is MariaDB's string; SET is the list of its members (["Deleted Scenes", "Behind the Scenes"]); DATE is
  * "YYYY-MM-DD"; DATETIME is "YYYY-MM-DDTHH:MM:SS" (".ffffff" added when the column has fractional
  * digits); TIMESTAMP is "YYYY-MM-DDTHH:MM:SSZ" in UTC; NULL is null. Every value is read as text
  * (CAST ... AS CHAR, DATE_FORMAT) so the result does not depend on the connection's type casting.
@@ -81,13 +81,17 @@ function formatOf(formats: Map<string, (expression: string) => string>, key: str
 
 /**
  * The expected `films` documents of `database`, by `_id` (String(film_id)): the film's fields, its
- * language's name, its actors ({id, first_name, last_name} by actor_id) and its category names (by
- * category_id).
+ * language's name, its actors ({id, first_name, last_name, credited: the film_actor row's
+ * last_update}, the latest credits first, then by last name and actor_id) and its category names
+ * (by category_id).
  */
 export async function expectedFilmDocuments(connection: Connection, database: string): Promise<Map<string, SakilaDocument>> {
   const db = `\`${checkDatabaseName(database)}\``;
   return inUtc(connection, async () => {
-    const formats = await temporalFormats(connection, database, [['film', 'last_update']]);
+    const formats = await temporalFormats(connection, database, [
+      ['film', 'last_update'],
+      ['film_actor', 'last_update'],
+    ]);
     const films = await select(
       connection,
       `SELECT CAST(f.film_id AS CHAR) AS film_id, CAST(f.title AS CHAR) AS title, CAST(f.description AS CHAR) AS description,
@@ -115,7 +119,7 @@ export async function expectedFilmDocuments(connection: Connection, database: st
         rental_rate: text(film.rental_rate),
         length: integer(film.length),
         rating: text(film.rating),
-        special_features: text(film.special_features),
+        special_features: film.special_features === null ? null : film.special_features === '' ? [] : film.special_features.split(','),
         last_update: text(film.last_update),
         language: text(film.language),
         actors: filmActors,
@@ -125,12 +129,13 @@ export async function expectedFilmDocuments(connection: Connection, database: st
     const actorRows = await select(
       connection,
       `SELECT CAST(fa.film_id AS CHAR) AS film_id, CAST(a.actor_id AS CHAR) AS actor_id,
-              CAST(a.first_name AS CHAR) AS first_name, CAST(a.last_name AS CHAR) AS last_name
+              CAST(a.first_name AS CHAR) AS first_name, CAST(a.last_name AS CHAR) AS last_name,
+              ${formatOf(formats, 'film_actor.last_update', 'fa.last_update')} AS credited
          FROM ${db}.film_actor fa JOIN ${db}.actor a ON a.actor_id = fa.actor_id
-        ORDER BY fa.film_id, a.actor_id`,
+        ORDER BY fa.film_id, fa.last_update DESC, a.last_name, a.actor_id`,
     );
     for (const row of actorRows) {
-      actors.get(String(integer(row.film_id)))?.push({ id: integer(row.actor_id), first_name: text(row.first_name), last_name: text(row.last_name) });
+      actors.get(String(integer(row.film_id)))?.push({ id: integer(row.actor_id), first_name: text(row.first_name), last_name: text(row.last_name), credited: text(row.credited) });
     }
     const categoryRows = await select(
       connection,
@@ -145,8 +150,9 @@ export async function expectedFilmDocuments(connection: Connection, database: st
 
 /**
  * The expected `customers` documents of `database`, by `_id` (String(customer_id)): the customer's
- * fields, its address with city and country name (null when the row is missing) and its payments
- * (by payment_id).
+ * fields, its full name (first and last name joined by a space), its address with city and
+ * country name (null when the row is missing), its payments (by payment_id) and its large payments
+ * (amount >= 5, the latest 3 by payment_date, then by payment_id).
  */
 export async function expectedCustomerDocuments(connection: Connection, database: string): Promise<Map<string, SakilaDocument>> {
   const db = `\`${checkDatabaseName(database)}\``;
@@ -172,10 +178,13 @@ export async function expectedCustomerDocuments(connection: Connection, database
     );
     const documents = new Map<string, SakilaDocument>();
     const payments = new Map<string, unknown[]>();
+    const largePayments = new Map<string, unknown[]>();
     for (const customer of customers) {
       const id = String(integer(customer.customer_id));
       const customerPayments: unknown[] = [];
+      const customerLargePayments: unknown[] = [];
       payments.set(id, customerPayments);
+      largePayments.set(id, customerLargePayments);
       const city =
         customer.city_id === null
           ? null
@@ -191,8 +200,10 @@ export async function expectedCustomerDocuments(connection: Connection, database
         email: text(customer.email),
         active: integer(customer.active),
         created: text(customer.created),
+        full_name: customer.first_name === null || customer.last_name === null ? null : `${customer.first_name} ${customer.last_name}`,
         address,
         payments: customerPayments,
+        large_payments: customerLargePayments,
       });
     }
     const paymentRows = await select(
@@ -204,6 +215,18 @@ export async function expectedCustomerDocuments(connection: Connection, database
     );
     for (const row of paymentRows) {
       payments.get(String(integer(row.customer_id)))?.push({ id: integer(row.payment_id), amount: text(row.amount), paid_at: text(row.paid_at) });
+    }
+    const largePaymentRows = await select(
+      connection,
+      `SELECT CAST(p.customer_id AS CHAR) AS customer_id, CAST(p.payment_id AS CHAR) AS payment_id, CAST(p.amount AS CHAR) AS amount,
+              ${formatOf(formats, 'payment.payment_date', 'p.payment_date')} AS paid_at
+         FROM ${db}.payment p
+        WHERE p.amount >= 5.00
+        ORDER BY p.customer_id, p.payment_date DESC, p.payment_id`,
+    );
+    for (const row of largePaymentRows) {
+      const list = largePayments.get(String(integer(row.customer_id)));
+      if (list !== undefined && list.length < 3) list.push({ id: integer(row.payment_id), amount: text(row.amount), paid_at: text(row.paid_at) });
     }
     return documents;
   });

@@ -51,20 +51,21 @@ describe('Sakila oracle and workload', () => {
       rental_rate: '0.99',
       length: 86,
       rating: 'PG',
-      special_features: 'Deleted Scenes,Behind the Scenes',
+      special_features: ['Deleted Scenes', 'Behind the Scenes'],
       last_update: '2006-02-15T05:03:42Z',
       language: 'English',
       categories: ['Documentary'],
     });
     const actors = film?.actors as Array<Record<string, unknown>>;
     expect(actors).toHaveLength(10);
-    expect(actors[0]).toEqual({ id: 1, first_name: 'PENELOPE', last_name: 'GUINESS' });
-    expect(Object.keys(actors[0] ?? {})).toEqual(['id', 'first_name', 'last_name']);
-    expect(actors.map((actor) => actor.id)).toEqual([1, 10, 20, 30, 40, 53, 108, 162, 188, 198]);
+    // every film_actor row of the data file has the same last_update: the latest credits first, then by last name
+    expect(actors[0]).toEqual({ id: 40, first_name: 'JOHNNY', last_name: 'CAGE', credited: '2006-02-15T05:05:03Z' });
+    expect(Object.keys(actors[0] ?? {})).toEqual(['id', 'first_name', 'last_name', 'credited']);
+    expect(actors.map((actor) => actor.id)).toEqual([40, 188, 10, 1, 198, 162, 108, 30, 53, 20]);
     for (const document of films.values()) expect(document.last_update).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
 
     const customer = customers.get('1');
-    expect(Object.keys(customer ?? {})).toEqual(['id', 'first_name', 'last_name', 'email', 'active', 'created', 'address', 'payments']);
+    expect(Object.keys(customer ?? {})).toEqual(['id', 'first_name', 'last_name', 'email', 'active', 'created', 'full_name', 'address', 'payments', 'large_payments']);
     expect(customer).toMatchObject({
       id: 1,
       first_name: 'MARY',
@@ -72,12 +73,18 @@ describe('Sakila oracle and workload', () => {
       email: 'MARY.SMITH@sakilacustomer.org',
       active: 1,
       created: '2006-02-14T22:04:36',
+      full_name: 'MARY SMITH',
       address: { address: '1913 Hanoi Way', district: 'Nagasaki', postal_code: '35200', phone: '28303384290', city: { name: 'Sasebo', country: 'Japan' } },
     });
     const payments = customer?.payments as Array<Record<string, unknown>>;
     expect(payments).toHaveLength(32);
     expect(payments[0]).toEqual({ id: 1, amount: '2.99', paid_at: '2005-05-25T11:30:37' });
     expect([...customers.values()].reduce((sum, document) => sum + (document.payments as unknown[]).length, 0)).toBe(16049);
+    expect(customer?.large_payments).toEqual([
+      { id: 32, amount: '5.99', paid_at: '2005-08-22T20:03:46' },
+      { id: 14, amount: '7.99', paid_at: '2005-07-11T10:13:46' },
+      { id: 11, amount: '5.99', paid_at: '2005-07-08T07:33:56' },
+    ]);
 
     started = Date.now();
     let reported = 0;

@@ -43,8 +43,11 @@ describe('the documents section of a pipeline file', () => {
       type: 'manyToMany',
       table: 'actor',
       through: ACTORS_THROUGH,
-      fields: { id: 'actor_id', first_name: 'first_name', last_name: 'last_name' },
+      fields: { id: 'actor_id', first_name: 'first_name', last_name: 'last_name', credited: 'film_actor.last_update' },
+      orderBy: ['film_actor.last_update desc', 'last_name'],
     });
+    expect(config.documents.customers.computed).toEqual({ full_name: "CONCAT(first_name, ' ', last_name)" });
+    expect(config.documents.customers.relations?.large_payments).toMatchObject({ where: 'amount >= 5', orderBy: ['payment_date desc'], limit: 3 });
     expect(films.relations?.categories?.scalar).toBe('name');
     const address = config.documents.customers.relations?.address;
     expect(address?.relations?.city?.relations?.country).toEqual({ type: 'manyToOne', table: 'country', foreignKey: 'country_id', scalar: 'country' });
@@ -104,6 +107,48 @@ describe('the documents section of a pipeline file', () => {
     expect(manyToOne.message).toBe(`${FILE}: documents.films.relations.language.through: is not allowed for a manyToOne relation`);
   });
 
+  it('accepts orderBy, where, limit and computed fields on lists', () => {
+    const config = parsePipelineConfig(
+      stringify(
+        withDocuments({
+          films: {
+            table: 'film',
+            computed: { label: "CONCAT(title, ' (', release_year, ')')" },
+            relations: {
+              actors: { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, orderBy: 'last_name DESC', where: "last_name LIKE 'A%'", limit: 10, computed: { initials: 'CONCAT(LEFT(first_name, 1), LEFT(last_name, 1))' } },
+            },
+          },
+        }),
+      ),
+      FILE,
+      {},
+    );
+    expect(config.documents.films.computed).toEqual({ label: "CONCAT(title, ' (', release_year, ')')" });
+    expect(config.documents.films.relations?.actors).toMatchObject({ orderBy: 'last_name DESC', where: "last_name LIKE 'A%'", limit: 10 });
+  });
+
+  it('keeps where and computed to one SQL expression', () => {
+    const semicolon = parseError(filmsWith('actors', { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, where: 'active = 1; DROP TABLE actor' }));
+    expect(semicolon.message).toBe(`${FILE}: documents.films.relations.actors.where: must be one SQL expression (no ";")`);
+    const comment = parseError(filmsWith('actors', { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, where: 'active = 1 -- and more' }));
+    expect(comment.message).toBe(`${FILE}: documents.films.relations.actors.where: must be one SQL expression without comments (--, #, /*)`);
+    const computed = parseError({ films: { table: 'film', computed: { label: 'title; SELECT 1' } } });
+    expect(computed.message).toBe(`${FILE}: documents.films.computed.label: must be one SQL expression (no ";")`);
+    const empty = parseError(filmsWith('actors', { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, where: '  ' }));
+    expect(empty.message).toBe(`${FILE}: documents.films.relations.actors.where: must have at least 1 character(s)`);
+  });
+
+  it('refuses orderBy and limit on a manyToOne relation, and a malformed orderBy or limit', () => {
+    const order = parseError(filmsWith('language', { type: 'manyToOne', table: 'language', foreignKey: 'language_id', orderBy: 'name' }));
+    expect(order.message).toBe(`${FILE}: documents.films.relations.language.orderBy: is not allowed for a manyToOne relation (it embeds one row)`);
+    const limit = parseError(filmsWith('language', { type: 'manyToOne', table: 'language', foreignKey: 'language_id', limit: 2 }));
+    expect(limit.message).toBe(`${FILE}: documents.films.relations.language.limit: is not allowed for a manyToOne relation (it embeds one row)`);
+    const malformed = parseError(filmsWith('actors', { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, orderBy: ['last_name downwards'] }));
+    expect(malformed.message).toBe(`${FILE}: documents.films.relations.actors.orderBy[0]: must be column, column desc or table.column asc`);
+    const zero = parseError(filmsWith('actors', { type: 'manyToMany', table: 'actor', through: ACTORS_THROUGH, limit: 0 }));
+    expect(zero.message).toBe(`${FILE}: documents.films.relations.actors.limit: must be at least 1`);
+  });
+
   it('refuses scalar together with fields or relations', () => {
     const fields = parseError(filmsWith('language', { type: 'manyToOne', table: 'language', foreignKey: 'language_id', scalar: 'name', fields: ['name'] }));
     expect(fields.message).toBe(`${FILE}: documents.films.relations.language.fields: is not allowed together with scalar`);
@@ -147,7 +192,7 @@ describe('the documents section of a pipeline file', () => {
     const error = parseError(filmsWith('language', { type: 'manyToOne', table: 'language', foreignKey: 'language_id', onDelete: 'cascade' }));
     expect(error.message).toBe(`${FILE}: documents.films.relations.language.onDelete: unknown key`);
     expect(error.fix).toBe(
-      'documents.films.relations.language.onDelete: remove "onDelete"; the keys allowed here are type, table, foreignKey, references, through, fields, scalar, relations',
+      'documents.films.relations.language.onDelete: remove "onDelete"; the keys allowed here are type, table, foreignKey, references, through, fields, scalar, computed, orderBy, where, limit, relations',
     );
   });
 

@@ -79,18 +79,28 @@ describe('compileDocument', () => {
       type: 'manyToMany',
       parentColumn: 'film_id',
       childColumn: 'actor_id',
-      link: { table: info('sakila.film_actor'), parentColumn: 'film_id', childColumn: 'actor_id' },
+      link: { table: info('sakila.film_actor'), parentColumn: 'film_id', childColumn: 'actor_id', usedColumns: new Set(['film_id', 'actor_id', 'last_update']) },
     });
-    expect(fieldsOf(actors)).toEqual([['id', 'actor_id'], ['first_name', 'first_name'], ['last_name', 'last_name']]);
+    // credited is the link row's film_actor.last_update, not the actor's last_update
+    expect(fieldsOf(actors)).toEqual([['id', 'actor_id'], ['first_name', 'first_name'], ['last_name', 'last_name'], ['credited', 'last_update']]);
+    expect(actors.fields.map((field) => field.fromLink === true)).toEqual([false, false, false, true]);
     expect(actors.fields[0]?.column).toEqual({ name: 'actor_id', baseType: 'smallint', unsigned: true });
     expect([...actors.usedColumns].sort()).toEqual(['actor_id', 'first_name', 'last_name']);
+    expect(actors.order).toEqual([
+      { column: 'last_update', fromLink: true, descending: true },
+      { column: 'last_name', fromLink: false, descending: false },
+      { column: 'actor_id', fromLink: false, descending: false },
+      { column: 'actor_id', fromLink: true, descending: false },
+      { column: 'film_id', fromLink: true, descending: false },
+    ]);
+    expect(actors.opaque).toBe(false);
 
     const categories = node(films.nodes, 'documents.films.relations.categories');
     expect(categories.join).toEqual({
       type: 'manyToMany',
       parentColumn: 'film_id',
       childColumn: 'category_id',
-      link: { table: info('sakila.film_category'), parentColumn: 'film_id', childColumn: 'category_id' },
+      link: { table: info('sakila.film_category'), parentColumn: 'film_id', childColumn: 'category_id', usedColumns: new Set(['film_id', 'category_id']) },
     });
     expect(categories.scalar?.name).toBe('name');
     expect([...categories.usedColumns].sort()).toEqual(['category_id', 'name']);
@@ -189,6 +199,69 @@ describe('compileDocument', () => {
   });
 });
 
+describe('compileDocument: link columns, order, filters and computed fields', () => {
+  const through = { table: 'film_actor', foreignKey: 'film_id', otherKey: 'actor_id' };
+
+  it('resolves a bare name to the embedded table first, then to the link table; table.column names either', () => {
+    const films = compileDocument(
+      'films',
+      { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through, fields: { id: 'actor_id', first_name: 'first_name', updated: 'last_update', credited: 'film_actor.last_update', film: 'film_id', named: 'actor.last_name' } } } },
+      context(),
+    );
+    const actors = node(films.nodes, 'documents.films.relations.actors');
+    expect(actors.fields.map((field) => [field.name, field.column.name, field.fromLink === true])).toEqual([
+      ['id', 'actor_id', false],
+      ['first_name', 'first_name', false],
+      ['updated', 'last_update', false],
+      ['credited', 'last_update', true],
+      ['film', 'film_id', true],
+      ['named', 'last_name', false],
+    ]);
+    // a list names each field after its column
+    const listed = compileDocument('films', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through, fields: ['first_name', 'film_actor.last_update'] } } }, context());
+    expect(fieldsOf(node(listed.nodes, 'documents.films.relations.actors'))).toEqual([['first_name', 'first_name'], ['last_update', 'last_update']]);
+  });
+
+  it('orders by the named columns, then by the primary keys, and marks where and computed nodes opaque', () => {
+    const films = compileDocument(
+      'films',
+      {
+        table: 'film',
+        computed: { label: 'UPPER(title)' },
+        relations: { actors: { type: 'manyToMany', table: 'actor', through, orderBy: ['film_actor.last_update DESC', 'actor.last_name'], where: 'actor.actor_id > 3', limit: 2 } },
+      },
+      context(),
+    );
+    expect(films.root.computed).toEqual([{ name: 'label', expression: 'UPPER(title)' }]);
+    expect(films.root.opaque).toBe(true);
+    const actors = node(films.nodes, 'documents.films.relations.actors');
+    expect(actors.order.slice(0, 3)).toEqual([
+      { column: 'last_update', fromLink: true, descending: true },
+      { column: 'last_name', fromLink: false, descending: false },
+      { column: 'actor_id', fromLink: false, descending: false },
+    ]);
+    expect(actors.where).toBe('actor.actor_id > 3');
+    expect(actors.limit).toBe(2);
+    expect(actors.opaque).toBe(true);
+    expect([...(actors.join?.link?.usedColumns ?? [])].sort()).toEqual(['actor_id', 'film_id', 'last_update']);
+  });
+
+  it('names a column missing from both the embedded and the link table, listing both', () => {
+    const error = configurationError(() =>
+      compileDocument('films', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through, fields: { role: 'role' } } } }, context()),
+    );
+    expect(error.message).toBe(`${FILE}: documents.films.relations.actors.fields.role: column "role" does not exist in sakila.actor nor in the link table sakila.film_actor`);
+    expect(error.fix).toContain('or of film_actor: actor_id, film_id, last_update');
+    const order = configurationError(() => compileDocument('films', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through, orderBy: ['last_name', 'position desc'] } } }, context()));
+    expect(order.context.key).toBe('documents.films.relations.actors.orderBy[1]');
+  });
+
+  it('refuses a computed field named like a field', () => {
+    const error = configurationError(() => compileDocument('films', { table: 'film', fields: ['title'], computed: { title: 'UPPER(title)' } }, context()));
+    expect(error.message).toBe(`${FILE}: documents.films.computed.title: the name is also a field of documents.films`);
+  });
+});
+
 describe('compileDocument errors', () => {
   function compileError(definition: DocumentDefinition, overrides: Partial<CompileContext> = {}, name = 'films') {
     return configurationError(() => compileDocument(name, definition, context(overrides)));
@@ -228,7 +301,7 @@ describe('compileDocument errors', () => {
     ['a link foreignKey', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through: { table: 'film_actor', foreignKey: 'movie_id', otherKey: 'actor_id' } } } }, 'documents.films.relations.actors.through.foreignKey', 'sakila.film_actor'],
     ['a link otherKey', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through: { table: 'film_actor', foreignKey: 'film_id', otherKey: 'actorid' } } } }, 'documents.films.relations.actors.through.otherKey', 'sakila.film_actor'],
     ['a scalar', { table: 'film', relations: { language: { type: 'manyToOne', table: 'language', foreignKey: 'language_id', scalar: 'label' } } }, 'documents.films.relations.language.scalar', 'sakila.language'],
-    ['a nested field', { table: 'film', relations: { actors: { type: 'manyToMany', table: 'actor', through: { table: 'film_actor', foreignKey: 'film_id', otherKey: 'actor_id' }, fields: { first: 'firstname' } } } }, 'documents.films.relations.actors.fields.first', 'sakila.actor'],
+    ['a nested field', { table: 'film', relations: { language: { type: 'manyToOne', table: 'language', foreignKey: 'language_id', fields: { label: 'label' } } } }, 'documents.films.relations.language.fields.label', 'sakila.language'],
   ] as const)('names a missing column in %s with its key path and the columns of the right table', (_name, definition, key, tableName) => {
     const error = compileError(definition);
     expect(error.message).toMatch(new RegExp(`^${FILE.replaceAll('.', '\\.')}: ${key.replaceAll('.', '\\.')}: column "[^"]+" does not exist in ${tableName.replace('.', '\\.')}$`));

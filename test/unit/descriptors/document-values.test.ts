@@ -59,10 +59,15 @@ describe('documentValue', () => {
     expect(value('json', '')).toBe('');
   });
 
-  it('keeps strings, enums and sets as they are', () => {
+  it('keeps strings and enums as they are', () => {
     expect(value('varchar(45)', 'PENELOPE')).toBe('PENELOPE');
     expect(value("enum('G','PG')", 'PG')).toBe('PG');
-    expect(value("set('Trailers','Commentaries')", 'Trailers,Commentaries')).toBe('Trailers,Commentaries');
+  });
+
+  it('turns a SET value into the list of its members', () => {
+    expect(value("set('Trailers','Commentaries')", 'Trailers,Commentaries')).toEqual(['Trailers', 'Commentaries']);
+    expect(value("set('Trailers','Commentaries')", 'Commentaries')).toEqual(['Commentaries']);
+    expect(value("set('Trailers','Commentaries')", '')).toEqual([]);
   });
 
   it('writes binary values in base64, whatever the column type', () => {
