@@ -201,8 +201,13 @@ async function runPhases(engine: SearchEngine, spec: VersionedIndexSpec, lock: I
     await save({ ...state, phase: 'done' });
   }
   await engine.refresh(toIndex);
-  const failed = (await engine.indexExists(errorIndex)) ? await engine.count(errorIndex) : 0;
-  if (failed === 0 && (await engine.indexExists(errorIndex))) await engine.deleteIndex(errorIndex);
+  let failed = 0;
+  if (await engine.indexExists(errorIndex)) {
+    await engine.refresh(errorIndex);
+    failed = await engine.count(errorIndex);
+    // an empty error index is noise in status; a failure makes the next migration's error index anew
+    if (failed === 0) await engine.deleteIndex(errorIndex);
+  }
   return {
     alias: spec.name,
     outcome: 'migrated',
