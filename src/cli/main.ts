@@ -8,6 +8,7 @@ import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerIndexesCommand } from './commands/indexes.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /**
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerSnapshotCommand(program);
   registerSinkCommands(program);
   registerSyncCommand(program);
+  registerIndexesCommand(program);
   return program;
 }
 

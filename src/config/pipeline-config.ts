@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { redactUrl } from './redact-url.js';
 import { documentsSchema } from './documents-schema.js';
+import { indexesSchema } from './indexes-schema.js';
 import { parseBrokerList } from './endpoints.js';
 
 /**
@@ -220,6 +221,7 @@ export const pipelineConfigSchema = z
     elasticsearch: elasticsearchSchema.optional(),
     sink: sinkSchema.prefault({}),
     documents: documentsSchema,
+    indexes: indexesSchema,
   })
   .superRefine((config, context) => {
     const { databases, include } = config.source.mysql;

@@ -1,5 +1,5 @@
 import type { EngineScript } from '../engine/search-engine.js';
-import { parseFieldPath } from './field-path.js';
+import { parseFieldPath } from '../../config/field-path.js';
 
 /**
  * One step of a version's migration: rename a field (moving it, dotted paths and bracket names
