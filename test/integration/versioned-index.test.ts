@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
-import { LOCK_INDEX, LockHeldError } from '../../src/sinks/indexes/index-lock.js';
-import { migrateVersionedIndex, migrationLockId, type MigrationProgress } from '../../src/sinks/indexes/migrate-index.js';
-import type { Migrations } from '../../src/sinks/indexes/migration-script.js';
-import { ensureVersionedIndex, type VersionedIndexSpec } from '../../src/sinks/indexes/versioned-index.js';
+// through the public API, as a program embedding sluice writes its migrations in TypeScript
+import { ensureVersionedIndex, LockHeldError, migrateVersionedIndex, type MigrationProgress, type Migrations, type VersionedIndexSpec } from '../../src/index.js';
+import { LOCK_INDEX } from '../../src/sinks/indexes/index-lock.js';
+import { migrationLockId } from '../../src/sinks/indexes/migrate-index.js';
 import { PROJECT_ROOT } from '../../stack/settings.js';
 import { testEngine } from '../helpers/engines.js';
 import { uniqueName } from '../helpers/names.js';
@@ -133,6 +133,9 @@ describe('versioned indexes on OpenSearch', () => {
   it('keeps the writes made during the copy', async () => {
     const engine = testEngine('opensearch', cleanup);
     const { name, sources } = await setUp(engine, 3000);
+    // what the document sink adds to the index it writes (its bookkeeping fields, gc_deletes)
+    await engine.putMapping(name, { properties: { _sluice: { properties: { refs: { type: 'keyword' } } } } });
+    await engine.putSettings(name, { 'index.gc_deletes': '2h' });
     let writing = true;
     let next = 100_001;
     const written = new Map<string, number>();
@@ -157,6 +160,9 @@ describe('versioned indexes on OpenSearch', () => {
     const migrated = await readAll(engine, name);
     for (const [id, seq] of written) expect({ id, seq: migrated.get(id)?.seq }).toEqual({ id, seq });
     for (const id of sources.keys()) expect(migrated.has(String(id))).toBe(true);
+    const described = await engine.describeIndex(`${name}-v2`);
+    expect(described.mappings).toMatchObject({ properties: { _sluice: { properties: { refs: { type: 'keyword' } } }, author: { properties: { name: { type: 'keyword' } } } } });
+    expect(described.settings.gc_deletes).toBe('2h');
   });
 
   it('lets one of two concurrent migrations run: the other is refused, or waits and finds it done', async () => {

@@ -164,7 +164,7 @@ async function runPhases(engine: SearchEngine, spec: VersionedIndexSpec, lock: I
   let copied = 0;
   let caughtUp = 0;
   if (state.phase === 'copy') {
-    await engine.createIndex(toIndex, backingBody(spec, { sluice_migrated_from: initial.from }));
+    await engine.createIndex(toIndex, await carriedOver(engine, fromIndex, backingBody(spec, { sluice_migrated_from: initial.from })));
     await engine.createIndex(errorIndex, {
       mappings: { dynamic: false, properties: { error: { type: 'text' }, step: { type: 'keyword' }, version: { type: 'integer' }, source_index: { type: 'keyword' }, failed_at: { type: 'date', format: 'epoch_millis' }, document: { type: 'object', enabled: false } } },
     });
@@ -237,4 +237,24 @@ async function followTask(engine: SearchEngine, taskId: string, phase: Migration
       options.onProgress?.({ phase, copied, total, rate, etaMs: rate > 0 ? ((total - copied) / rate) * 1000 : undefined });
     },
   });
+}
+
+/**
+ * The new version's body plus what the document sink keeps on the old index and the spec does
+ * not name: the `_sluice` bookkeeping mapping and `index.gc_deletes` (how long deletes' versions
+ * are remembered), so the running pipeline's versioned writes behave the same after the switch.
+ */
+async function carriedOver(
+  engine: SearchEngine,
+  fromIndex: string,
+  body: { settings: Record<string, unknown>; mappings: Record<string, unknown> },
+): Promise<{ settings: Record<string, unknown>; mappings: Record<string, unknown> }> {
+  const old = await engine.describeIndex(fromIndex);
+  const oldProperties = (old.mappings.properties ?? {}) as Record<string, unknown>;
+  const properties = { ...((body.mappings.properties as Record<string, unknown> | undefined) ?? {}) };
+  if (oldProperties._sluice !== undefined && properties._sluice === undefined) properties._sluice = oldProperties._sluice;
+  const gcDeletes = old.settings.gc_deletes;
+  const settings = { ...body.settings };
+  if (gcDeletes !== undefined && settings['index.gc_deletes'] === undefined) settings['index.gc_deletes'] = gcDeletes;
+  return { settings, mappings: { ...body.mappings, properties } };
 }
