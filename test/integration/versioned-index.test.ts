@@ -130,7 +130,10 @@ describe('versioned indexes on OpenSearch', () => {
     expect((refusal as ConfigurationError).fix).toContain(`raise indexes.${name}.version to 2`);
   });
 
-  it('keeps the writes made during the copy', async () => {
+  it.each([
+    ['a timestamp field', 'updated_at'],
+    ['sequence numbers (no timestamp field)', undefined],
+  ])('keeps the writes made during the copy, caught up by %s', async (_how, timestampField) => {
     const engine = testEngine('opensearch', cleanup);
     const { name, sources } = await setUp(engine, 3000);
     // what the document sink adds to the index it writes (its bookkeeping fields, gc_deletes)
@@ -152,7 +155,7 @@ describe('versioned indexes on OpenSearch', () => {
         written.set(String(updated), -id);
       }
     })();
-    const report = await migrateVersionedIndex(engine, spec(name, 2), { pollMs: 50, batchSize: 100, catchUpMarginMs: 2_000 });
+    const report = await migrateVersionedIndex(engine, spec(name, 2, { timestampField }), { pollMs: 50, batchSize: 100, catchUpMarginMs: 2_000 });
     writing = false;
     await writer;
     expect(report.outcome).toBe('migrated');

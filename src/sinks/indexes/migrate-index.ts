@@ -61,6 +61,9 @@ export interface MigrationState {
   readonly startedAt: number;
   /** When the catch-up pass began. */
   readonly catchUpAt?: number;
+  /** Without a timestampField on a one-shard index: the first `_seq_no` not yet written when the first (and the catch-up) pass began. */
+  readonly startSeqNo?: number;
+  readonly catchUpSeqNo?: number;
   readonly taskId?: string;
 }
 
@@ -79,7 +82,8 @@ function asState(value: Readonly<Record<string, unknown>> | undefined): Migratio
  * a TTL, renewed while it runs), creates `name-v<target>` and `name-v<target>-error`, reindexes
  * the current index with the steps of every version in (current, target] combined into one
  * script (documents whose custom step throws go to the error index), copies again what was
- * written during the copy (range on `timestampField`), switches the alias atomically, copies once
+ * written during the copy (range on `timestampField`; without one, on `_seq_no` for a one-shard
+ * index, else everything again), switches the alias atomically, copies once
  * more what reached the old index before the switch, and deletes the old index unless it is kept.
  * Each phase is saved in the lock document: a process that finds an expired lock with an
  * unfinished migration (its holder was killed) resumes it; every pass is idempotent (external
@@ -169,14 +173,13 @@ async function runPhases(engine: SearchEngine, spec: VersionedIndexSpec, lock: I
       mappings: { dynamic: false, properties: { error: { type: 'text' }, step: { type: 'keyword' }, version: { type: 'integer' }, source_index: { type: 'keyword' }, failed_at: { type: 'date', format: 'epoch_millis' }, document: { type: 'object', enabled: false } } },
     });
     await engine.refresh(fromIndex);
+    if (state.startSeqNo === undefined) await save({ ...state, ...withSeqNo('startSeqNo', await nextSeqNo(engine, fromIndex)) });
     copied = await pass(undefined, 'copy');
-    await save({ ...state, phase: 'catch-up', catchUpAt: now() });
+    await save({ ...state, phase: 'catch-up', catchUpAt: now(), ...withSeqNo('catchUpSeqNo', await nextSeqNo(engine, fromIndex)) });
   }
   if (state.phase === 'catch-up') {
-    if (spec.timestampField !== undefined) {
-      await engine.refresh(fromIndex);
-      caughtUp += await pass({ range: { [spec.timestampField]: { gte: state.startedAt - margin, format: 'epoch_millis' } } }, 'catch-up');
-    }
+    await engine.refresh(fromIndex);
+    caughtUp += await pass(changedSince(spec, state.startedAt - margin, state.startSeqNo), 'catch-up');
     await save({ ...state, phase: 'switch', catchUpAt: state.catchUpAt ?? now() });
   }
   let oldIndexDeleted = false;
@@ -189,10 +192,10 @@ async function runPhases(engine: SearchEngine, spec: VersionedIndexSpec, lock: I
       ];
       await engine.updateAliases(actions);
     }
-    if (spec.timestampField !== undefined && (await engine.indexExists(fromIndex))) {
+    if (await engine.indexExists(fromIndex)) {
       // writes that reached the old index between the catch-up pass and the switch
       await engine.refresh(fromIndex);
-      caughtUp += await pass({ range: { [spec.timestampField]: { gte: (state.catchUpAt ?? state.startedAt) - margin, format: 'epoch_millis' } } }, 'switch');
+      caughtUp += await pass(changedSince(spec, (state.catchUpAt ?? state.startedAt) - margin, state.catchUpSeqNo ?? state.startSeqNo), 'switch');
     }
     if (spec.keepOldIndex === false) {
       await engine.deleteIndex(fromIndex);
@@ -257,4 +260,32 @@ async function carriedOver(
   const settings = { ...body.settings };
   if (gcDeletes !== undefined && settings['index.gc_deletes'] === undefined) settings['index.gc_deletes'] = gcDeletes;
   return { settings, mappings: { ...body.mappings, properties } };
+}
+
+/** A `_seq_no` field of the state, left out when there is none (-1: several shards). */
+function withSeqNo(key: 'startSeqNo' | 'catchUpSeqNo', seqNo: number): Partial<MigrationState> {
+  return seqNo < 0 ? {} : { [key]: seqNo };
+}
+
+/**
+ * The first sequence number the next write to a one-shard index gets (its highest `_seq_no` + 1,
+ * 0 when empty); -1 for an index of several shards, whose sequence numbers are per shard.
+ */
+async function nextSeqNo(engine: SearchEngine, index: string): Promise<number> {
+  const { settings } = await engine.describeIndex(index);
+  if (Number(settings.number_of_shards ?? 1) !== 1) return -1;
+  const { hits } = await engine.search({ index, size: 1, sort: [{ _seq_no: 'desc' }], _source: false });
+  const top = hits[0]?.sort?.[0];
+  return typeof top === 'number' ? top + 1 : 0;
+}
+
+/**
+ * The documents of the old index written since a point: by `timestampField` when the spec has
+ * one, else by `_seq_no` (one-shard indexes), else all of them (a full second pass; unchanged
+ * documents are skipped as version conflicts).
+ */
+function changedSince(spec: VersionedIndexSpec, sinceMs: number, sinceSeqNo: number | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (spec.timestampField !== undefined) return { range: { [spec.timestampField]: { gte: sinceMs, format: 'epoch_millis' } } };
+  if (sinceSeqNo !== undefined) return { range: { _seq_no: { gte: sinceSeqNo } } };
+  return undefined;
 }
