@@ -76,3 +76,15 @@ export const indexesSchema = z
 
 /** One managed index as validated, every default applied. */
 export type ManagedIndexConfig = z.infer<typeof managedIndexSchema>;
+
+/**
+ * `sink.changeLog`: sluice's change log (every change event the sink handles, in the daily
+ * partitioned index sluice-changes-<pipeline>). Off by default: it costs one more bulk request per
+ * page and the storage of every before/after image for `maxAge`.
+ */
+export const changeLogSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('true writes every change event to sluice-changes-<pipeline> (default false)'),
+    maxAge: z.string().regex(INDEX_DURATION, 'must be a duration like 7d').default('7d').describe('how long entries are kept, e.g. 7d'),
+  })
+  .describe('a mapping with enabled and maxAge');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactUrl } from './redact-url.js';
 import { documentsSchema } from './documents-schema.js';
-import { indexesSchema } from './indexes-schema.js';
+import { changeLogSchema, indexesSchema } from './indexes-schema.js';
 import { parseBrokerList } from './endpoints.js';
 
 /**
@@ -193,8 +193,9 @@ const sinkSchema = z
       .default('1h')
       .describe('how long Elasticsearch remembers deleted documents\' versions (index.gc_deletes), e.g. 1h'),
     bulk: bulkSchema.prefault({}),
+    changeLog: changeLogSchema.prefault({}),
   })
-  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes and bulk');
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk and changeLog');
 
 /**
  * The source, keyed by kind: the one key of `source` names the kind of source and holds its

@@ -24,6 +24,7 @@ import { ensureDocumentIndex } from '../sinks/elasticsearch/document-index.js';
 import { documentsReferencing } from '../sinks/elasticsearch/reference-lookup.js';
 import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-epoch-store.js';
 import { VersionClock } from '../descriptors/version-clock.js';
+import { ChangeLog } from '../sinks/indexes/change-log.js';
 import { PageProcessor, type PageChange, type PageResult } from '../sinks/page-processor.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
@@ -51,6 +52,8 @@ export interface DocumentSinkSettings {
   readonly partitionsConsumedConcurrently: number;
   readonly gcDeletes: string;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
+  /** sink.changeLog: write every change event to the change log (src/sinks/indexes/change-log.ts); off when absent. */
+  readonly changeLog?: { readonly maxAgeMs: number };
   readonly retryPolicy?: RetryPolicy;
   /** How change topics the sink creates keep messages (kafka.topics); default: compacted. */
   readonly changeTopics?: ChangeTopicPolicy;
@@ -211,9 +214,14 @@ export class DocumentSink {
           this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal)));
         });
       });
+      const changeLog = settings.changeLog === undefined ? undefined : new ChangeLog(this.elasticsearch, settings.pipeline, settings.changeLog);
       const main = consumer.run(signal, async ({ topic, partition, messages }) => {
         const changes = await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal);
         const result = await pageProcessor.process(changes);
+        // before the page's offsets are committed: a crash writes the same entries again (same ids)
+        if (changeLog !== undefined) {
+          await retry(() => changeLog.write(changes), { policy: retryPolicy, signal, what: 'writing the change log', where: `${topic} partition ${partition}` });
+        }
         const atMs = Date.now();
         const events = changes.map((change) => change.event);
         this.latency.recordChanges(events, atMs);

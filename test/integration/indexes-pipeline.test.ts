@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { ChangeLog, changeLogName } from '../../src/sinks/indexes/change-log.js';
 import { testEngine } from '../helpers/engines.js';
 import { Cleanup } from '../helpers/services.js';
 import { prepareSakilaPipeline, readIndexDocuments } from '../helpers/sakila-pipeline.js';
@@ -23,7 +24,13 @@ describe('a field rename v1 -> v2 while the pipeline runs', () => {
     cleanup.add(async () => {
       for (const found of await engine.listIndexes(`${alias}-v*`)) await engine.deleteIndex(found.index);
     });
-    const config = parse(readFileSync(sakila.file, 'utf8')) as Record<string, unknown>;
+    const parsed = parse(readFileSync(sakila.file, 'utf8')) as Record<string, unknown> & { sink: Record<string, unknown> };
+    // with the change log on (off by default)
+    const config = { ...parsed, sink: { ...parsed.sink, changeLog: { enabled: true, maxAge: '2d' } } };
+    cleanup.add(async () => {
+      for (const found of await engine.listIndexes(`${changeLogName(sakila.pipeline)}-*`)) await engine.deleteIndex(found.index);
+    });
+    const startedAt = Date.now() - 1000;
     const write = (indexes: Record<string, unknown>): void => writeFileSync(sakila.file, stringify({ ...config, indexes: { [alias]: { settings: { number_of_replicas: 0 }, ...indexes } } }));
     write({ version: 1 });
     const maintained = startSluice(['indexes', 'maintain', '-c', sakila.file], cleanup);
@@ -74,5 +81,19 @@ describe('a field rename v1 -> v2 while the pipeline runs', () => {
     for (const id of ['101', '500', '1000']) expect({ id, ...documents.get(id) }).toMatchObject({ id, name: titles.get(id) });
     expect(documents.get('500')).not.toHaveProperty('title');
     expect([...documents.values()].filter((document) => typeof document.name === 'string').length).toBeGreaterThanOrEqual(900);
+
+    // the change log has every title change of film 1, with its before and after images
+    const log = new ChangeLog(engine, sakila.pipeline, { maxAgeMs: 2 * 86_400_000 });
+    const [history] = await sakila.connection.query('SELECT title FROM film WHERE film_id = 1');
+    const entries = await waitFor(async () => {
+      await engine.refresh(`${changeLogName(sakila.pipeline)}-*`);
+      const found = await log.search(startedAt, Date.now() + 1000, { table: `${sakila.database}.film`, key: '{"film_id":1}' });
+      return found.some((entry) => entry.after?.title === (history as Array<{ title: string }>)[0]?.title) ? found : undefined;
+    }, { timeoutMs: 30_000, description: 'the change log to hold the last change of film 1' });
+    const updates = entries.filter((entry) => entry.op === 'u');
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates[0]).toMatchObject({ table: `${sakila.database}.film`, op: 'u', before: { film_id: 1 }, after: { film_id: 1, title: expect.stringMatching(/^ROUND \d+ 1$/) as unknown } });
+    expect(await log.search(startedAt, Date.now() + 1000, { table: `${sakila.database}.film`, key: '{"film_id":5000}' })).toEqual([]);
+    expect((await log.search(startedAt, Date.now() + 1000, { table: `${sakila.database}.film`, key: '{"film_id":999}' })).map((entry) => entry.op)).toEqual(['r']);
   });
 });
