@@ -192,7 +192,7 @@ describe('versioned indexes on OpenSearch', () => {
   it('resumes a migration whose process was killed -9 during the copy', async () => {
     const engine = testEngine('opensearch', cleanup);
     const { name, sources } = await setUp(engine, 20_000);
-    const child = spawn('node', ['--import', 'tsx', 'test/helpers/migrate-worker.ts', JSON.stringify(spec(name, 3)), '2000', '50'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', ['--import', 'tsx', 'test/helpers/migrate-worker.ts', JSON.stringify(spec(name, 3)), '5000', '50'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
