@@ -213,6 +213,21 @@ describe('versioned indexes on OpenSearch', () => {
     await expectV3(engine, name, sources);
   });
 
+  it('refuses a step that is not valid Painless, leaving the index as it was', async () => {
+    const engine = testEngine('opensearch', cleanup);
+    const { name } = await setUp(engine, 20);
+    const broken = spec(name, 2, { migrations: { 2: [{ remove: 'legacy' }, { painless: 'ctx._source.x = ;' }] } });
+    const refusal = await migrateVersionedIndex(engine, broken, { pollMs: 50 }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ConfigurationError);
+    expect((refusal as ConfigurationError).message).toMatch(/is not valid Painless: .*compile error/);
+    expect((refusal as ConfigurationError).fix).toContain(`indexes.${name}.migrations`);
+    expect(await engine.indexExists(`${name}-v2`)).toBe(false);
+    expect(await engine.indexExists(`${name}-v2-error`)).toBe(false);
+    expect(Object.keys(await engine.getAlias(name))).toEqual([`${name}-v1`]);
+    // the fixed file migrates from the start (the refused attempt left no state to resume)
+    expect(await migrateVersionedIndex(engine, spec(name, 2), { pollMs: 50 })).toMatchObject({ outcome: 'migrated', resumed: false });
+  });
+
   it('refuses to migrate on a cluster without painless and reindex, before touching anything', async (context) => {
     const engine = testEngine('elasticsearch', cleanup);
     const capabilities = await engine.capabilities();

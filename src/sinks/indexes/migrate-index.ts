@@ -1,4 +1,4 @@
-import { SluiceError } from '../../errors.js';
+import { ConfigurationError, SluiceError } from '../../errors.js';
 import { EngineError } from '../engine/engine-error.js';
 import type { AliasAction, ReindexRequest, SearchEngine, TaskStatus } from '../engine/search-engine.js';
 import { requireSyncModules } from '../orchestrator/orchestrator.js';
@@ -125,8 +125,8 @@ export async function migrateVersionedIndex(engine: SearchEngine, spec: Versione
     await lock.release(null);
     return report;
   } catch (error) {
-    // keep the saved state: the next run resumes from it
-    await lock.release().catch(() => undefined);
+    // keep the saved state (the next run resumes from it), unless the migration was refused
+    await lock.release(error instanceof ConfigurationError ? null : undefined).catch(() => undefined);
     throw error;
   }
 }
@@ -174,7 +174,19 @@ async function runPhases(engine: SearchEngine, spec: VersionedIndexSpec, lock: I
     });
     await engine.refresh(fromIndex);
     if (state.startSeqNo === undefined) await save({ ...state, ...withSeqNo('startSeqNo', await nextSeqNo(engine, fromIndex)) });
-    copied = await pass(undefined, 'copy');
+    try {
+      copied = await pass(undefined, 'copy');
+    } catch (error) {
+      if (!(error instanceof EngineError) || error.type !== 'script_exception' || !/compile error/.test(error.message)) throw error;
+      // a step that does not compile: undo what this migration made, so the fixed file starts afresh
+      await engine.deleteIndex(toIndex);
+      await engine.deleteIndex(errorIndex);
+      throw new ConfigurationError(
+        `a migration step of ${spec.name} (versions ${initial.from + 1} to ${initial.to}) is not valid Painless: ${error.message}; ${fromIndex} is unchanged and still behind the alias`,
+        `correct the painless steps of indexes.${spec.name}.migrations and run sluice indexes migrate again`,
+        { cause: error },
+      );
+    }
     await save({ ...state, phase: 'catch-up', catchUpAt: now(), ...withSeqNo('catchUpSeqNo', await nextSeqNo(engine, fromIndex)) });
   }
   if (state.phase === 'catch-up') {
