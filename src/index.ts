@@ -87,3 +87,17 @@ export type { ChannelSpec } from './sinks/orchestrator/channel.js';
 export { createLogger } from './logging.js';
 export type { Logger } from './logging.js';
 export { SLUICE_VERSION } from './version.js';
+
+// Index management: versioned indexes with migrations, partitioned indexes with retention (README "Index management").
+export { ensureVersionedIndex, currentVersion, versionedNames } from './sinks/indexes/versioned-index.js';
+export type { VersionedIndexSpec, EnsureOutcome } from './sinks/indexes/versioned-index.js';
+export { migrateVersionedIndex } from './sinks/indexes/migrate-index.js';
+export type { MigrateOptions, MigrationReport, MigrationProgress, MigrationPhase } from './sinks/indexes/migrate-index.js';
+export type { MigrationStep, Migrations } from './sinks/indexes/migration-script.js';
+export { PartitionedIndex, TooOldError } from './sinks/indexes/partitioned-index.js';
+export type { PartitionedIndexSpec, PartitionedDocument, MaintenanceReport } from './sinks/indexes/partitioned-index.js';
+export type { PartitionInterval } from './sinks/indexes/partitions.js';
+export { IndexLock, LockHeldError, LockLostError } from './sinks/indexes/index-lock.js';
+export type { LockOptions } from './sinks/indexes/index-lock.js';
+export { versionedStatus, partitionedStatus } from './sinks/indexes/index-status.js';
+export type { ManagedIndexStatus } from './sinks/indexes/index-status.js';

@@ -9,6 +9,7 @@ import { registerValidateCommand } from './commands/validate.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerIndexesCommand } from './commands/indexes.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /**
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSnapshotCommand(program);
   registerSinkCommands(program);
   registerSyncCommand(program);
+  registerIndexesCommand(program);
   return program;
 }
 

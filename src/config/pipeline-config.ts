@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { redactUrl } from './redact-url.js';
 import { documentsSchema } from './documents-schema.js';
+import { changeLogSchema, indexesSchema } from './indexes-schema.js';
 import { parseBrokerList } from './endpoints.js';
 import { kafkaSaslSchema, kafkaSslSchema, MYSQL_TLS_QUERY_KEYS, mysqlTlsSchema, withTlsInUrl } from './security-schema.js';
 
@@ -201,8 +202,9 @@ const sinkSchema = z
       .default('1h')
       .describe('how long Elasticsearch remembers deleted documents\' versions (index.gc_deletes), e.g. 1h'),
     bulk: bulkSchema.prefault({}),
+    changeLog: changeLogSchema.prefault({}),
   })
-  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes and bulk');
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk and changeLog');
 
 /**
  * The source, keyed by kind: the one key of `source` names the kind of source and holds its
@@ -229,6 +231,7 @@ export const pipelineConfigSchema = z
     elasticsearch: elasticsearchSchema.optional(),
     sink: sinkSchema.prefault({}),
     documents: documentsSchema,
+    indexes: indexesSchema,
   })
   .superRefine((config, context) => {
     const { databases, include } = config.source.mysql;

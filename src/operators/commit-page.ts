@@ -1,4 +1,4 @@
-import { concatMap, defer, map, reduce, tap, type OperatorFunction } from 'rxjs';
+import { concatMap, defer, from, map, of, reduce, type OperatorFunction } from 'rxjs';
 import { addCounts, NO_WRITES, type DecodedPage, type PageResult, type WriteCounts } from '../sinks/sink-page.js';
 
 /** A page whose writes are settled and whose offsets are committed. */
@@ -12,12 +12,18 @@ export interface CommittedPage {
  * write of the page settled) calls `onSettled` and commits the page's offsets; emits the committed
  * page once the commit resolved. A page that fails before is never committed.
  */
-export function commitPage(page: DecodedPage, onSettled?: (page: DecodedPage, result: PageResult) => void): OperatorFunction<WriteCounts, CommittedPage> {
+export function commitPage(page: DecodedPage, onSettled?: (page: DecodedPage, result: PageResult) => void | Promise<void>): OperatorFunction<WriteCounts, CommittedPage> {
   return (counts$) =>
     counts$.pipe(
       reduce(addCounts, NO_WRITES),
       map((counts): PageResult => ({ changes: page.changes.length, ...counts })),
-      tap((result) => onSettled?.(page, result)),
+      // a hook that returns a promise (the change log's write) is awaited before the commit; a plain one stays synchronous
+      concatMap((result) =>
+        defer(() => {
+          const settled = onSettled?.(page, result);
+          return settled instanceof Promise ? from(settled).pipe(map(() => result)) : of(result);
+        }),
+      ),
       concatMap((result) => defer(() => page.page.commit()).pipe(map((): CommittedPage => ({ page, result })))),
     );
 }

@@ -25,7 +25,7 @@ export interface PageStages {
   /** Batches between the batcher and the writer, for the reference lookups' barrier. */
   readonly inFlight?: BatchesInFlight;
   /** Called once a page's writes settled, before its offsets are committed. */
-  readonly onSettled?: (page: DecodedPage, result: PageResult) => void;
+  readonly onSettled?: (page: DecodedPage, result: PageResult) => void | Promise<void>;
 }
 
 /** How a page ended: committed with its counts, or failed (not committed). */

@@ -26,6 +26,7 @@ import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-e
 import { VersionClock } from '../descriptors/version-clock.js';
 import { buildBatch } from '../sinks/build-batch.js';
 import { expandPage } from '../sinks/expand-page.js';
+import { ChangeLog } from '../sinks/indexes/change-log.js';
 import { BatchesInFlight, type DecodedPage, type PageResult } from '../sinks/sink-page.js';
 import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
@@ -55,6 +56,8 @@ export interface DocumentSinkSettings {
   readonly partitionsConsumedConcurrently: number;
   readonly gcDeletes: string;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
+  /** sink.changeLog: write every change event to the change log (src/sinks/indexes/change-log.ts); off when absent. */
+  readonly changeLog?: { readonly maxAgeMs: number };
   readonly retryPolicy?: RetryPolicy;
   /** How change topics the sink creates keep messages (kafka.topics); default: compacted. */
   readonly changeTopics?: ChangeTopicPolicy;
@@ -230,7 +233,12 @@ export class DocumentSink {
       retryPolicy: context.retryPolicy,
       logger: settings.logger,
     });
-    const onSettled = ({ page, changes }: DecodedPage, result: PageResult): void => {
+    const changeLog = settings.changeLog === undefined ? undefined : new ChangeLog(this.elasticsearch, settings.pipeline, settings.changeLog);
+    const onSettled = async ({ page, changes }: DecodedPage, result: PageResult): Promise<void> => {
+      // before the page's offsets are committed: a crash writes the same entries again (same ids)
+      if (changeLog !== undefined) {
+        await retry(() => changeLog.write(changes), { policy: context.retryPolicy, signal: context.signal, what: 'writing the change log', where: `${page.topic} partition ${page.partition}` });
+      }
       const atMs = Date.now();
       const events = changes.map((change) => change.event);
       this.latency.recordChanges(events, atMs);
@@ -259,7 +267,7 @@ export class DocumentSink {
   }
 
   /** The stages of the sink path (src/operators/process-pages.ts) for `descriptors`. */
-  private stagesFor(descriptors: readonly DocumentDescriptor[], context: StageContext, onSettled: (page: DecodedPage, result: PageResult) => void): PageStages {
+  private stagesFor(descriptors: readonly DocumentDescriptor[], context: StageContext, onSettled: (page: DecodedPage, result: PageResult) => void | Promise<void>): PageStages {
     const { settings } = this;
     const { pool, writer, retryPolicy, signal, inFlight } = context;
     const documentRetry = { retryPolicy, file: settings.file, logger: settings.logger, signal };

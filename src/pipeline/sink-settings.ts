@@ -4,7 +4,7 @@ import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { DocumentSinkSettings } from './document-sink.js';
 import type { EngineConnectionSettings } from '../sinks/engine/connection-settings.js';
 import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
-import type { PipelineConfig } from '../config/pipeline-config.js';
+import { durationMs, type PipelineConfig } from '../config/pipeline-config.js';
 
 /**
  * The settings of the document sink for a pipeline file. A sink needs `elasticsearch` and at
@@ -33,6 +33,7 @@ export function sinkSettings(config: PipelineConfig, file: string, logger: Logge
     partitionsConsumedConcurrently: sink.partitionsConsumedConcurrently,
     gcDeletes: sink.gcDeletes,
     bulk: sink.bulk,
+    ...(sink.changeLog.enabled ? { changeLog: { maxAgeMs: durationMs(sink.changeLog.maxAge) } } : {}),
     changeTopics: changeTopicPolicy(config),
     logger,
     engine: engineConnection(config),

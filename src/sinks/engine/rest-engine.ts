@@ -256,6 +256,17 @@ export class RestEngine implements SearchEngine {
     return status === 200;
   }
 
+  async listIndexes(pattern: string): Promise<Array<{ index: string; docs: number; createdMs: number }>> {
+    const { status, body } = await this.transport.request<Array<{ index: string; 'docs.count'?: string | null; 'creation.date'?: string }>>(
+      { method: 'GET', path: `/_cat/indices/${segment(pattern)}`, querystring: { format: 'json', h: 'index,docs.count,creation.date', expand_wildcards: 'open' } },
+      { ignore: [404] },
+    );
+    if (status === 404 || !Array.isArray(body)) return [];
+    return body
+      .map((row) => ({ index: row.index, docs: Number(row['docs.count'] ?? 0), createdMs: Number(row['creation.date'] ?? 0) }))
+      .sort((a, b) => (a.index < b.index ? -1 : a.index > b.index ? 1 : 0));
+  }
+
   async createIndex(
     index: string,
     body: { settings?: Readonly<Record<string, unknown>>; mappings?: Readonly<Record<string, unknown>>; aliases?: Readonly<Record<string, unknown>> },

@@ -206,6 +206,8 @@ export interface SearchEngine {
   waitForTask(taskId: string, options?: RequestOptions & { readonly pollMs?: number; readonly onProgress?: (status: TaskStatus) => void }): Promise<ByQueryResult>;
 
   indexExists(index: string): Promise<boolean>;
+  /** The open indexes matching `pattern` (wildcards allowed), with their document counts and creation times; [] when none. */
+  listIndexes(pattern: string): Promise<ReadonlyArray<{ readonly index: string; readonly docs: number; readonly createdMs: number }>>;
   /** Creates an index; 'exists' when it (or an alias of that name) already exists. */
   createIndex(
     index: string,

@@ -45,8 +45,10 @@ describe('pipelineConfigSchema', () => {
         partitionsConsumedConcurrently: 4,
         gcDeletes: '1h',
         bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 20, concurrency: 2 },
+        changeLog: { enabled: false, maxAge: '7d' },
       },
       documents: {},
+      indexes: {},
     });
   });
 
