@@ -8,6 +8,7 @@ import { registerSourceCommand } from './commands/source.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerStatusCommand } from './commands/status.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /**
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerSnapshotCommand(program);
   registerSinkCommands(program);
   registerSyncCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 

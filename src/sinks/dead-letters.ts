@@ -47,6 +47,8 @@ export class DeadLetterWriter {
     readonly topic: string,
     private readonly logger: Logger,
     private readonly retryPolicy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY },
+    /** Called once Kafka has a letter (metrics, the status page). */
+    private readonly onWritten: (letter: DeadLetter) => void = () => undefined,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
@@ -68,6 +70,7 @@ export class DeadLetterWriter {
       },
     );
     this.written += 1;
+    this.onWritten(letter);
   }
 
   /** Disconnects the producer. */

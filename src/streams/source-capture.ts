@@ -2,6 +2,7 @@ import type { Kafka, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { concatMap, fromEvent, interval, lastValueFrom, map, merge, takeUntil, tap } from 'rxjs';
 import { describeError } from '../errors.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import type { EncodedPosition } from '../model/position.js';
 import type { TableInfo } from '../model/table.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
@@ -49,6 +50,8 @@ export interface CaptureSettings {
   /** How change topics keep messages (kafka.topics); default: compacted, tombstones after deletes. */
   readonly changeTopics?: ChangeTopicPolicy;
   readonly retryPolicy?: RetryPolicy;
+  /** Called after Kafka acknowledged changes, with how long the produce took (metrics). */
+  readonly onProduced?: (events: readonly ChangeEvent[], durationMs: number) => void;
   readonly logger: Logger;
 }
 
@@ -267,12 +270,19 @@ export class SourceCapture<P> {
     await this.savePosition();
   }
 
-  private send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
-    return retry(() => this.writer.write(changes, trailer), {
-      policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
-      what: 'writing change events to Kafka',
-      onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
-    });
+  private async send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
+    await retry(
+      async () => {
+        const startedMs = performance.now();
+        await this.writer.write(changes, trailer);
+        if (changes.length > 0) this.settings.onProduced?.(changes.map((change) => change.event), performance.now() - startedMs);
+      },
+      {
+        policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
+        what: 'writing change events to Kafka',
+        onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
+      },
+    );
   }
 
   /** The acknowledged position when it differs from the last one saved. */
