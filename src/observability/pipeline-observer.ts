@@ -97,6 +97,8 @@ export interface StatusSnapshot {
   /** When the lag was last read; undefined before the first read. */
   readonly lagReadAtMs: number | undefined;
   readonly lagError: string | undefined;
+  /** Since when the lag has been above 0 (as read), undefined while it is 0. */
+  readonly lagSinceMs: number | undefined;
   readonly throughput: readonly ThroughputPoint[];
   readonly deadLetters: readonly ObservedDeadLetter[];
   readonly sync: readonly ObservedSync[];
@@ -129,6 +131,7 @@ export class PipelineObserver {
   private groups: readonly ObservedGroup[] = [];
   private lagReadAtMs: number | undefined;
   private lagError: string | undefined;
+  private lagSinceMs: number | undefined;
   private captureStats: (() => ObservedCapture | undefined) | undefined;
   private readonly progress: { capture: number; sink: number; sync: number };
   private lastSample: { atMs: number; captured: number; documents: number };
@@ -242,6 +245,9 @@ export class PipelineObserver {
   lagRead(groups: readonly ObservedGroup[]): void {
     this.groups = groups;
     this.lagReadAtMs = this.now();
+    const waiting = groups.some((group) => group.partitions.some((entry) => entry.lag > 0));
+    if (!waiting) this.lagSinceMs = undefined;
+    else this.lagSinceMs ??= this.lagReadAtMs;
     this.lagError = undefined;
     this.metrics.consumerLag.reset();
     for (const group of groups) {
@@ -288,6 +294,7 @@ export class PipelineObserver {
       groups: this.groups,
       lagReadAtMs: this.lagReadAtMs,
       lagError: this.lagError,
+      lagSinceMs: this.lagSinceMs,
       throughput: [...this.throughput],
       deadLetters: [...this.deadLetters],
       sync: [...this.sync.values()],

@@ -51,7 +51,7 @@ export function assessReadiness(status: StatusSnapshot, settings: ReadinessSetti
         partitions += 1;
       }
     }
-    const idle = now - status.lastProgressMs.sink;
+    const idle = now - Math.max(status.lastProgressMs.sink, status.lagSinceMs ?? now);
     if (waiting > 0 && idle > settings.stallTimeoutMs) {
       reasons.push(`sink: ${waiting} message(s) waiting on ${partitions} partition(s) but no page committed for ${seconds(idle)} (stallTimeoutMs ${settings.stallTimeoutMs})`);
     }

@@ -38,7 +38,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; } .flow { display:
 .box { background: #fff; border: 1px solid #cfd5df; border-radius: 6px; padding: 6px 10px; } .arrow { color: #7a8397; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 8px 24px; }
 .bar { background: #e3e6ec; width: 160px; height: 10px; border-radius: 5px; overflow: hidden; display: inline-block; } .bar > span { display: block; height: 100%; background: #3c6fd1; }
-.empty { color: #7a8397; font-style: italic; } .reason { color: #b3261e; } #connection { float: right; color: #7a8397; }
+tr.group th { background: #eef1f6; } .empty { color: #7a8397; font-style: italic; } .reason { color: #b3261e; } #connection { float: right; color: #7a8397; }
 </style>
 </head>
 <body>
@@ -121,14 +121,20 @@ function renderSink(status: StatusSnapshot): string {
 }
 
 function renderLag(status: StatusSnapshot): string {
-  const rows = status.groups.flatMap((group) =>
-    group.partitions.map(
-      (entry) =>
-        `<tr><td>${escapeHtml(group.group)}</td><td>${escapeHtml(entry.topic)}</td><td class="n">${entry.partition}</td><td class="n">${entry.committed ?? '–'}</td><td class="n">${entry.end}</td><td class="n" data-field="lag">${number(entry.lag)}</td></tr>`,
-    ),
-  );
+  const prefix = `${status.outline.topicPrefix}.`;
+  const groups = status.groups.filter((group) => group.partitions.length > 0);
+  const rows = groups.flatMap((group) => {
+    const total = group.partitions.reduce((sum, entry) => sum + entry.lag, 0);
+    return [
+      `<tr class="group"><th colspan="5">${escapeHtml(group.group)} · ${escapeHtml(group.state)} · ${group.members} member(s) · lag <span data-group-lag="${escapeHtml(group.group)}">${number(total)}</span></th></tr>`,
+      ...group.partitions.map(
+        (entry) =>
+          `<tr><td>${escapeHtml(entry.topic.startsWith(prefix) ? entry.topic.slice(prefix.length) : entry.topic)}</td><td class="n">${entry.partition}</td><td class="n">${entry.committed ?? '–'}</td><td class="n">${entry.end}</td><td class="n" data-field="lag">${number(entry.lag)}</td></tr>`,
+      ),
+    ];
+  });
   const error = status.lagError === undefined ? '' : `<p class="reason">${escapeHtml(status.lagError)}</p>`;
-  return table(['group', 'topic', 'partition', 'committed', 'end', 'lag'], rows, 'lag', status.lagReadAtMs === undefined ? 'not read yet' : 'no partition read yet') + error;
+  return table([`topic (${prefix}…)`, 'partition', 'committed', 'end', 'lag'], rows, 'lag', status.lagReadAtMs === undefined ? 'not read yet' : 'no partition read yet') + error;
 }
 
 function renderSync(status: StatusSnapshot): string {
@@ -140,7 +146,7 @@ function renderSync(status: StatusSnapshot): string {
 }
 
 function renderDeadLetters(status: StatusSnapshot): string {
-  const rows = status.deadLetters.map((letter) => {
+  const rows = status.deadLetters.slice(0, 10).map((letter) => {
     const trigger = letter.trigger === undefined ? '' : `${letter.trigger.table ?? letter.trigger.topic} #${letter.trigger.partition}@${letter.trigger.offset}`;
     return `<tr><td>${time(letter.atMs)}</td><td>${escapeHtml(letter.kind)}</td><td>${escapeHtml(letter.index ?? '')} ${escapeHtml(letter.documentId ?? '')}</td><td>${escapeHtml(trigger)}</td><td>${escapeHtml(letter.reason)}</td></tr>`;
   });
@@ -148,7 +154,7 @@ function renderDeadLetters(status: StatusSnapshot): string {
 }
 
 function renderErrors(status: StatusSnapshot): string {
-  const rows = status.errors.map(
+  const rows = status.errors.slice(0, 10).map(
     (error) => `<tr><td>${time(error.atMs)}</td><td>${escapeHtml(error.service)}</td><td>${escapeHtml(error.kind)}${error.retried ? ', retried' : ''}</td><td>${escapeHtml(error.message)}</td></tr>`,
   );
   return table(['at', 'service', 'class', 'message'], rows, 'errors', 'none');

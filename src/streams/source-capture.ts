@@ -210,8 +210,9 @@ export class SourceCapture<P> {
           // the position of the previous, acknowledged batch rides along with this batch's request
           const previous = this.unsavedPosition();
           const changes = await this.streamChanges(batch);
-          await this.send(changes, previous === undefined ? [] : [this.positions.message(this.sourceId, { ...previous.position, savedAtMs: Date.now() })]);
-          if (previous !== undefined) this.markSaved(previous);
+          const savedAtMs = Date.now();
+          await this.send(changes, previous === undefined ? [] : [this.positions.message(this.sourceId, { ...previous.position, savedAtMs })]);
+          if (previous !== undefined) this.markSaved(previous, savedAtMs);
           const last = items[items.length - 1]?.position;
           if (last !== undefined) this.acked = this.savedPosition(last);
           this.ackedIncremental = this.incremental.state();
@@ -295,15 +296,16 @@ export class SourceCapture<P> {
     return json === this.lastSavedJson ? undefined : { position, json };
   }
 
-  private markSaved(saved: { position: SavedCapturePosition; json: string }): void {
+  private markSaved(saved: { position: SavedCapturePosition; json: string }, savedAtMs: number): void {
     this.lastSavedJson = saved.json;
-    this.stats.lastSaved = saved.position;
+    this.stats.lastSaved = { ...saved.position, savedAtMs };
   }
 
   private async savePosition(): Promise<void> {
     const unsaved = this.unsavedPosition();
     if (unsaved === undefined) return;
-    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...unsaved.position, savedAtMs: Date.now() });
-    this.markSaved(unsaved);
+    const savedAtMs = Date.now();
+    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...unsaved.position, savedAtMs });
+    this.markSaved(unsaved, savedAtMs);
   }
 }
