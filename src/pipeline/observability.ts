@@ -2,7 +2,6 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DEFAULT_HTTP_HOST, type PipelineConfig } from '../config/pipeline-config.js';
 import { redactUrl } from '../config/redact-url.js';
-import { describeError } from '../errors.js';
 import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointSettings } from '../observability/http-server.js';
 import { SluiceMetrics } from '../observability/metrics.js';
 import { PipelineObserver, type PipelineOutline } from '../observability/pipeline-observer.js';
@@ -117,7 +116,7 @@ export class Observability {
       } catch (error) {
         connected = undefined;
         this.observer.lagFailed(error);
-        this.logger.debug({ err: describeError(error) }, 'reading the consumer lag failed');
+        this.logger.debug({ err: error }, 'reading the consumer lag failed');
       } finally {
         running = false;
       }

@@ -41,7 +41,7 @@ export interface PipelineStatusReport {
  * document's index with its document count. Needs no running sluice process.
  */
 export async function readPipelineStatus(config: PipelineConfig): Promise<PipelineStatusReport> {
-  const logger = createLogger('sluice.status', process.env.SLUICE_LOG_LEVEL ?? 'warn');
+  const logger = createLogger('sluice.status', process.env.SLUICE_LOG_LEVEL ?? 'warn', { pipeline: config.pipeline });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-status-${config.pipeline}`, logLevel: logLevel.NOTHING, logger });
   const outline = pipelineOutline(config, 'status');
   const sourceId = `${createSource(config, logger).source.connector}:${config.pipeline}`;

@@ -18,7 +18,7 @@ import { sinkSettings } from './sink-settings.js';
  * itself when the file says `binlogPurged: snapshot`.
  */
 export async function runCapture(config: PipelineConfig, signal: AbortSignal, options: { readonly resnapshot?: boolean } & HttpOptions = {}): Promise<void> {
-  const logger = createLogger('sluice.source');
+  const logger = createLogger('sluice.source', undefined, { pipeline: config.pipeline });
   const observability = await Observability.start(config, 'source', options, logger);
   try {
     const observer = observability?.observer;
@@ -49,7 +49,7 @@ export async function runCapture(config: PipelineConfig, signal: AbortSignal, op
  * file's path, for messages.
  */
 export async function runDocuments(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean, options: HttpOptions = {}): Promise<void> {
-  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink');
+  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink', undefined, { pipeline: config.pipeline });
   const observability = await Observability.start(config, withCapture ? 'run' : 'sink', options, logger);
   try {
     await runDocumentsObserved(config, file, signal, withCapture, logger, observability);

@@ -34,7 +34,7 @@ export function formatSummary(document: string, report: SyncReport): string {
  */
 export async function runSync(options: SyncCommandOptions, signal: AbortSignal): Promise<SyncReport[]> {
   const config = loadPipelineConfig(options.config);
-  const logger = createLogger('sluice.sync');
+  const logger = createLogger('sluice.sync', undefined, { pipeline: config.pipeline });
   const names = Object.keys(config.documents);
   if (names.length === 0) throw new ConfigurationError(`${options.config}: documents: defines no document`, 'define at least one document under documents');
   if (options.documents !== undefined && !names.includes(options.documents)) {

@@ -1,6 +1,5 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 
 /** The Kafka message that caused a document to be written (or a message that could not be read). */
@@ -66,7 +65,7 @@ export class DeadLetterWriter {
       {
         policy: this.retryPolicy,
         what: `writing a dead letter to ${this.topic}`,
-        onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, error: describeError(error) }, 'writing a dead letter failed; retrying'),
+        onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, err: error }, 'writing a dead letter failed; retrying'),
       },
     );
     this.written += 1;

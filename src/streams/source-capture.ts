@@ -1,7 +1,6 @@
 import type { Kafka, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { concatMap, fromEvent, interval, lastValueFrom, map, merge, takeUntil, tap } from 'rxjs';
-import { describeError } from '../errors.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import type { EncodedPosition } from '../model/position.js';
 import type { TableInfo } from '../model/table.js';
@@ -105,7 +104,7 @@ export class SourceCapture<P> {
     const { logger } = this.settings;
     await this.writer.connect();
     await this.source.open();
-    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'position not saved')), this.settings.positionIntervalMs);
+    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'position not saved')), this.settings.positionIntervalMs);
     try {
       const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
       if (saved?.incremental !== undefined) {
@@ -131,7 +130,7 @@ export class SourceCapture<P> {
       this.streamPosition = start;
       // joining the signal consumer group takes seconds: streaming does not wait for it
       const listening = this.signals.start((request) => this.onSnapshotRequest(request.tables));
-      listening.catch((error: unknown) => logger.error({ err: describeError(error) }, 'snapshot requests cannot be received'));
+      listening.catch((error: unknown) => logger.error({ err: error }, 'snapshot requests cannot be received'));
       try {
         if (!signal.aborted) await this.stream(start, signal);
       } catch (error) {
@@ -145,7 +144,7 @@ export class SourceCapture<P> {
     } finally {
       clearInterval(heartbeat);
       await this.signals.stop().catch(() => undefined);
-      await this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'final position not saved'));
+      await this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'final position not saved'));
       await this.writer.close();
       await this.source.close();
     }
@@ -281,7 +280,7 @@ export class SourceCapture<P> {
       {
         policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
         what: 'writing change events to Kafka',
-        onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
+        onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: error, attempt, delayMs }, 'Kafka write failed; retrying'),
       },
     );
   }

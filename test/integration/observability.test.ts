@@ -143,7 +143,9 @@ describe('the HTTP endpoint of a running pipeline (sluice run on Sakila, Elastic
         expect(await page.$eval('#readiness', (element: unknown) => (element as { textContent: string | null }).textContent)).toBe('ready');
         const text = await page.$eval('body', (element: unknown) => (element as { textContent: string | null }).textContent ?? '');
         expect(text).toContain(`${sakila.pipeline}-films`);
-        expect(text).toContain(`${sakila.pipeline}.${sakila.database}.film`);
+        const lag = await page.$eval('#lag', (element: unknown) => (element as { textContent: string | null }).textContent ?? '');
+        expect(lag).toContain(`${sakila.pipeline}.sink · Stable · 1 member(s)`);
+        expect(lag).toContain(`${sakila.database}.film`);
         // a change made now shows up on the open page, without a reload
         const streamed = Number((await cell('streamed')).replaceAll(',', ''));
         await sakila.connection.query("UPDATE film SET title = 'OBSERVED IN THE BROWSER' WHERE film_id = 8");
