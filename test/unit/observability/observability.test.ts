@@ -74,6 +74,19 @@ describe('the observer and its metrics', () => {
   });
 });
 
+describe('sync progress', () => {
+  it('sets the roots per state of each document family and shows them on the page', async () => {
+    const watched = observer('sync', { now: 0 });
+    watched.syncProgress({ document: 'orders', done: 250, total: 1000, written: 200, unchanged: 50 });
+    const text = await watched.metrics.render();
+    expect(text).toContain('sluice_sync_roots{document="orders",state="total",pipeline="shop"} 1000');
+    expect(text).toContain('sluice_sync_roots{document="orders",state="done",pipeline="shop"} 250');
+    const html = renderStatusPage(watched.snapshot(), assessReadiness(watched.snapshot(), settings));
+    expect(html).toContain('style="width:25.0%"');
+    expect(html).toContain('250 / 1,000');
+  });
+});
+
 describe('readiness', () => {
   it('a sink is not ready before the lag is read, ready with no lag, and not ready when lag waits without progress', () => {
     const clock = { now: 0 };
