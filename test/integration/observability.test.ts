@@ -5,7 +5,7 @@ import { parse, stringify } from 'yaml';
 import { PROJECT_ROOT } from '../../stack/settings.js';
 import { testEngine } from '../helpers/engines.js';
 import { findChromium, freePort, get, metricValue, parseMetrics, type Sample } from '../helpers/http-endpoint.js';
-import { Cleanup, openMysql } from '../helpers/services.js';
+import { Cleanup, openMysql, testKafka } from '../helpers/services.js';
 import { prepareSakilaPipeline, waitForSakilaInStep, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { runCli, startSluice, type SluiceProcess } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -120,6 +120,27 @@ describe('the HTTP endpoint of a running pipeline (sluice run on Sakila, Elastic
     expect(metricValue(after, 'sluice_documents_total', { outcome: 'written' })).toBeGreaterThan(metricValue(before, 'sluice_documents_total', { outcome: 'written' }));
   });
 
+  it('counts a dead letter by its reason and lists it on the status page', async () => {
+    const producer = testKafka().producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: `${sakila.pipeline}.${sakila.database}.film`, acks: -1, messages: [{ key: '{"film_id":99999}', value: Buffer.from('these bytes are no change event') }] });
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(async () => metricValue(await metrics(), 'sluice_dead_letters_total', { reason: 'undecodable_message' }) === 1, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      description: 'the undecodable message to be dead-lettered',
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}${output()}`);
+    });
+    const page = await get(`${url}/`);
+    expect(page.body).toMatch(/<table id="dead-letters">.*undecodable-message.*<\/table>/s);
+    // ready: a dead letter is handled work, not a stall
+    expect((await get(`${url}/health/ready`)).status).toBe(200);
+  });
+
   it.skipIf(chromium === undefined)(
     `the status page loads in headless Chromium without console errors and shows the live numbers${chromium === undefined ? ' (SKIPPED: no chromium binary; apt-get install chromium or set SLUICE_CHROMIUM)' : ''}`,
     async () => {
@@ -146,6 +167,7 @@ describe('the HTTP endpoint of a running pipeline (sluice run on Sakila, Elastic
         const lag = await page.$eval('#lag', (element: unknown) => (element as { textContent: string | null }).textContent ?? '');
         expect(lag).toContain(`${sakila.pipeline}.sink · Stable · 1 member(s)`);
         expect(lag).toContain(`${sakila.database}.film`);
+        expect(await page.$eval('#dead-letters', (element: unknown) => (element as { textContent: string | null }).textContent ?? '')).toContain('undecodable-message');
         // a change made now shows up on the open page, without a reload
         const streamed = Number((await cell('streamed')).replaceAll(',', ''));
         await sakila.connection.query("UPDATE film SET title = 'OBSERVED IN THE BROWSER' WHERE film_id = 8");
@@ -176,6 +198,7 @@ describe('the HTTP endpoint of a running pipeline (sluice run on Sakila, Elastic
     expect(text).toMatch(new RegExp(`^group ${sakila.pipeline}\\.sink \\(Stable, 1 member\\(s\\)\\): lag \\d+$`, 'm'));
     for (const partition of [0, 1, 2]) expect(text).toMatch(new RegExp(`^  ${sakila.pipeline}\\.${sakila.database}\\.film\\s+${partition}\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
     expect(text).toMatch(new RegExp(`^films\\s+${sakila.filmIndex}\\s+1000$`, 'm'));
+    expect(text).toMatch(/^dead letters: 1$/m);
     expect(text).toMatch(new RegExp(`^customers\\s+${sakila.customerIndex}\\s+599$`, 'm'));
     const json = await runCli(['status', '-c', sakila.file, '--json']);
     const report = JSON.parse(json.stdout) as { groups: Array<{ group: string; partitions: unknown[] }>; indexes: Array<{ documents: number }> };
