@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DEFAULT_HTTP_HOST, type PipelineConfig } from '../config/pipeline-config.js';
 import { redactUrl } from '../config/redact-url.js';
+import { defaultIndexName } from '../descriptors/compile-document.js';
 import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointSettings } from '../observability/http-server.js';
 import { SluiceMetrics } from '../observability/metrics.js';
 import { PipelineObserver, type PipelineOutline } from '../observability/pipeline-observer.js';
@@ -34,7 +35,7 @@ export function pipelineOutline(config: PipelineConfig, command: string): Pipeli
     command,
     source: `mysql ${url.host} [${config.source.mysql.databases.join(', ')}]`,
     topicPrefix: config.kafka.topicPrefix,
-    documents: Object.entries(config.documents).map(([name, document]) => ({ name, index: document.index ?? `${config.pipeline}-${name.toLowerCase()}` })),
+    documents: Object.entries(config.documents).map(([name, document]) => ({ name, index: document.index ?? defaultIndexName(config.pipeline, name) })),
   };
 }
 
