@@ -95,6 +95,29 @@ const KAFKA_TRANSIENT_NAMES = new Set([
   'KafkaJSLockTimeout',
 ]);
 
+/** Node's TLS errors that no retry fixes: the peer's certificate is not trusted or not for this host, or no TLS is spoken. */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'HANDSHAKE_NO_SSL_SUPPORT',
+  'HANDSHAKE_SSL_ERROR',
+]);
+
+const TLS_FIX =
+  "check the TLS settings: the CA file must hold the CA that signed the server's certificate (kafka.ssl.caFile, ssl-ca in source.mysql.url or source.mysql.tls.caFile), the host name must be one the certificate names (or use verify-ca), the client certificate and key must match, and the server must speak TLS on that port";
+
 /** One step of the walk: a verdict that settles it, or a fallback used when no cause settles it. */
 type Step = { readonly decisive: ErrorVerdict } | { readonly fallback?: ErrorVerdict };
 
@@ -162,6 +185,7 @@ interface CodedError {
 function classifyCode(error: CodedError, reason: string): Step {
   const { code } = error;
   if (NETWORK_CODES.has(code)) return { decisive: { kind: 'transient', service: 'network', code, reason } };
+  if (TLS_CODES.has(code)) return { decisive: { kind: 'permanent', service: 'network', code, reason, fix: TLS_FIX } };
   if (MYSQL_TRANSIENT.has(code)) return { decisive: { kind: 'transient', service: 'mysql', code, reason } };
   const permanent = (fix: string): Step => ({ decisive: { kind: 'permanent', service: 'mysql', code, reason, fix } });
   if (MYSQL_CREDENTIALS.has(code)) return permanent('check the user and password in source.mysql.url (and that this user may connect from this host)');
@@ -199,6 +223,8 @@ function classifyKafka(error: InstanceType<typeof kafkajs.KafkaJSError>, reason:
     return { decisive: { kind: 'permanent', service: 'kafka', code: type, reason, fix } };
   }
   if (type !== undefined && KAFKA_TRANSIENT.has(type)) return { decisive: { kind: 'transient', service: 'kafka', code: type, reason } };
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  if (code !== undefined && TLS_CODES.has(code)) return { decisive: { kind: 'permanent', service: 'kafka', code, reason, fix: TLS_FIX } };
   if (KAFKA_TRANSIENT_NAMES.has(name)) return { decisive: { kind: 'transient', service: 'kafka', code: name, reason } };
   // kafkajs retried a retriable error until its budget ran out: the condition may still pass
   if (name === 'KafkaJSNumberOfRetriesExceeded') return { fallback: { kind: 'transient', service: 'kafka', code: name, reason } };

@@ -20,6 +20,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { command: 'java', debianPackage: 'openjdk-17-jre-headless', neededBy: 'kafka, elasticsearch and opensearch' },
   { command: 'mvn', debianPackage: 'maven', neededBy: 'kafka, elasticsearch and opensearch (downloads from Maven Central)' },
   { command: 'unzip', debianPackage: 'unzip', neededBy: 'elasticsearch and opensearch' },
+  { command: 'openssl', debianPackage: 'openssl', neededBy: 'mariadb and kafka (TLS certificates)' },
 ];
 
 /** The absolute path of a command, or undefined when it is not installed. */

@@ -45,4 +45,12 @@ export interface LocalService {
   prepare(context: StackContext): Promise<void>;
   /** Starts the process in the background. */
   start(context: StackContext): Promise<DetachedProcess>;
+  /**
+   * The configuration the service starts with, as text. `up` keeps it beside the pid file and
+   * restarts a running service whose configuration changed since it was started (a new listener,
+   * new server options), so an upgraded checkout never runs against a stale service.
+   */
+  configuration?(context: StackContext): string;
+  /** Runs once the started service is healthy (accounts that need the running server). */
+  afterStart?(context: StackContext): Promise<void>;
 }

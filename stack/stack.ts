@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { endpointsFromEnvironment, LOCAL_STACK_ENDPOINTS, type ServiceEndpoints } from '../src/config/endpoints.js';
 import { fetchJvmArtifacts, type JvmArtifacts } from './artifacts.js';
@@ -14,6 +14,7 @@ import { mariadbService } from './services/mariadb.js';
 import { opensearchService } from './services/opensearch.js';
 import { runsAsRoot, stackDirectory } from './settings.js';
 import { StackError } from './stack-error.js';
+import { ensureTlsMaterial } from './tls-material.js';
 
 /** The services of the local stack, in start order. */
 export const LOCAL_SERVICES: readonly LocalService[] = [mariadbService, kafkaService, elasticsearchService, opensearchService];
@@ -80,6 +81,8 @@ async function upLocked(baseContext: StackContext, services: readonly LocalServi
   // one Maven run at a time: they share the local repository
   if (managed.some((service) => service.name === 'kafka' || service.name === 'elasticsearch')) await baseContext.jvmArtifacts();
   if (managed.some((service) => service.name === 'opensearch')) await baseContext.openSearchArtifacts();
+  // MariaDB and Kafka serve TLS with the stack's own CA
+  if (managed.some((service) => service.name === 'mariadb' || service.name === 'kafka')) await ensureTlsMaterial(baseContext.stackDir, serviceAccount(baseContext.isRoot, baseContext.stackDir));
   return Promise.all(
     services.map((service) => bringUp(service, { ...baseContext, runAs: serviceAccount(baseContext.isRoot, baseContext.stackDir, service.account) })),
   );
@@ -94,11 +97,18 @@ async function bringUp(service: LocalService, context: StackContext): Promise<Se
   }
   const paths = service.paths(context);
   const recorded = readPidFile(paths.pidFile);
+  let restartedFor: string | undefined;
   if (recorded !== undefined && (await isOurProcess(recorded, context.stackDir))) {
-    const probe = await waitUntilHealthy(service, context, () => null);
-    return { service: service.name, state: 'already running', endpoint, pid: recorded, logFile: paths.logFile, details: probe.details, warnings: probe.warnings ?? [] };
+    if (configurationChanged(service, context)) {
+      process.stderr.write(`stack: ${service.name} runs with an older configuration: restarting it\n`);
+      await stopProcess(recorded, context.stackDir, service.stopGraceMs);
+      restartedFor = 'restarted: its configuration changed';
+    } else {
+      const probe = await waitUntilHealthy(service, context, () => null);
+      return { service: service.name, state: 'already running', endpoint, pid: recorded, logFile: paths.logFile, details: probe.details, warnings: probe.warnings ?? [] };
+    }
   }
-  if (recorded !== undefined) removePidFile(paths.pidFile);
+  removePidFile(paths.pidFile);
   if (await isPortOpen(service.port)) {
     const probe = await service.probe(context);
     if (!probe.healthy) {
@@ -107,14 +117,32 @@ async function bringUp(service: LocalService, context: StackContext): Promise<Se
     return { service: service.name, state: 'reused (not started by the stack)', endpoint, details: probe.details, warnings: probe.warnings ?? [] };
   }
   await service.prepare(context);
-  const process = await service.start(context);
-  if (!service.writesOwnPidFile) writePidFile(paths.pidFile, process.pid);
+  const started = await service.start(context);
+  if (!service.writesOwnPidFile) writePidFile(paths.pidFile, started.pid);
   const diedWhileStarting = (): number | null => {
-    const code = process.exitCode();
+    const code = started.exitCode();
     return code !== null && (code !== 0 || !service.writesOwnPidFile) ? code : null;
   };
   const probe = await waitUntilHealthy(service, context, diedWhileStarting);
-  return { service: service.name, state: 'started', endpoint, pid: readPidFile(paths.pidFile) ?? process.pid, logFile: paths.logFile, details: probe.details, warnings: probe.warnings ?? [] };
+  await service.afterStart?.(context);
+  recordConfiguration(service, context);
+  const details = restartedFor === undefined ? probe.details : `${probe.details} (${restartedFor})`;
+  return { service: service.name, state: 'started', endpoint, pid: readPidFile(paths.pidFile) ?? started.pid, logFile: paths.logFile, details, warnings: probe.warnings ?? [] };
+}
+
+/** The file beside the pid file that holds the configuration a running service was started with. */
+function configurationFile(service: LocalService, context: StackContext): string {
+  return `${service.paths(context).pidFile}.configuration`;
+}
+
+function configurationChanged(service: LocalService, context: StackContext): boolean {
+  if (service.configuration === undefined) return false;
+  const file = configurationFile(service, context);
+  return !existsSync(file) || readFileSync(file, 'utf8') !== service.configuration(context);
+}
+
+function recordConfiguration(service: LocalService, context: StackContext): void {
+  if (service.configuration !== undefined) writeFileSync(configurationFile(service, context), service.configuration(context));
 }
 
 async function waitUntilHealthy(service: LocalService, context: StackContext, diedWhileStarting: () => number | null): Promise<ProbeResult & { healthy: true }> {

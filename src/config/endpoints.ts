@@ -28,6 +28,8 @@ export const LOCAL_STACK_PORTS = {
   mariadb: 13306,
   kafka: 19092,
   kafkaController: 19093,
+  /** Kafka's SASL_SSL listener (TLS with the stack's CA, SCRAM-SHA-256/512 and PLAIN users). */
+  kafkaSecure: 19094,
   elasticsearch: 19200,
   elasticsearchTransport: 19300,
   opensearch: 19201,

@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.js';
 import { formatKeyPath } from './pipeline-config.js';
 
 /**
  * `${NAME}` and `${NAME:-default}` in the string values of a parsed configuration file, replaced
  * from the environment before validation (keys are never interpolated). As in the shell, the
- * default applies when NAME is unset or empty; `$${` writes a literal `${`.
+ * default applies when NAME is unset or empty; `$${` writes a literal `${`. `${file:/path}` is
+ * replaced by the file's content without its final line break (a mounted secret, as Docker and
+ * Kubernetes provide them).
  */
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
@@ -44,6 +47,7 @@ function interpolateString(text: string, path: readonly PropertyKey[], env: Node
       problems.push({ path: where, problem: '"${" has no closing "}"', fix: 'close the reference: ${NAME}, or write $${ for a literal ${' });
       return match;
     }
+    if (body.startsWith('file:')) return fileContent(body.slice('file:'.length), where, problems) ?? match;
     const separator = body.indexOf(':-');
     const name = separator < 0 ? body : body.slice(0, separator);
     if (!VARIABLE_NAME.test(name)) {
@@ -66,6 +70,20 @@ function interpolateString(text: string, path: readonly PropertyKey[], env: Node
     }
     return current;
   });
+}
+
+/** The content of a `${file:...}` secret, or undefined (with a problem pushed) when it cannot be read. */
+function fileContent(path: string, where: string, problems: InterpolationProblem[]): string | undefined {
+  if (path === '') {
+    problems.push({ path: where, problem: '"${file:}" names no file', fix: 'write ${file:/path/to/secret}' });
+    return undefined;
+  }
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    problems.push({ path: where, problem: `the secret file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: `make ${path} readable by this process, or use \${VARIABLE}` });
+    return undefined;
+  }
 }
 
 function interpolateValue(value: unknown, path: readonly PropertyKey[], env: NodeJS.ProcessEnv, problems: InterpolationProblem[]): unknown {

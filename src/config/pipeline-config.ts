@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { redactUrl } from './redact-url.js';
 import { documentsSchema } from './documents-schema.js';
 import { parseBrokerList } from './endpoints.js';
+import { kafkaSaslSchema, kafkaSslSchema, MYSQL_TLS_QUERY_KEYS, mysqlTlsSchema, withTlsInUrl } from './security-schema.js';
 
 /**
  * The pipeline file: which database tables to capture, where Kafka and Elasticsearch are, and
@@ -82,8 +83,14 @@ const mysqlSchema = z
       .enum(['fail', 'snapshot'])
       .default('fail')
       .describe('fail (stop and say so) or snapshot (take a new snapshot) when the binlog position is gone'),
+    tls: mysqlTlsSchema.optional(),
   })
-  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogHeartbeatMs, binlogPurged');
+  .superRefine((mysql, context) => {
+    if (mysql.tls === undefined) return;
+    const inUrl = Object.values(MYSQL_TLS_QUERY_KEYS).filter((key) => URL.parse(mysql.url)?.searchParams.has(key) === true);
+    if (inUrl.length > 0) context.addIssue({ code: 'custom', path: ['tls'], message: `TLS is set twice: in tls and in the URL (${inUrl.join(', ')}); keep one` });
+  })
+  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogHeartbeatMs, binlogPurged, tls');
 
 const batchSchema = z
   .strictObject({
@@ -141,8 +148,10 @@ const kafkaSchema = z
     replicationFactor: wholeNumber(1).default(1).describe('a whole number, at least 1, e.g. 1'),
     batch: batchSchema.prefault({}),
     topics: topicsSchema.prefault({}),
+    ssl: kafkaSslSchema.optional(),
+    sasl: kafkaSaslSchema.optional(),
   })
-  .describe('a mapping with brokers and optionally topicPrefix, partitions, replicationFactor, batch, topics');
+  .describe('a mapping with brokers and optionally topicPrefix, partitions, replicationFactor, batch, topics, ssl, sasl');
 
 const elasticsearchSchema = z
   .strictObject({
@@ -254,7 +263,9 @@ export const pipelineConfigSchema = z
   })
   .transform(({ pipeline, source, kafka, ...rest }) => {
     // The defaults that depend on the pipeline name, each in its place in the key order.
-    const { url, serverId, ...mysql } = source.mysql;
+    // TLS settings travel in the URL's query string, which every MySQL connection is made from
+    const { url: writtenUrl, serverId, tls, ...mysql } = source.mysql;
+    const url = tls === undefined ? writtenUrl : withTlsInUrl(writtenUrl, tls);
     const { brokers, topicPrefix, ...settings } = kafka;
     return {
       pipeline,
@@ -317,11 +328,17 @@ export function selectTables<T extends TableName>(config: PipelineConfig, tables
   );
 }
 
-/** The config with the passwords of its URLs replaced by ***, for printing and logs. */
+/** The config with its secrets (URL passwords, SASL password, key passphrase, API key) replaced by ***, for printing and logs. */
 export function redactPipelineConfig(config: PipelineConfig): PipelineConfig {
+  const { ssl, sasl } = config.kafka;
   return {
     ...config,
     source: { mysql: { ...config.source.mysql, url: redactUrl(config.source.mysql.url) } },
+    kafka: {
+      ...config.kafka,
+      ...(sasl === undefined ? {} : { sasl: { ...sasl, password: '***' } }),
+      ...(typeof ssl === 'object' && ssl.keyPassword !== undefined ? { ssl: { ...ssl, keyPassword: '***' } } : {}),
+    },
     ...(config.elasticsearch === undefined
       ? {}
       : {

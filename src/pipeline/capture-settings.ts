@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { snapshotProgressReporter } from './snapshot-progress-reporter.js';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
 import type { PreflightExpectations } from '../sources/mysql/preflight.js';
 import type { TableFilter } from '../model/table.js';
@@ -56,5 +57,6 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     changeTopics: changeTopicPolicy(config),
     ...(overrides.onProduced === undefined ? {} : { onProduced: overrides.onProduced }),
     logger,
+    onSnapshotProgress: snapshotProgressReporter(process.stderr, logger),
   };
 }

@@ -209,9 +209,12 @@ export class DocumentSink {
       const backfills = (await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates))).map((candidate) => {
         const backfillProcessor = processorFor(descriptors.filter((descriptor) => descriptor.name === candidate.document));
         const backfillSettings = { groupId: backfillGroupId(settings.pipeline, candidate.document), document: candidate.document, topics: candidate.topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000, retryPolicy, logger };
-        return runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
-          this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal)));
-        });
+        // a transient failure restarts the backfill from the offsets it committed
+        return startup(`backfilling ${candidate.document}`, () =>
+          runBackfill(this.kafka, admin, backfillSettings, signal, async ({ topic, partition, messages }) => {
+            this.count(await backfillProcessor.process(await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal)));
+          }),
+        );
       });
       const main = consumer.run(signal, async ({ topic, partition, messages }) => {
         const changes = await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal);

@@ -5,10 +5,10 @@ import { createLogger } from '../logging.js';
 import { connectEngine } from '../sinks/engine/connect.js';
 import { pipelineGroups, readGroupLag, type GroupLag } from '../streams/consumer-lag.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
-import { createKafka } from '../streams/kafka-client.js';
 import { PositionStore } from '../streams/position-store.js';
 import { deadLetterTopic, positionTopic } from '../streams/topic-names.js';
 import { createSource } from './create-source.js';
+import { pipelineKafka } from './pipeline-kafka.js';
 import { pipelineOutline } from './observability.js';
 import { engineConnection } from './sink-settings.js';
 
@@ -42,7 +42,7 @@ export interface PipelineStatusReport {
  */
 export async function readPipelineStatus(config: PipelineConfig): Promise<PipelineStatusReport> {
   const logger = createLogger('sluice.status', process.env.SLUICE_LOG_LEVEL ?? 'warn', { pipeline: config.pipeline });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-status-${config.pipeline}`, logLevel: logLevel.NOTHING, logger });
+  const kafka = pipelineKafka(config, `sluice-status-${config.pipeline}`, { logLevel: logLevel.NOTHING, logger });
   const outline = pipelineOutline(config, 'status');
   const sourceId = `${createSource(config, logger).source.connector}:${config.pipeline}`;
   const position = await new PositionStore<PipelineStatusReport['position']>(kafka, positionTopic(config.kafka.topicPrefix)).load(sourceId).catch(() => undefined);

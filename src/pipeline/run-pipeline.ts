@@ -2,7 +2,7 @@ import { logLevel } from 'kafkajs';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createLogger } from '../logging.js';
 import { openEngine } from '../sinks/engine/open-engine.js';
-import { createKafka } from '../streams/kafka-client.js';
+import { pipelineKafka } from './pipeline-kafka.js';
 import type { SourceCapture } from '../streams/source-capture.js';
 import { createSource } from './create-source.js';
 import { DocumentSink, type DocumentSinkSettings } from './document-sink.js';
@@ -24,7 +24,7 @@ export async function runCapture(config: PipelineConfig, signal: AbortSignal, op
     const observer = observability?.observer;
     const source = createSource(config, logger, { resnapshot: options.resnapshot === true, ...(observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) });
     await source.source.preflight();
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-source-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+    const kafka = pipelineKafka(config, `sluice-source-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
     let capture: SourceCapture<unknown> | undefined;
     const report = (message: string): void => logger.info({ ...capture?.stats }, message);
     const progress = setInterval(() => report('capture progress'), 10_000);
@@ -63,7 +63,7 @@ async function runDocumentsObserved(config: PipelineConfig, file: string, signal
   const settings = { ...sinkSettings(config, file, logger), ...sinkHooks(observer) };
   const source = withCapture ? createSource(config, logger, observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) : undefined;
   await source?.source.preflight();
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-sink-${config.pipeline}`, logLevel: logLevel.WARN, logger });
+  const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
   const opened = await openEngine(settings.engine, signal, logger);
   const engine = observability?.instrumentEngine(opened) ?? opened;
   const sink = new DocumentSink(kafka, engine, settings);

@@ -110,6 +110,8 @@ export interface SourceSnapshot<P> {
   /** The position the snapshot is consistent with: streaming continues from here. */
   readonly position: P;
   readonly startedAtMs: number;
+  /** The database's row estimates by `db.table`, for progress (optional: a source may not know). */
+  readonly estimatedRows?: ReadonlyMap<string, number>;
   /** The pages, table by table; a page is read only when asked for. */
   pages(): AsyncIterable<SnapshotPage>;
   /** Ends the snapshot (its transaction, its connection). */

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
+import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from 'pino';
 
 /** Settings for {@link createKafka}. */
@@ -13,6 +14,8 @@ export interface KafkaClientSettings {
   readonly requestTimeoutMs?: number;
   /** When given, kafkajs' log lines go to this logger (as a `kafkajs` child) instead of stdout. */
   readonly logger?: Logger;
+  /** TLS and SASL (see kafkaSecurity); plain text when absent. */
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -40,6 +43,7 @@ export function createKafka(settings: KafkaClientSettings): Kafka {
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     ...(settings.retry === undefined ? {} : { retry: settings.retry }),
     ...(settings.logger === undefined ? {} : { logCreator: pinoLogCreator(settings.logger) }),
+    ...settings.security,
   };
   return new Kafka(config);
 }

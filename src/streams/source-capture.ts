@@ -5,6 +5,7 @@ import type { ChangeEvent } from '../model/change-event.js';
 import type { EncodedPosition } from '../model/position.js';
 import type { TableInfo } from '../model/table.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
+import { SnapshotProgressTracker, type SnapshotProgressListener } from './snapshot-progress.js';
 import type { CdcSource, ChangeBatch, FlowControl, SnapshotPage } from '../sources/source.js';
 import type { ChangeTopicPolicy } from './change-topic-policy.js';
 import { ChangeWriter, type OutgoingChange } from './change-writer.js';
@@ -52,6 +53,8 @@ export interface CaptureSettings {
   /** Called after Kafka acknowledged changes, with how long the produce took (metrics). */
   readonly onProduced?: (events: readonly ChangeEvent[], durationMs: number) => void;
   readonly logger: Logger;
+  /** Receives the initial snapshot's progress (per table, against the source's estimates). */
+  readonly onSnapshotProgress?: SnapshotProgressListener;
 }
 
 /** Counters of a running capture. */
@@ -158,15 +161,22 @@ export class SourceCapture<P> {
     const snapshot = await this.source.snapshot(this.tables, this.settings.snapshot.pageSize);
     const position = this.source.encodePosition(snapshot.position);
     this.settings.logger.info({ tables: this.tables.length, position }, 'snapshot started');
+    const progress = new SnapshotProgressTracker(this.tables, snapshot.estimatedRows);
+    const report = this.settings.onSnapshotProgress;
+    report?.(progress.progress());
     try {
       for await (const page of snapshot.pages()) {
         if (signal.aborted) return snapshot.position;
         await this.send(this.snapshotChanges(page, snapshot.startedAtMs));
         this.stats.snapshotRows += page.rows.length;
+        progress.page(page.table, page.rows.length);
+        report?.(progress.progress());
       }
     } finally {
       await snapshot.close();
     }
+    progress.complete();
+    report?.(progress.progress());
     this.acked = this.savedPosition(snapshot.position);
     await this.savePosition();
     this.settings.logger.info({ rows: this.stats.snapshotRows, position }, 'snapshot completed');
@@ -218,7 +228,8 @@ export class SourceCapture<P> {
           if (items.length > 0) this.stats.batches += 1;
           pending -= items.length;
           // nothing queued behind this batch: save its position now rather than with the next one
-          if (pending === 0) await this.savePosition();
+          // (a failed save is not fatal: the position rides along with the next batch, whose send is retried)
+          if (pending === 0) await this.savePosition().catch((error: unknown) => this.settings.logger.warn({ err: error }, 'position not saved; it is sent with the next batch'));
           if (paused && pending <= maxPending / 2) {
             paused = false;
             control?.resume();

@@ -2,31 +2,18 @@ import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { ENDPOINT_VARIABLES, LOCAL_STACK_PORTS } from '../../src/config/endpoints.js';
 import { javaHome } from '../host-tools.js';
-import { runToCompletion, spawnDetached, type DetachedProcess } from '../processes.js';
+import { spawnDetached, type DetachedProcess } from '../processes.js';
 import type { LocalService, ProbeResult } from '../service.js';
 import { giveToServiceAccount } from '../service-user.js';
 import { PROJECT_ROOT, SERVICE_VERSIONS, servicePaths } from '../settings.js';
-import { StackError } from '../stack-error.js';
 import { probeSearchEngine } from './engine-probe.js';
+import { singleSearchNodeYml, unpackDistribution } from './search-node.js';
 
 const CLUSTER_NAME = 'sluice-stack';
 
 /** elasticsearch.yml of a single node on loopback, security off (no x-pack auth, plain HTTP). */
 export function elasticsearchYml(home: string, port: number, transportPort: number): string {
-  return [
-    `cluster.name: ${CLUSTER_NAME}`,
-    'node.name: sluice-stack-1',
-    `path.data: ${join(home, 'data')}`,
-    `path.logs: ${join(home, 'logs')}`,
-    'network.host: 127.0.0.1',
-    `http.port: ${port}`,
-    `transport.port: ${transportPort}`,
-    'discovery.type: single-node',
-    'xpack.security.enabled: false',
-    'action.destructive_requires_name: false',
-    'cluster.routing.allocation.disk.threshold_enabled: false',
-    '',
-  ].join('\n');
+  return singleSearchNodeYml({ clusterName: CLUSTER_NAME, nodeName: 'sluice-stack-1', home, port, transportPort, extraLines: ['xpack.security.enabled: false'] });
 }
 
 /**
@@ -61,13 +48,7 @@ export const elasticsearchService: LocalService = {
     const distribution = distributionHome(home);
     if (!existsSync(join(distribution, 'bin', 'elasticsearch'))) {
       const artifacts = await context.jvmArtifacts();
-      mkdirSync(home, { recursive: true });
-      const unzip = await runToCompletion('unzip', ['-q', '-o', artifacts.elasticsearchZip, '-d', home]);
-      if (unzip.code !== 0) {
-        throw new StackError('elasticsearch', `unzip of ${artifacts.elasticsearchZip} failed`, 'delete the stack directory\'s artifacts folder and retry', {
-          logTail: unzip.output,
-        });
-      }
+      await unpackDistribution('elasticsearch', artifacts.elasticsearchZip, home, "delete the stack directory's artifacts folder and retry");
     }
     for (const dir of ['data', 'logs', 'tmp']) mkdirSync(join(home, dir), { recursive: true });
     writeFileSync(join(distribution, 'config', 'elasticsearch.yml'), elasticsearchYml(home, this.port, LOCAL_STACK_PORTS.elasticsearchTransport));

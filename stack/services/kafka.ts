@@ -7,22 +7,54 @@ import { describeError } from '../../src/errors.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import { javaHome } from '../host-tools.js';
 import { runToCompletion, spawnDetached, type DetachedProcess } from '../processes.js';
-import type { LocalService, ProbeResult } from '../service.js';
+import type { LocalService, ProbeResult, StackContext } from '../service.js';
 import { giveToServiceAccount } from '../service-user.js';
 import { SERVICE_VERSIONS, servicePaths } from '../settings.js';
+import { STACK_SECURE_ACCOUNTS } from '../secure-accounts.js';
 import { StackError } from '../stack-error.js';
+import { tlsFiles } from '../tls-material.js';
 
-/** server.properties of a single combined broker + KRaft controller on loopback. */
-export function kafkaServerProperties(dataDir: string, port: number, controllerPort: number): string {
+/** Where the broker's SASL_SSL listener finds its certificates. */
+export interface KafkaTlsSettings {
+  readonly port: number;
+  /** The server key and certificate chain in one PEM file. */
+  readonly keystore: string;
+  /** The CA certificate (PEM) client certificates are checked against. */
+  readonly truststore: string;
+}
+
+/**
+ * server.properties of a single combined broker + KRaft controller on loopback: a PLAINTEXT
+ * listener and, with `tls`, a SASL_SSL listener accepting SCRAM-SHA-256/512 (users made after
+ * the start) and PLAIN (the user below), client certificates requested but not required.
+ */
+export function kafkaServerProperties(dataDir: string, port: number, controllerPort: number, tls?: KafkaTlsSettings): string {
+  const { kafkaPlain } = STACK_SECURE_ACCOUNTS;
+  const secure =
+    tls === undefined
+      ? []
+      : [
+          'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+          `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${kafkaPlain.username}="${kafkaPlain.password}";`,
+          'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          'ssl.keystore.type=PEM',
+          `ssl.keystore.location=${tls.keystore}`,
+          'ssl.truststore.type=PEM',
+          `ssl.truststore.location=${tls.truststore}`,
+          'ssl.client.auth=requested',
+        ];
+  const listeners = [`PLAINTEXT://127.0.0.1:${port}`, ...(tls === undefined ? [] : [`SASL_SSL://127.0.0.1:${tls.port}`])];
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(',')}`,
+    `advertised.listeners=${listeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${tls === undefined ? '' : ',SASL_SSL:SASL_SSL'}`,
     'inter.broker.listener.name=PLAINTEXT',
+    ...secure,
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',
@@ -91,7 +123,7 @@ export const kafkaService: LocalService = {
     const { home, data } = this.paths(context);
     const artifacts = await context.jvmArtifacts();
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'server.properties'), kafkaServerProperties(data, this.port, LOCAL_STACK_PORTS.kafkaController));
+    writeFileSync(join(home, 'server.properties'), serverProperties(context));
     writeFileSync(join(home, 'log4j2.properties'), LOG4J2_CONSOLE);
     giveToServiceAccount(home, context.runAs);
     if (existsSync(join(data, 'meta.properties'))) return;
@@ -108,6 +140,39 @@ export const kafkaService: LocalService = {
     }
   },
 
+  configuration: (context) => serverProperties(context),
+
+  async afterStart(context): Promise<void> {
+    const { home } = this.paths(context);
+    const artifacts = await context.jvmArtifacts();
+    const { kafkaScram } = STACK_SECURE_ACCOUNTS;
+    // one mechanism per request: Kafka refuses two credentials of a user in one request
+    for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      const result = await runToCompletion(
+        join(javaHome(), 'bin', 'java'),
+        [
+          ...jvmArguments(home, artifacts.kafkaLibs),
+          'kafka.admin.ConfigCommand',
+          '--bootstrap-server',
+          `127.0.0.1:${this.port}`,
+          '--alter',
+          '--add-config',
+          `${mechanism}=[password=${kafkaScram.password}]`,
+          '--entity-type',
+          'users',
+          '--entity-name',
+          kafkaScram.username,
+        ],
+        { runAs: context.runAs, cwd: home },
+      );
+      if (result.code !== 0) {
+        throw new StackError('kafka', `creating the ${mechanism} user ${kafkaScram.username} failed (exit ${result.code})`, 'read the output below; `npm run stack -- down --purge kafka` resets the broker', {
+          logTail: result.output.split('\n').slice(-15).join('\n'),
+        });
+      }
+    }
+  },
+
   async start(context): Promise<DetachedProcess> {
     const { home, logFile } = this.paths(context);
     const artifacts = await context.jvmArtifacts();
@@ -118,6 +183,12 @@ export const kafkaService: LocalService = {
     );
   },
 };
+
+function serverProperties(context: StackContext): string {
+  const { data } = kafkaService.paths(context);
+  const tls = tlsFiles(context.stackDir);
+  return kafkaServerProperties(data, kafkaService.port, LOCAL_STACK_PORTS.kafkaController, { port: LOCAL_STACK_PORTS.kafkaSecure, keystore: tls.serverKeystore, truststore: tls.caCert });
+}
 
 function jvmArguments(home: string, libs: string): string[] {
   return [

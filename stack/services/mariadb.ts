@@ -8,15 +8,28 @@ import { findBinlogProblems, readBinlogVariables } from '../../src/sources/mysql
 import { mysqlConnectionOptions, redactUrl } from '../../src/sources/mysql/connection-options.js';
 import { findCommand } from '../host-tools.js';
 import { runToCompletion, spawnDetached, tailOfFile, type DetachedProcess } from '../processes.js';
-import type { LocalService, ProbeResult } from '../service.js';
+import type { LocalService, ProbeResult, StackContext } from '../service.js';
+import { STACK_SECURE_ACCOUNTS } from '../secure-accounts.js';
 import { giveToServiceAccount } from '../service-user.js';
 import { SERVICE_USER, servicePaths } from '../settings.js';
 import { StackError } from '../stack-error.js';
+import { tlsFiles } from '../tls-material.js';
 
 const SOCKET = 'mariadb.sock';
 
-/** The server options of the stack's MariaDB: loopback only, ROW binlog with full images, metadata and GTIDs. */
-export function mariadbServerArguments(home: string, port: number): string[] {
+/** The certificate files MariaDB serves TLS with (PEM). */
+export interface MariadbTlsSettings {
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+}
+
+/**
+ * The server options of the stack's MariaDB: loopback only, ROW binlog with full images, metadata
+ * and GTIDs, and with `tls` TLS on the same port (plain connections stay allowed; the TLS account
+ * requires it).
+ */
+export function mariadbServerArguments(home: string, port: number, tls?: MariadbTlsSettings): string[] {
   return [
     '--no-defaults',
     `--datadir=${join(home, 'data')}`,
@@ -38,6 +51,7 @@ export function mariadbServerArguments(home: string, port: number): string[] {
     '--default-time-zone=+00:00',
     '--innodb-buffer-pool-size=256M',
     '--max-connections=500',
+    ...(tls === undefined ? [] : [`--ssl-ca=${tls.caCert}`, `--ssl-cert=${tls.serverCert}`, `--ssl-key=${tls.serverKey}`]),
   ];
 }
 
@@ -115,10 +129,12 @@ export const mariadbService: LocalService = {
     }
   },
 
+  configuration: (context) => serverArguments(context).join('\n'),
+
   async start(context): Promise<DetachedProcess> {
     const { home, logFile } = this.paths(context);
     const mariadbd = findCommand('mariadbd', ['/usr/sbin', '/usr/libexec']) ?? 'mariadbd';
-    const process = spawnDetached(mariadbd, mariadbServerArguments(home, this.port), {
+    const process = spawnDetached(mariadbd, serverArguments(context), {
       logFile,
       cwd: home,
       runAs: context.runAs,
@@ -128,9 +144,15 @@ export const mariadbService: LocalService = {
   },
 };
 
+function serverArguments(context: StackContext): string[] {
+  const tls = tlsFiles(context.stackDir);
+  return mariadbServerArguments(mariadbService.paths(context).home, mariadbService.port, { caCert: tls.caCert, serverCert: tls.serverCert, serverKey: tls.serverKey });
+}
+
 /**
  * Waits until the new server answers on its socket, then creates the `sluice` account that the
- * stack's URL uses (all privileges, including REPLICATION SLAVE/CLIENT for the binlog).
+ * stack's URL uses (all privileges, including REPLICATION SLAVE/CLIENT for the binlog) and the
+ * TLS-only account of {@link STACK_SECURE_ACCOUNTS}.
  */
 async function createStackUser(socketPath: string, process: DetachedProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -146,6 +168,10 @@ async function createStackUser(socketPath: string, process: DetachedProcess, log
       try {
         await connection.query("CREATE USER IF NOT EXISTS 'sluice'@'%' IDENTIFIED BY 'sluice'");
         await connection.query("GRANT ALL PRIVILEGES ON *.* TO 'sluice'@'%' WITH GRANT OPTION");
+        const { mysqlTls } = STACK_SECURE_ACCOUNTS;
+        await connection.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ? REQUIRE SSL', [mysqlTls.username, '%', mysqlTls.password]);
+        await connection.query('ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [mysqlTls.username, '%', mysqlTls.password]);
+        await connection.query('GRANT ALL PRIVILEGES ON *.* TO ?@?', [mysqlTls.username, '%']);
         return;
       } finally {
         await connection.end();

@@ -3,30 +3,19 @@ import { join } from 'node:path';
 import { ENDPOINT_VARIABLES, LOCAL_STACK_PORTS } from '../../src/config/endpoints.js';
 import { javaHome } from '../host-tools.js';
 import { moduleJars, OPENSEARCH_MODULES, type OpenSearchModule } from '../opensearch-artifacts.js';
-import { runToCompletion, spawnDetached, type DetachedProcess } from '../processes.js';
+import { spawnDetached, type DetachedProcess } from '../processes.js';
 import type { LocalService, ProbeResult } from '../service.js';
 import { giveToServiceAccount } from '../service-user.js';
 import { SERVICE_VERSIONS, servicePaths } from '../settings.js';
 import { StackError } from '../stack-error.js';
 import { probeSearchEngine } from './engine-probe.js';
+import { singleSearchNodeYml, unpackDistribution } from './search-node.js';
 
 const CLUSTER_NAME = 'sluice-opensearch';
 
 /** opensearch.yml of a single node on loopback (the integ-test-zip has no security plugin). */
 export function opensearchYml(home: string, port: number, transportPort: number): string {
-  return [
-    `cluster.name: ${CLUSTER_NAME}`,
-    'node.name: sluice-opensearch-1',
-    `path.data: ${join(home, 'data')}`,
-    `path.logs: ${join(home, 'logs')}`,
-    'network.host: 127.0.0.1',
-    `http.port: ${port}`,
-    `transport.port: ${transportPort}`,
-    'discovery.type: single-node',
-    'action.destructive_requires_name: false',
-    'cluster.routing.allocation.disk.threshold_enabled: false',
-    '',
-  ].join('\n');
+  return singleSearchNodeYml({ clusterName: CLUSTER_NAME, nodeName: 'sluice-opensearch-1', home, port, transportPort });
 }
 
 /** plugin-descriptor.properties of a module (keys checked against OpenSearch's PluginInfo). */
@@ -101,13 +90,7 @@ export const opensearchService: LocalService = {
     const distribution = distributionHome(home);
     const artifacts = await context.openSearchArtifacts();
     if (!existsSync(join(distribution, 'bin', 'opensearch'))) {
-      mkdirSync(home, { recursive: true });
-      const unzip = await runToCompletion('unzip', ['-q', '-o', artifacts.zip, '-d', home]);
-      if (unzip.code !== 0) {
-        throw new StackError('opensearch', `unzip of ${artifacts.zip} failed`, "delete the stack directory's artifacts/opensearch-* folder and retry", {
-          logTail: unzip.output,
-        });
-      }
+      await unpackDistribution('opensearch', artifacts.zip, home, "delete the stack directory's artifacts/opensearch-* folder and retry");
     }
     installModules(distribution, artifacts.modulesDir, version);
     for (const dir of ['data', 'logs', 'tmp']) mkdirSync(join(home, dir), { recursive: true });

@@ -33,6 +33,8 @@ export function startTestCapture(cleanup: Cleanup, db: string, prefix: string, o
     ...overrides,
   });
   const running = capture.run(controller.signal);
+  // a capture that dies is reported by stop() (through cleanup), not as an unhandled rejection
+  running.catch(() => undefined);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;

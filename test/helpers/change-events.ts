@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { ChangeEvent } from '../../src/model/change-event.js';
+import { retry } from '../../src/retry.js';
 import { decodeChangeEvent } from '../../src/streams/avro/change-event-codec.js';
 import { SchemaTopic } from '../../src/streams/schema-topic.js';
 import { schemaTopic } from '../../src/streams/topic-names.js';
@@ -61,15 +62,27 @@ export function latestByKey(events: readonly ReadEvent[]): Map<string, ChangeEve
 
 /** Every change event `topic` holds when called, read back from the beginning and decoded. */
 export async function readWholeTopic(kafka: Kafka, topicPrefix: string, topic: string, cleanup: Cleanup): Promise<ReadEvent[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let total: number;
-  try {
-    total = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  const total = await messagesInTopics(kafka, [topic]);
   const collected = await collectChangeEvents(kafka, topicPrefix, [topic], cleanup);
   await waitFor(() => collected.messages >= total, { description: `the ${total} messages of ${topic}`, timeoutMs: 120_000 });
   return collected.events;
+}
+
+/**
+ * How many messages `topics` hold (the sum of their partitions' high watermarks), retried while
+ * Kafka answers with a transient error (a topic created a moment ago may have no leader yet).
+ */
+export async function messagesInTopics(kafka: Kafka, topics: readonly string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    let total = 0;
+    for (const topic of topics) {
+      const offsets = await retry(() => admin.fetchTopicOffsets(topic), { policy: { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, maxAttempts: 60, maxElapsedMs: 60_000, jitter: 0 } });
+      total += offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
+    }
+    return total;
+  } finally {
+    await admin.disconnect();
+  }
 }

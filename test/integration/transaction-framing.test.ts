@@ -5,7 +5,7 @@ import type { MysqlCapture } from '../../src/pipeline/mysql-capture.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { startTestCapture, type TestCapture } from '../helpers/capture.js';
 import { FRAMING_CASES } from '../fixtures/binlog-framing/cases.js';
-import { collectChangeEvents, type ReadEvent } from '../helpers/change-events.js';
+import { collectChangeEvents, messagesInTopics, type ReadEvent } from '../helpers/change-events.js';
 import { uniqueName } from '../helpers/names.js';
 import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -40,14 +40,7 @@ async function waitUntilCaughtUp(capture: MysqlCapture, sql: Connection): Promis
 async function readTopics(prefix: string, db: string, tables: readonly string[]): Promise<Map<string, ReadEvent[]>> {
   const kafka = testKafka();
   const topics = tables.map((table) => changeTopic(prefix, db, table));
-  const admin = kafka.admin();
-  await admin.connect();
-  let total = 0;
-  try {
-    for (const topic of topics) total += (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  const total = await messagesInTopics(kafka, topics);
   const collected = await collectChangeEvents(kafka, prefix, topics, cleanup);
   await waitFor(() => collected.messages >= total, { description: `the ${total} messages of ${topics.join(', ')}`, timeoutMs: 120_000 });
   return new Map(tables.map((table, index) => [table, collected.events.filter((read) => read.topic === topics[index])]));

@@ -82,6 +82,15 @@ describe('classifyError: MySQL', () => {
     }
   });
 
+  it('stops on certificates that cannot be verified, from mysql2 and from kafkajs, with the TLS fix', () => {
+    // mysql2 wraps the TLS handshake's error so; kafkajs' connection error carries the socket's code
+    const mysqlHandshake = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'HANDSHAKE_SSL_ERROR', fatal: true });
+    expect(classifyError(mysqlHandshake)).toMatchObject({ kind: 'permanent', fix: expect.stringContaining('check the TLS settings') as unknown });
+    const kafkaTls = new kafkajs.KafkaJSConnectionError('Connection error: unable to verify the first certificate', { broker: '127.0.0.1:19094', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(classifyError(kafkaTls)).toMatchObject({ kind: 'permanent', service: 'kafka', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(classifyError(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { broker: '127.0.0.1:19094', code: 'ECONNREFUSED' }))).toMatchObject({ kind: 'transient' });
+  });
+
   it('retries deadlocks, lock wait timeouts, lost connections and refused connections', async () => {
     expect(classifyError(mysqlError(1213, '40001', 'Deadlock found when trying to get lock; try restarting transaction'))).toMatchObject({ kind: 'transient', code: 'ER_LOCK_DEADLOCK' });
     expect(classifyError(mysqlError(1205, 'HY000', 'Lock wait timeout exceeded; try restarting transaction'))).toMatchObject({ kind: 'transient', code: 'ER_LOCK_WAIT_TIMEOUT' });

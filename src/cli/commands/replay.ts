@@ -4,7 +4,7 @@ import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { ConfigurationError } from '../../errors.js';
 import { sinkGroupId } from '../../streams/consumer-groups.js';
 import { kafkaCall } from '../../streams/kafka-call.js';
-import { createKafka } from '../../streams/kafka-client.js';
+import { pipelineKafka } from '../../pipeline/pipeline-kafka.js';
 import { applyReplay, formatReplayPlan, parseReplayOffsets, planReplay, type ReplayTarget } from '../../streams/replay.js';
 
 /** The options of `sluice replay`, as commander parses them. */
@@ -69,7 +69,7 @@ async function runReplay(options: ReplayOptions): Promise<void> {
   const { brokers, topicPrefix } = config.kafka;
 
   // kafkajs stays quiet: a failure reaches the user once, as the error main() prints.
-  const admin = createKafka({ brokers, clientId: 'sluice-replay', logLevel: logLevel.NOTHING }).admin();
+  const admin = pipelineKafka(config, 'sluice-replay', { logLevel: logLevel.NOTHING }).admin();
   try {
     await kafkaCall(`connect to Kafka (${brokers.join(', ')})`, { brokers }, () => admin.connect());
   } catch (error) {

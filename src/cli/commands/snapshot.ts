@@ -3,7 +3,7 @@ import { pipelineTableFilter } from '../../pipeline/capture-settings.js';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { ConfigurationError } from '../../errors.js';
 import { splitTableKey } from '../../model/table.js';
-import { createKafka } from '../../streams/kafka-client.js';
+import { pipelineKafka } from '../../pipeline/pipeline-kafka.js';
 import { requestSnapshot } from '../../streams/snapshot-signals.js';
 
 /** Options of `sluice snapshot`. */
@@ -26,7 +26,7 @@ export async function requestTableSnapshot(options: SnapshotCommandOptions): Pro
   if (invalid.length > 0) {
     throw new ConfigurationError(`not a table this pipeline captures: ${invalid.join(', ')}`, 'name tables as db.table, among source.mysql.databases and include/exclude');
   }
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-snapshot-${config.pipeline}` });
+  const kafka = pipelineKafka(config, `sluice-snapshot-${config.pipeline}`);
   await requestSnapshot(kafka, config.kafka.topicPrefix ?? config.pipeline, options.table, config.kafka.replicationFactor);
   process.stdout.write(`incremental snapshot requested for ${options.table.join(', ')}\n`);
 }

@@ -1,12 +1,14 @@
 import type { ConnectionOptions } from 'mysql2';
 import { redactUrl } from '../../config/redact-url.js';
 import { ConfigurationError } from '../../errors.js';
+import { mysqlTlsOptions } from './tls-options.js';
 
 export { redactUrl };
 
 /**
  * mysql2 connection options for a mysql:// URL. Values come back exact: BIGINT and DECIMAL as
- * strings when a JavaScript number cannot hold them, DATETIME/TIMESTAMP interpreted in UTC.
+ * strings when a JavaScript number cannot hold them, DATETIME/TIMESTAMP interpreted in UTC. TLS
+ * comes from the query string (see {@link mysqlTlsOptions}).
  */
 export function mysqlConnectionOptions(url: string): ConnectionOptions {
   let parsed: URL;
@@ -22,6 +24,7 @@ export function mysqlConnectionOptions(url: string): ConnectionOptions {
     );
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  const ssl = mysqlTlsOptions(parsed.searchParams, `MySQL URL "${redactUrl(url)}"`);
   return {
     host: parsed.hostname,
     port: parsed.port === '' ? 3306 : Number(parsed.port),
@@ -32,5 +35,6 @@ export function mysqlConnectionOptions(url: string): ConnectionOptions {
     supportBigNumbers: true,
     bigNumberStrings: true,
     connectTimeout: 10_000,
+    ...(ssl === undefined ? {} : { ssl }),
   };
 }

@@ -13,7 +13,7 @@ import { preflightMysqlSource, type PreflightExpectations } from './preflight.js
 import { readSnapshotChunk } from './snapshot-chunk.js';
 import { currentGtidPosition, type SnapshotLocking } from './snapshot-position.js';
 import { openSnapshot } from './snapshot-reader.js';
-import { readTableCatalog, readTableInfo, withCatalogJsonTypes } from './table-catalog.js';
+import { estimateTableRows, readTableCatalog, readTableInfo, withCatalogJsonTypes } from './table-catalog.js';
 
 /** Settings of a {@link MysqlSource}. */
 export interface MysqlSourceSettings {
@@ -74,8 +74,9 @@ export class MysqlSource implements CdcSource<BinlogPosition> {
   }
 
   async snapshot(tables: readonly TableInfo[], pageSize: number): Promise<SourceSnapshot<BinlogPosition>> {
+    const estimatedRows = await estimateTableRows(this.openPool(), tables);
     const snapshot = await openSnapshot(this.settings.connection, tables, pageSize, this.settings.snapshot.locking);
-    return { position: { gtidPosition: snapshot.gtidPosition }, startedAtMs: snapshot.startedAtMs, pages: () => snapshot.pages(), close: () => snapshot.close() };
+    return { position: { gtidPosition: snapshot.gtidPosition }, startedAtMs: snapshot.startedAtMs, estimatedRows, pages: () => snapshot.pages(), close: () => snapshot.close() };
   }
 
   async currentPosition(): Promise<BinlogPosition> {

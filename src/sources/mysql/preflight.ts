@@ -1,3 +1,4 @@
+import { classifyError } from '../../classify-error.js';
 import { createConnection } from 'mysql2/promise';
 import { ConfigurationError, describeError } from '../../errors.js';
 import { findBinlogProblems, readBinlogVariables } from './binlog-requirements.js';
@@ -42,9 +43,10 @@ export async function preflightMysqlSource(url: string, expectations: PreflightE
   try {
     connection = await createConnection({ ...mysqlConnectionOptions(url), connectTimeout: 5_000 });
   } catch (cause) {
+    const verdict = classifyError(cause);
     throw new ConfigurationError(
       `cannot connect to the source database at ${redactUrl(url)}: ${describeError(cause)}`,
-      'check source.mysql.url (host, port, user, password) and that the server is running',
+      verdict.kind === 'permanent' && verdict.fix !== undefined ? verdict.fix : 'check source.mysql.url (host, port, user, password) and that the server is running',
       { cause },
     );
   }

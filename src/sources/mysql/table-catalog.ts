@@ -98,3 +98,23 @@ export function withCatalogJsonTypes(binlogColumns: readonly ColumnDefinition[],
 
 /** Per binlog column list (one per table map), its tagged version for the catalog entry it was made with. */
 const taggedColumns = new WeakMap<readonly ColumnDefinition[], { readonly info: TableInfo; readonly columns: readonly ColumnDefinition[] }>();
+
+/**
+ * The server's row estimates of `tables` by `db.table` (information_schema.TABLES.TABLE_ROWS:
+ * InnoDB's sampled count, cheap and approximate), for snapshot progress.
+ */
+export async function estimateTableRows(pool: Queryable, tables: readonly TableInfo[]): Promise<Map<string, number>> {
+  const databases = [...new Set(tables.map((table) => table.db))];
+  const estimates = new Map<string, number>();
+  if (databases.length === 0) return estimates;
+  const [rows] = await pool.query(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_ROWS AS estimate FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${databases.map(() => '?').join(', ')})`,
+    databases,
+  );
+  const wanted = new Set(tables.map((table) => tableKey(table.db, table.table)));
+  for (const row of rows as Array<{ db: string; name: string; estimate: number | string | null }>) {
+    const key = tableKey(row.db, row.name);
+    if (wanted.has(key) && row.estimate !== null) estimates.set(key, Number(row.estimate));
+  }
+  return estimates;
+}

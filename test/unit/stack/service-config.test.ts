@@ -47,6 +47,27 @@ describe('local stack configuration', () => {
     });
   });
 
+  it('adds a SASL_SSL listener with SCRAM and PLAIN and a PEM keystore when given certificates', () => {
+    const config = properties(kafkaServerProperties('/s/kafka/data', 19092, 19093, { port: 19094, keystore: '/s/tls/server-keystore.pem', truststore: '/s/tls/ca.pem' }));
+    expect(config).toMatchObject({
+      listeners: 'PLAINTEXT://127.0.0.1:19092,SASL_SSL://127.0.0.1:19094,CONTROLLER://127.0.0.1:19093',
+      'advertised.listeners': 'PLAINTEXT://127.0.0.1:19092,SASL_SSL://127.0.0.1:19094',
+      'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': '/s/tls/server-keystore.pem',
+      'ssl.truststore.location': '/s/tls/ca.pem',
+    });
+    expect(config['listener.name.sasl_ssl.plain.sasl.jaas.config']).toContain('PlainLoginModule required user_sluice-plain=');
+  });
+
+  it('serves TLS from MariaDB when given certificates', () => {
+    const args = mariadbServerArguments('/s/mariadb', 13306, { caCert: '/s/tls/ca.pem', serverCert: '/s/tls/server.pem', serverKey: '/s/tls/server.key' });
+    expect(args).toEqual(expect.arrayContaining(['--ssl-ca=/s/tls/ca.pem', '--ssl-cert=/s/tls/server.pem', '--ssl-key=/s/tls/server.key']));
+    expect(mariadbServerArguments('/s/mariadb', 13306).some((arg) => arg.startsWith('--ssl'))).toBe(false);
+  });
+
   it('runs Elasticsearch as a single node on loopback without security', () => {
     const yml = elasticsearchYml('/s/es', 19200, 19300);
     for (const line of ['network.host: 127.0.0.1', 'http.port: 19200', 'discovery.type: single-node', 'xpack.security.enabled: false', 'path.data: /s/es/data']) {
