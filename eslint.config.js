@@ -20,6 +20,7 @@ const LAYERS = [
   { files: ['src/sinks/**'], forbid: ['**/sources/**', '**/streams/**', '**/operators/**', '**/pipeline/**', '**/cli/**'], why: 'sinks know the model and the descriptors, not sources or Kafka' },
   { files: ['src/operators/**'], forbid: ['**/sources/*/**', '**/streams/**', '**/sinks/*/**', '**/pipeline/**', '**/cli/**'], why: 'operators know contracts and the model only' },
   { files: ['src/descriptors/**'], forbid: ['**/sources/**', '**/streams/**', '**/sinks/**', '**/operators/**', '**/pipeline/**', '**/cli/**'], why: 'descriptors know the model and the config' },
+  { files: ['src/observability/**'], forbid: ['**/sources/**', '**/streams/**', '**/sinks/**', '**/operators/**', '**/descriptors/**', '**/pipeline/**', '**/cli/**'], why: 'observability (metrics, health, the status page) knows the model and its own hook types; src/pipeline/ feeds it' },
   { files: ['src/pipeline/**'], forbid: ['**/cli/**'], why: 'the composition root is below the CLI' },
   { files: ['src/cli/**'], forbid: ['**/sources/**', '**/sinks/**', '**/operators/**', '**/descriptors/**'], why: 'the CLI is thin: it goes through src/pipeline/ (and the Kafka admin helpers of src/streams/)' },
 ];

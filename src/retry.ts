@@ -110,7 +110,11 @@ export async function retry<T>(operation: (attempt: number, progress: () => void
       if (failures === 0) streakStarted = now();
       failures += 1;
       const decision = nextRetry(policy, error, failures, now() - streakStarted, options.shouldRetry);
-      if (!decision.retry || options.signal?.aborted === true) throw explainPermanent(error, options);
+      if (!decision.retry || options.signal?.aborted === true) {
+        if (options.signal?.aborted !== true) notifyObservers('gaveUp', error);
+        throw explainPermanent(error, options);
+      }
+      notifyObservers('retried', error);
       options.onRetry?.(error, failures, decision.delayMs);
       await sleep(decision.delayMs, options.signal);
     }
@@ -149,4 +153,28 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** What a {@link RetryObserver} is told: a failure that will be retried, or the one retry gave up on. */
+export type RetryEvent = 'retried' | 'gaveUp';
+
+/** Sees every failure that {@link retry} handles, in every component (metrics, the status page). */
+export type RetryObserver = (event: RetryEvent, error: unknown) => void;
+
+const observers = new Set<RetryObserver>();
+
+/** Adds an observer of every retry in this process; the returned function removes it. */
+export function observeRetries(observer: RetryObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+function notifyObservers(event: RetryEvent, error: unknown): void {
+  for (const observer of observers) {
+    try {
+      observer(event, error);
+    } catch {
+      // an observer never changes what retry does
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { LOG_LEVELS } from '../logging.js';
 import { classifyError } from '../classify-error.js';
 import { ConfigurationError, describeError, PermanentError } from '../errors.js';
 import { registerSnapshotCommand } from './commands/snapshot.js';
@@ -10,6 +11,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerIndexesCommand } from './commands/indexes.js';
+import { registerStatusCommand } from './commands/status.js';
 import { SLUICE_VERSION } from '../version.js';
 
 /**
@@ -29,10 +31,15 @@ export function buildProgram(): Command {
     )
     .version(SLUICE_VERSION, '-V, --version', 'print the version of sluice')
     .helpOption('-h, --help', 'show this help')
+    .addOption(new Option('--log-level <level>', 'log level of every command (overrides SLUICE_LOG_LEVEL)').choices(LOG_LEVELS))
+    .hook('preAction', (command) => {
+      const level = command.opts<{ logLevel?: string }>().logLevel;
+      if (level !== undefined) process.env.SLUICE_LOG_LEVEL = level;
+    })
     .showHelpAfterError('(run sluice --help for the commands)')
     .addHelpText(
       'after',
-      '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n',
+      '\nEnvironment:\n  SLUICE_MYSQL_URL      mysql://user:password@host:port of the source database\n  SLUICE_KAFKA_BROKERS  comma-separated Kafka brokers (host:port)\n  SLUICE_ES_NODE        Elasticsearch URL\n  SLUICE_LOG_LEVEL      trace|debug|info|warn|error (default info)\n  SLUICE_LOG_FORMAT     json|pretty (default: pretty on a terminal, JSON otherwise)\n',
     );
   registerValidateCommand(program);
   registerInitCommand(program);
@@ -42,6 +49,7 @@ export function buildProgram(): Command {
   registerSinkCommands(program);
   registerSyncCommand(program);
   registerIndexesCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 

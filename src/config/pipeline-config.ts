@@ -206,6 +206,23 @@ const sinkSchema = z
   })
   .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk and changeLog');
 
+/** Loopback: the HTTP endpoint is not reachable from other machines unless `http.host` says so. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+
+const httpSchema = z
+  .strictObject({
+    host: z
+      .string()
+      .min(1)
+      .default(DEFAULT_HTTP_HOST)
+      .describe('the address to listen on, e.g. 127.0.0.1 (default, this machine only) or 0.0.0.0 (every interface)'),
+    port: wholeNumber(0, 65_535).describe('a TCP port from 1 to 65535, e.g. 9464 (0 = any free port, logged at start)'),
+    stallTimeoutMs: wholeNumber(1000)
+      .default(120_000)
+      .describe('milliseconds a pipeline with work waiting (lag > 0) may go without progress before /health/ready says it is not ready, e.g. 120000'),
+  })
+  .describe('a mapping with port and optionally host (default 127.0.0.1) and stallTimeoutMs; the endpoint serves /metrics, /health/live, /health/ready and a status page');
+
 /**
  * The source, keyed by kind: the one key of `source` names the kind of source and holds its
  * settings (`source: { mysql: {...} }`). A new kind adds its schema here (the keys then become
@@ -232,6 +249,7 @@ export const pipelineConfigSchema = z
     sink: sinkSchema.prefault({}),
     documents: documentsSchema,
     indexes: indexesSchema,
+    http: httpSchema.optional(),
   })
   .superRefine((config, context) => {
     const { databases, include } = config.source.mysql;

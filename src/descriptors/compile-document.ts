@@ -18,6 +18,11 @@ export interface CompileContext {
   readonly isCaptured: (db: string, table: string) => boolean;
 }
 
+/** The index of a document family whose definition names none: `<pipeline>-<name in lowercase>`. */
+export function defaultIndexName(pipeline: string, document: string): string {
+  return `${pipeline}-${document.toLowerCase()}`;
+}
+
 /**
  * Compiles a document definition against the database catalog. Every table and column must
  * exist, every table must be captured and have a primary key, and the root id must be one
@@ -38,7 +43,7 @@ export function compileDocument(name: string, definition: DocumentDefinition, co
   );
   return {
     name,
-    index: definition.index ?? `${context.pipeline}-${name.toLowerCase()}`,
+    index: definition.index ?? defaultIndexName(context.pipeline, name),
     root,
     idColumn,
     nodes,

@@ -34,7 +34,7 @@ export function changeTopicPolicy(config: PipelineConfig): ChangeTopicPolicy {
 }
 
 /** The settings of the MySQL capture for a pipeline file. */
-export function captureSettings(config: PipelineConfig, logger: Logger, overrides: { resnapshot?: boolean } = {}): MysqlCaptureSettings {
+export function captureSettings(config: PipelineConfig, logger: Logger, overrides: { resnapshot?: boolean; onProduced?: MysqlCaptureSettings['onProduced'] } = {}): MysqlCaptureSettings {
   const mysql = config.source.mysql;
   return {
     pipeline: config.pipeline,
@@ -55,6 +55,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     resnapshot: overrides.resnapshot === true,
     binlogPurged: mysql.binlogPurged,
     changeTopics: changeTopicPolicy(config),
+    ...(overrides.onProduced === undefined ? {} : { onProduced: overrides.onProduced }),
     logger,
     onSnapshotProgress: snapshotProgressReporter(process.stderr, logger),
   };

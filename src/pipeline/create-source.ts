@@ -4,7 +4,7 @@ import { sourceKind, type PipelineConfig } from '../config/pipeline-config.js';
 import { isTransientMysqlError, MysqlSource } from '../sources/mysql/mysql-source.js';
 import type { CdcSource } from '../sources/source.js';
 import { runCaptureUntilStopped } from '../streams/capture-supervisor.js';
-import type { SourceCapture } from '../streams/source-capture.js';
+import type { CaptureSettings, SourceCapture } from '../streams/source-capture.js';
 import { captureSettings } from './capture-settings.js';
 import { mysqlCapture } from './mysql-capture.js';
 
@@ -22,7 +22,7 @@ export interface PipelineSource {
  * The one factory of sources: the pipeline file's `source` (a union keyed by kind) in, the source
  * and its capture out. Adding a kind of source adds one case here.
  */
-export function createSource(config: PipelineConfig, logger: Logger, options: { readonly resnapshot?: boolean } = {}): PipelineSource {
+export function createSource(config: PipelineConfig, logger: Logger, options: { readonly resnapshot?: boolean; readonly onProduced?: CaptureSettings['onProduced'] } = {}): PipelineSource {
   const kind = sourceKind(config.source);
   switch (kind) {
     case 'mysql': {

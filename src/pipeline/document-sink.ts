@@ -16,7 +16,7 @@ import { PageConsumer, type CommittablePage } from '../streams/page-consumer.js'
 import { pageStream, type PendingPage } from '../streams/page-stream.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
-import { DeadLetterWriter } from '../sinks/dead-letters.js';
+import { DeadLetterWriter, type DeadLetter } from '../sinks/dead-letters.js';
 import { backfillGroupId, markBackfillsOfNewIndexes, pendingBackfills, runBackfill, type BackfillCandidate } from './document-backfill.js';
 import type { SearchEngine } from '../sinks/engine/search-engine.js';
 import { BulkChannel } from '../sinks/elasticsearch/bulk-channel.js';
@@ -65,6 +65,8 @@ export interface DocumentSinkSettings {
   readonly sessionTimeoutMs?: number;
   /** Called after each page is settled in Elasticsearch and before its offsets are committed (metrics, benchmarks). */
   readonly onPageAcknowledged?: (page: AcknowledgedPage) => void;
+  /** Called once each dead letter is stored in Kafka (metrics, the status page). */
+  readonly onDeadLetter?: (letter: DeadLetter) => void;
   readonly logger: Logger;
 }
 
@@ -121,7 +123,7 @@ export class DocumentSink {
     const logger = settings.logger;
     const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
     const pool = openReadPool(settings.connection, BUILD_CONCURRENCY * 2 + 2);
-    const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy);
+    const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy, settings.onDeadLetter);
     let writer: BulkChannel | undefined;
     // a page waiting on an unreachable Elasticsearch would hold the stop forever: a grace period
     // after the stop its writes are abandoned (nothing is committed for that page, so nothing is lost)

@@ -5,7 +5,10 @@ import { openEngine } from '../sinks/engine/open-engine.js';
 import { pipelineKafka } from './pipeline-kafka.js';
 import type { SourceCapture } from '../streams/source-capture.js';
 import { createSource } from './create-source.js';
-import { DocumentSink } from './document-sink.js';
+import { DocumentSink, type DocumentSinkSettings } from './document-sink.js';
+import { Observability, type HttpOptions } from './observability.js';
+import type { PipelineObserver } from '../observability/pipeline-observer.js';
+import type { Logger } from 'pino';
 import { sinkSettings } from './sink-settings.js';
 
 /**
@@ -14,19 +17,28 @@ import { sinkSettings } from './sink-settings.js';
  * lost position (purged binlog) stops with the error that says to re-snapshot, or re-snapshots by
  * itself when the file says `binlogPurged: snapshot`.
  */
-export async function runCapture(config: PipelineConfig, signal: AbortSignal, options: { readonly resnapshot?: boolean } = {}): Promise<void> {
-  const logger = createLogger('sluice.source');
-  const source = createSource(config, logger, { resnapshot: options.resnapshot === true });
-  await source.source.preflight();
-  const kafka = pipelineKafka(config, `sluice-source-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
-  let capture: SourceCapture<unknown> | undefined;
-  const report = (message: string): void => logger.info({ ...capture?.stats }, message);
-  const progress = setInterval(() => report('capture progress'), 10_000);
+export async function runCapture(config: PipelineConfig, signal: AbortSignal, options: { readonly resnapshot?: boolean } & HttpOptions = {}): Promise<void> {
+  const logger = createLogger('sluice.source', undefined, { pipeline: config.pipeline });
+  const observability = await Observability.start(config, 'source', options, logger);
   try {
-    await source.runCapture(kafka, signal, (started) => (capture = started));
-    report('capture stopped');
+    const observer = observability?.observer;
+    const source = createSource(config, logger, { resnapshot: options.resnapshot === true, ...(observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) });
+    await source.source.preflight();
+    const kafka = pipelineKafka(config, `sluice-source-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
+    let capture: SourceCapture<unknown> | undefined;
+    const report = (message: string): void => logger.info({ ...capture?.stats }, message);
+    const progress = setInterval(() => report('capture progress'), 10_000);
+    try {
+      await source.runCapture(kafka, signal, (started) => {
+        capture = started;
+        observer?.captureStarted(() => started.stats);
+      });
+      report('capture stopped');
+    } finally {
+      clearInterval(progress);
+    }
   } finally {
-    clearInterval(progress);
+    await observability?.close();
   }
 }
 
@@ -36,21 +48,36 @@ export async function runCapture(config: PipelineConfig, signal: AbortSignal, op
  * same process (`sluice run`); if either stops with an error, both stop. `file` is the pipeline
  * file's path, for messages.
  */
-export async function runDocuments(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean): Promise<void> {
-  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink');
-  const settings = sinkSettings(config, file, logger);
-  const source = withCapture ? createSource(config, logger) : undefined;
+export async function runDocuments(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean, options: HttpOptions = {}): Promise<void> {
+  const logger = createLogger(withCapture ? 'sluice.run' : 'sluice.sink', undefined, { pipeline: config.pipeline });
+  const observability = await Observability.start(config, withCapture ? 'run' : 'sink', options, logger);
+  try {
+    await runDocumentsObserved(config, file, signal, withCapture, logger, observability);
+  } finally {
+    await observability?.close();
+  }
+}
+
+async function runDocumentsObserved(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean, logger: Logger, observability: Observability | undefined): Promise<void> {
+  const observer = observability?.observer;
+  const settings = { ...sinkSettings(config, file, logger), ...sinkHooks(observer) };
+  const source = withCapture ? createSource(config, logger, observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) : undefined;
   await source?.source.preflight();
   const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
-  const engine = await openEngine(settings.engine, signal, logger);
+  const opened = await openEngine(settings.engine, signal, logger);
+  const engine = observability?.instrumentEngine(opened) ?? opened;
   const sink = new DocumentSink(kafka, engine, settings);
   let capture: SourceCapture<unknown> | undefined;
   const stopAll = new AbortController();
   const stop = (): void => stopAll.abort();
   signal.addEventListener('abort', stop, { once: true });
+  observability?.watchConsumerLag(kafka, config, stopAll.signal);
   const progress = setInterval(() => logger.info({ sink: sink.stats, capture: capture?.stats.streamedRows }, 'progress'), 10_000);
   try {
-    const captureRun = source === undefined ? [] : [source.runCapture(kafka, stopAll.signal, (started) => (capture = started))];
+    const captureRun = source === undefined ? [] : [source.runCapture(kafka, stopAll.signal, (started) => {
+      capture = started;
+      observer?.captureStarted(() => started.stats);
+    })];
     const parts = [sink.run(stopAll.signal), ...captureRun].map((part) =>
       part.catch((error: unknown) => {
         stop();
@@ -61,7 +88,14 @@ export async function runDocuments(config: PipelineConfig, file: string, signal:
     logger.info({ sink: sink.stats }, 'sink stopped');
   } finally {
     clearInterval(progress);
+    stop();
     signal.removeEventListener('abort', stop);
-    await engine.close();
+    await opened.close();
   }
+}
+
+/** The sink's hooks that feed the observer (none without one). */
+function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentSinkSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
+  if (observer === undefined) return {};
+  return { onPageAcknowledged: (page) => observer.pageAcknowledged(page), onDeadLetter: (letter) => observer.deadLetter(letter) };
 }

@@ -12,9 +12,12 @@ import { ElasticsearchVersionEpochStore } from '../sinks/elasticsearch/version-e
 import { runFullSync } from '../sinks/orchestrator/full-sync.js';
 import { requireSyncModules, type SyncReport } from '../sinks/orchestrator/orchestrator.js';
 import { progressReporter } from './sync-progress.js';
+import { Observability, type HttpOptions } from './observability.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
+import type { Logger } from '../logging.js';
 
 /** Options of `sluice sync`. */
-export interface SyncCommandOptions {
+export interface SyncCommandOptions extends HttpOptions {
   readonly config: string;
   readonly documents?: string;
 }
@@ -31,13 +34,23 @@ export function formatSummary(document: string, report: SyncReport): string {
  */
 export async function runSync(options: SyncCommandOptions, signal: AbortSignal): Promise<SyncReport[]> {
   const config = loadPipelineConfig(options.config);
-  const logger = createLogger('sluice.sync');
+  const logger = createLogger('sluice.sync', undefined, { pipeline: config.pipeline });
   const names = Object.keys(config.documents);
   if (names.length === 0) throw new ConfigurationError(`${options.config}: documents: defines no document`, 'define at least one document under documents');
   if (options.documents !== undefined && !names.includes(options.documents)) {
     throw new ConfigurationError(`${options.config}: documents.${options.documents} does not exist`, `use one of: ${names.join(', ')}`);
   }
-  const engine = await connectEngine(engineConnection(config));
+  const observability = await Observability.start(config, 'sync', options, logger);
+  try {
+    return await syncDocuments(config, options, signal, logger, observability);
+  } finally {
+    await observability?.close();
+  }
+}
+
+async function syncDocuments(config: PipelineConfig, options: SyncCommandOptions, signal: AbortSignal, logger: Logger, observability: Observability | undefined): Promise<SyncReport[]> {
+  const opened = await connectEngine(engineConnection(config));
+  const engine = observability?.instrumentEngine(opened) ?? opened;
   const pool = openReadPool(mysqlConnectionOptions(config.source.mysql.url), 4);
   try {
     await requireSyncModules(engine);
@@ -62,7 +75,10 @@ export async function runSync(options: SyncCommandOptions, signal: AbortSignal):
           versioning,
           logger,
           signal,
-          onProgress: progress.update,
+          onProgress: (update) => {
+            observability?.observer.syncProgress(update);
+            progress.update(update);
+          },
         });
         reports.push(report);
         progress.stop();
@@ -74,6 +90,6 @@ export async function runSync(options: SyncCommandOptions, signal: AbortSignal):
     return reports;
   } finally {
     await pool.end();
-    await engine.close();
+    await opened.close();
   }
 }

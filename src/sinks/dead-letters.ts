@@ -1,6 +1,5 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
 
 /** The Kafka message that caused a document to be written (or a message that could not be read). */
@@ -47,6 +46,8 @@ export class DeadLetterWriter {
     readonly topic: string,
     private readonly logger: Logger,
     private readonly retryPolicy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY },
+    /** Called once Kafka has a letter (metrics, the status page). */
+    private readonly onWritten: (letter: DeadLetter) => void = () => undefined,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
@@ -64,10 +65,11 @@ export class DeadLetterWriter {
       {
         policy: this.retryPolicy,
         what: `writing a dead letter to ${this.topic}`,
-        onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, error: describeError(error) }, 'writing a dead letter failed; retrying'),
+        onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, err: error }, 'writing a dead letter failed; retrying'),
       },
     );
     this.written += 1;
+    this.onWritten(letter);
   }
 
   /** Disconnects the producer. */

@@ -1,5 +1,4 @@
 import { classifyError } from '../classify-error.js';
-import { describeError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
 import type { CaptureSettings, SourceCapture } from './source-capture.js';
 
@@ -48,7 +47,7 @@ export async function runCaptureUntilStopped<S extends CaptureSettings, C extend
       signal,
       what: `capturing ${settings.pipeline}`,
       shouldRetry: (error) => !signal.aborted && (isRetriableKafkaError(error) || isTransientSourceError(error)),
-      onRetry: (error, attempt, delayMs) => settings.logger.warn({ attempt, delayMs, error: describeError(error) }, 'the capture stopped on a transient Kafka or database condition; starting it again from the saved position'),
+      onRetry: (error, attempt, delayMs) => settings.logger.warn({ attempt, delayMs, err: error }, 'the capture stopped on a transient Kafka or database condition; starting it again from the saved position'),
     },
   );
 }

@@ -1,6 +1,5 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
 import { retry, type RetryPolicy } from '../retry.js';
 
 /** A page: consecutive messages of one partition. */
@@ -57,14 +56,14 @@ export class PageConsumer {
           try {
             await this.consume(consumer, signal, handle, progress);
           } finally {
-            await consumer.disconnect().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'consumer disconnect failed'));
+            await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'consumer disconnect failed'));
           }
         },
         {
           policy: this.settings.retryPolicy,
           signal,
           what: `consuming ${this.settings.topics.length} topic(s) as group ${this.settings.groupId}`,
-          onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, 'the Kafka consumer stopped; starting it again from the committed offsets'),
+          onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, err: error }, 'the Kafka consumer stopped; starting it again from the committed offsets'),
         },
       );
     } catch (error) {

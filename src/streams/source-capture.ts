@@ -1,7 +1,7 @@
 import type { Kafka, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { concatMap, fromEvent, interval, lastValueFrom, map, merge, takeUntil, tap } from 'rxjs';
-import { describeError } from '../errors.js';
+import type { ChangeEvent } from '../model/change-event.js';
 import type { EncodedPosition } from '../model/position.js';
 import type { TableInfo } from '../model/table.js';
 import { retry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry.js';
@@ -50,6 +50,8 @@ export interface CaptureSettings {
   /** How change topics keep messages (kafka.topics); default: compacted, tombstones after deletes. */
   readonly changeTopics?: ChangeTopicPolicy;
   readonly retryPolicy?: RetryPolicy;
+  /** Called after Kafka acknowledged changes, with how long the produce took (metrics). */
+  readonly onProduced?: (events: readonly ChangeEvent[], durationMs: number) => void;
   readonly logger: Logger;
   /** Receives the initial snapshot's progress (per table, against the source's estimates). */
   readonly onSnapshotProgress?: SnapshotProgressListener;
@@ -105,7 +107,7 @@ export class SourceCapture<P> {
     const { logger } = this.settings;
     await this.writer.connect();
     await this.source.open();
-    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'position not saved')), this.settings.positionIntervalMs);
+    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'position not saved')), this.settings.positionIntervalMs);
     try {
       const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
       if (saved?.incremental !== undefined) {
@@ -131,7 +133,7 @@ export class SourceCapture<P> {
       this.streamPosition = start;
       // joining the signal consumer group takes seconds: streaming does not wait for it
       const listening = this.signals.start((request) => this.onSnapshotRequest(request.tables));
-      listening.catch((error: unknown) => logger.error({ err: describeError(error) }, 'snapshot requests cannot be received'));
+      listening.catch((error: unknown) => logger.error({ err: error }, 'snapshot requests cannot be received'));
       try {
         if (!signal.aborted) await this.stream(start, signal);
       } catch (error) {
@@ -145,7 +147,7 @@ export class SourceCapture<P> {
     } finally {
       clearInterval(heartbeat);
       await this.signals.stop().catch(() => undefined);
-      await this.savePosition().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'final position not saved'));
+      await this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'final position not saved'));
       await this.writer.close();
       await this.source.close();
     }
@@ -217,8 +219,9 @@ export class SourceCapture<P> {
           // the position of the previous, acknowledged batch rides along with this batch's request
           const previous = this.unsavedPosition();
           const changes = await this.streamChanges(batch);
-          await this.send(changes, previous === undefined ? [] : [this.positions.message(this.sourceId, { ...previous.position, savedAtMs: Date.now() })]);
-          if (previous !== undefined) this.markSaved(previous);
+          const savedAtMs = Date.now();
+          await this.send(changes, previous === undefined ? [] : [this.positions.message(this.sourceId, { ...previous.position, savedAtMs })]);
+          if (previous !== undefined) this.markSaved(previous, savedAtMs);
           const last = items[items.length - 1]?.position;
           if (last !== undefined) this.acked = this.savedPosition(last);
           this.ackedIncremental = this.incremental.state();
@@ -226,7 +229,7 @@ export class SourceCapture<P> {
           pending -= items.length;
           // nothing queued behind this batch: save its position now rather than with the next one
           // (a failed save is not fatal: the position rides along with the next batch, whose send is retried)
-          if (pending === 0) await this.savePosition().catch((error: unknown) => this.settings.logger.warn({ err: describeError(error) }, 'position not saved; it is sent with the next batch'));
+          if (pending === 0) await this.savePosition().catch((error: unknown) => this.settings.logger.warn({ err: error }, 'position not saved; it is sent with the next batch'));
           if (paused && pending <= maxPending / 2) {
             paused = false;
             control?.resume();
@@ -278,12 +281,19 @@ export class SourceCapture<P> {
     await this.savePosition();
   }
 
-  private send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
-    return retry(() => this.writer.write(changes, trailer), {
-      policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
-      what: 'writing change events to Kafka',
-      onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: describeError(error), attempt, delayMs }, 'Kafka write failed; retrying'),
-    });
+  private async send(changes: readonly OutgoingChange[], trailer: readonly TopicMessages[] = []): Promise<void> {
+    await retry(
+      async () => {
+        const startedMs = performance.now();
+        await this.writer.write(changes, trailer);
+        if (changes.length > 0) this.settings.onProduced?.(changes.map((change) => change.event), performance.now() - startedMs);
+      },
+      {
+        policy: this.settings.retryPolicy ?? DEFAULT_RETRY_POLICY,
+        what: 'writing change events to Kafka',
+        onRetry: (error, attempt, delayMs) => this.settings.logger.warn({ err: error, attempt, delayMs }, 'Kafka write failed; retrying'),
+      },
+    );
   }
 
   /** The acknowledged position when it differs from the last one saved. */
@@ -296,15 +306,16 @@ export class SourceCapture<P> {
     return json === this.lastSavedJson ? undefined : { position, json };
   }
 
-  private markSaved(saved: { position: SavedCapturePosition; json: string }): void {
+  private markSaved(saved: { position: SavedCapturePosition; json: string }, savedAtMs: number): void {
     this.lastSavedJson = saved.json;
-    this.stats.lastSaved = saved.position;
+    this.stats.lastSaved = { ...saved.position, savedAtMs };
   }
 
   private async savePosition(): Promise<void> {
     const unsaved = this.unsavedPosition();
     if (unsaved === undefined) return;
-    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...unsaved.position, savedAtMs: Date.now() });
-    this.markSaved(unsaved);
+    const savedAtMs = Date.now();
+    await this.positions.save(this.writer.kafkaProducer, this.sourceId, { ...unsaved.position, savedAtMs });
+    this.markSaved(unsaved, savedAtMs);
   }
 }

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { runDocuments } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { httpPortOption } from '../http-port-option.js';
 
 /** Options of `sluice sink` and `sluice run`. */
 export interface SinkCommandOptions {
   readonly config: string;
+  readonly httpPort?: number;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface SinkCommandOptions {
  * the capture too, in the same process.
  */
 export async function runSink(options: SinkCommandOptions, signal: AbortSignal, withCapture: boolean): Promise<void> {
-  await runDocuments(loadPipelineConfig(options.config), options.config, signal, withCapture);
+  await runDocuments(loadPipelineConfig(options.config), options.config, signal, withCapture, options.httpPort === undefined ? {} : { httpPort: options.httpPort });
 }
 
 /** Adds `sluice sink -c <file>` and `sluice run -c <file>`. */
@@ -22,12 +24,14 @@ export function registerSinkCommands(program: Command): void {
     .command('sink')
     .description('keep the Elasticsearch documents in step with the change topics until SIGINT/SIGTERM (several sink processes share the work)')
     .requiredOption('-c, --config <file>', 'the pipeline file (YAML)')
+    .addOption(httpPortOption())
     .exitOverride()
     .action((options: SinkCommandOptions) => runUntilSignal((signal) => runSink(options, signal, false)));
   program
     .command('run')
     .description('capture the database into Kafka and keep the Elasticsearch documents in step, in one process, until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'the pipeline file (YAML)')
+    .addOption(httpPortOption())
     .exitOverride()
     .action((options: SinkCommandOptions) => runUntilSignal((signal) => runSink(options, signal, true)));
 }

@@ -2,16 +2,18 @@ import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
 import { runCapture } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
+import { httpPortOption } from '../http-port-option.js';
 
 /** Options of `sluice source`. */
 export interface SourceCommandOptions {
   readonly config: string;
   readonly resnapshot?: boolean;
+  readonly httpPort?: number;
 }
 
 /** Runs the capture of a pipeline file until `signal` aborts (see runCapture). */
 export async function runSource(options: SourceCommandOptions, signal: AbortSignal): Promise<void> {
-  await runCapture(loadPipelineConfig(options.config), signal, { resnapshot: options.resnapshot === true });
+  await runCapture(loadPipelineConfig(options.config), signal, { resnapshot: options.resnapshot === true, ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }) });
 }
 
 /** Adds `sluice source -c <file> [--resnapshot]`. */
@@ -21,6 +23,7 @@ export function registerSourceCommand(program: Command): Command {
     .description('capture the source database into Kafka (snapshot, then binlog) until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'the pipeline file (YAML)')
     .option('--resnapshot', 'ignore the saved position and take a new snapshot (for example after the binlog was purged)')
+    .addOption(httpPortOption())
     .exitOverride()
     .action((options: SourceCommandOptions) => runUntilSignal((signal) => runSource(options, signal)));
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { describeError } from '../../errors.js';
 import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
 import type { EngineConnectionSettings } from './connection-settings.js';
 import { connectEngine } from './connect.js';
@@ -14,7 +13,7 @@ export async function openEngine(settings: EngineConnectionSettings, signal: Abo
   const engine = await retry(() => connectEngine(settings), {
     policy: { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY },
     signal,
-    onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, 'detecting the search engine failed; retrying'),
+    onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, err: error }, 'detecting the search engine failed; retrying'),
   });
   logger.info({ engine: engine.kind, configured: settings.engine }, 'search engine');
   return engine;

@@ -95,7 +95,15 @@ describe('parsePipelineConfig', () => {
     ['an ftp elasticsearch node', ['elasticsearch', 'node'], 'ftp://h', 'elasticsearch.node: must be an http:// or https:// URL'],
     ['an empty elasticsearch section', ['elasticsearch'], null, 'elasticsearch: must be a mapping, not empty (null)'],
     ['documents as a list', ['documents'], [], 'documents: must be a mapping, not a list'],
+    ['an http section without port', ['http'], { host: '0.0.0.0' }, 'http.port: is required'],
+    ['an http port above 65535', ['http', 'port'], 70_000, 'http.port: must be at most 65535'],
+    ['an http stall timeout under a second', ['http', 'stallTimeoutMs'], 10, 'http.stallTimeoutMs: must be at least 1000'],
   ];
+
+  it('turns the HTTP endpoint on only with an http section, on loopback by default', () => {
+    expect(parsePipelineConfig(stringify(valid()), FILE, {}).http).toBeUndefined();
+    expect(parsePipelineConfig(stringify({ ...valid(), http: { port: 9464 } }), FILE, {}).http).toEqual({ host: '127.0.0.1', port: 9464, stallTimeoutMs: 120_000 });
+  });
 
   it.each(invalid)('rejects %s naming the file and the key path', (_name, path, value, expected) => {
     const error = parseError(withValue(valid(), path, value));
