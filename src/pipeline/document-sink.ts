@@ -27,6 +27,9 @@ import { VersionClock } from '../descriptors/version-clock.js';
 import { PageProcessor, type PageChange, type PageResult } from '../sinks/page-processor.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
+import { ChannelRouter } from '../sinks/orchestrator/channel-router.js';
+import { changedChannels, rebuildChannel } from '../sinks/orchestrator/mapping-change.js';
+import { SnapshotSweeper } from '../sinks/orchestrator/missing-roots-sweep.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
@@ -155,6 +158,8 @@ export class DocumentSink {
         });
         logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
       }
+      // a managed channel whose mapping changed is rebuilt in the background (src/sinks/orchestrator/mapping-change.ts)
+      const changed = await startup('checking the channels for mapping changes', () => changedChannels(this.elasticsearch, descriptors, settings.gcDeletes, settings.file));
       const topics = this.topicsOf(descriptors);
       await startup('creating the topics', () => this.ensureTopics(topics));
       channel = new BulkChannel(this.elasticsearch, {
@@ -176,7 +181,7 @@ export class DocumentSink {
           });
         },
       });
-      const bulkChannel = channel;
+      const bulkChannel = new ChannelRouter(channel);
       const versioning = new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger });
       const processorFor = (only: readonly DocumentDescriptor[]): PageProcessor => new PageProcessor({
         descriptors: only,
@@ -192,6 +197,16 @@ export class DocumentSink {
         versioning,
       });
       const pageProcessor = processorFor(descriptors);
+      // rows deleted before a capture snapshot started leave no event: their documents are swept once per snapshot
+      const sweeper = new SnapshotSweeper({
+        engine: this.elasticsearch,
+        pool,
+        writer: bulkChannel,
+        descriptors,
+        versioning,
+        retry: (what, operation) => retry(operation, { policy: retryPolicy, signal, what, onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`) }),
+        onSwept: (document, sweep) => logger.info({ document, ...sweep }, 'capture snapshot seen: documents of rows deleted before it swept'),
+      });
       processor = pageProcessor;
       const schemas = new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix));
       const consumer = new PageConsumer(this.kafka, {
@@ -214,13 +229,19 @@ export class DocumentSink {
       const main = consumer.run(signal, async ({ topic, partition, messages }) => {
         const changes = await this.decode(topic, partition, messages, schemas, deadLetters, retryPolicy, signal);
         const result = await pageProcessor.process(changes);
+        await sweeper.afterPage(changes.map((change) => change.event));
         const atMs = Date.now();
         const events = changes.map((change) => change.event);
         this.latency.recordChanges(events, atMs);
         settings.onPageAcknowledged?.({ topic, partition, changes: events, result, atMs });
         this.count(result);
       });
-      await Promise.all([main, ...backfills]);
+      const rebuilds = changed.map((descriptor) =>
+        rebuildChannel(this.elasticsearch, pool, { descriptor, gcDeletes: settings.gcDeletes, pageSize: Math.min(settings.buildBatchSize, 1000), router: bulkChannel, versioning, logger, signal }).catch((error: unknown) => {
+          if (!signal.aborted) throw error;
+        }),
+      );
+      await Promise.all([main, ...backfills, ...rebuilds]);
     } finally {
       await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();

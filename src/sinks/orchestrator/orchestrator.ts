@@ -14,6 +14,10 @@ import { TOUCH_SCRIPT, TOUCH_SCRIPT_ID } from './sync-scripts.js';
 export interface SyncHooks {
   /** Before any channel is touched (pre-bootstrap tasks). */
   readonly preBootstrap?: () => Promise<void>;
+  /** After the channels' indexes were prepared, before the first page is written (the indexes written during the sync). */
+  readonly indexesReady?: (indexes: SyncIndexes) => Promise<void>;
+  /** Before the atomic alias change (after the sweep): writers that target the new indexes directly drain here. */
+  readonly preSwap?: (indexes: SyncIndexes) => Promise<void>;
   /** After the aliases moved and the channels were refreshed. */
   readonly postComplete?: (report: SyncReport) => Promise<void>;
 }
@@ -47,6 +51,12 @@ export interface SyncReport {
   readonly durationMs: number;
   /** The index behind each read alias at the end. */
   readonly indexes: { readonly primary: string; readonly secondary?: string };
+}
+
+/** The index written (or reindexed into) for each channel during a sync, and the index it replaces. */
+export interface SyncIndexes {
+  readonly primary: { readonly index: string; readonly plan: ChannelPlan; readonly replaces: string | undefined };
+  readonly secondary?: { readonly index: string; readonly plan: ChannelPlan; readonly replaces: string | undefined };
 }
 
 /** A channel during a sync: where it is written and what it replaces. */
@@ -126,7 +136,19 @@ export class SyncSession {
       { strategy: plan.strategy, primary: { index: primary.index, plan: primary.plan }, secondary: secondary === undefined ? undefined : { index: secondary.index, plan: secondary.plan }, batchMs },
       'full sync started',
     );
-    return new SyncSession(engine, settings, plan, primary, secondary, batchMs, startedMs);
+    const session = new SyncSession(engine, settings, plan, primary, secondary, batchMs, startedMs);
+    await settings.hooks?.indexesReady?.(session.indexes);
+    return session;
+  }
+
+  /** Where each channel is written during this sync. */
+  get indexes(): SyncIndexes {
+    const describe = (target: ChannelTarget): SyncIndexes['primary'] => ({
+      index: target.index,
+      plan: target.plan,
+      replaces: target.state.concreteIndex ? channelNames.readAlias(target.state.spec) : target.state.currentIndex,
+    });
+    return { primary: describe(this.primary), ...(this.secondary === undefined ? {} : { secondary: describe(this.secondary) }) };
   }
 
   /** The channels written during the sync (reindex mode: the primary only). */
@@ -189,6 +211,7 @@ export class SyncSession {
         deletedSecondary += swept.deleted.length;
       }
     }
+    await settings.hooks?.preSwap?.(this.indexes);
     await engine.updateAliases(this.aliasActions());
     for (const target of [this.primary, this.secondary]) if (target !== undefined) await engine.refresh(channelNames.readAlias(target.state.spec));
     const report: SyncReport = {
