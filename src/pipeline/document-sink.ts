@@ -32,6 +32,10 @@ import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
 import { decodeChangePage } from './page-decoder.js';
+import type { DocumentWriter } from '../sinks/writer.js';
+import { ChannelRouter } from '../sinks/orchestrator/channel-router.js';
+import { changedChannels, rebuildChannel } from '../sinks/orchestrator/mapping-change.js';
+import { SnapshotSweeper } from '../sinks/orchestrator/missing-roots-sweep.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
@@ -143,23 +147,43 @@ export class DocumentSink {
           where: `the sink of ${settings.file}`,
           onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`),
         });
-      const { descriptors, candidates, topics } = await this.prepare(pool, admin, startup);
+      const { descriptors, candidates, topics, changed } = await this.prepare(pool, admin, startup);
       writer = this.createWriter(deadLetters, retryPolicy);
+      // continuous writes of a family being rebuilt for a mapping change go to the old and the new index
+      const router = new ChannelRouter(writer);
+      const versioning = new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger });
+      // rows deleted before a capture snapshot started leave no event: their documents are swept once per snapshot
+      const sweeper = new SnapshotSweeper({
+        engine: this.elasticsearch,
+        pool,
+        writer: router,
+        descriptors,
+        versioning,
+        retry: (what, operation) => retry(operation, { policy: retryPolicy, signal, what, onRetry: (error, attempt, delayMs) => logger.warn({ attempt, delayMs, error: describeError(error) }, `${what} failed; retrying`) }),
+        onSwept: (document, sweep) => logger.info({ document, ...sweep }, 'capture snapshot seen: documents of rows deleted before it swept'),
+      });
       const context: StageContext = {
         pool,
-        writer,
+        writer: router,
         deadLetters,
         retryPolicy,
         signal,
         schemas: new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix)),
-        versioning: new VersionClock(new ElasticsearchVersionEpochStore(this.elasticsearch, settings.pipeline), { logger }),
+        versioning,
         inFlight: new BatchesInFlight(),
+        sweeper,
       };
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
       const pending = await startup('checking for pending backfills', () => pendingBackfills(admin, settings.pipeline, candidates));
       // a transient failure restarts a backfill from the offsets it committed
       const backfills = pending.map((candidate) => startup(`backfilling ${candidate.document}`, () => this.backfill(candidate, descriptors, admin, context)));
-      await Promise.all([this.consume(topics, descriptors, context), ...backfills]);
+      // a managed channel whose mapping changed is rebuilt in the background (src/sinks/orchestrator/mapping-change.ts)
+      const rebuilds = changed.map((descriptor) =>
+        rebuildChannel(this.elasticsearch, pool, { descriptor, gcDeletes: settings.gcDeletes, pageSize: Math.min(settings.buildBatchSize, 1000), router, versioning, logger, signal }).catch((error: unknown) => {
+          if (!signal.aborted) throw error;
+        }),
+      );
+      await Promise.all([this.consume(topics, descriptors, context), ...backfills, ...rebuilds]);
     } finally {
       await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();
@@ -171,8 +195,8 @@ export class DocumentSink {
     }
   }
 
-  /** Reads the catalog into descriptors, marks backfills of new indexes, creates the indexes and the topics. */
-  private async prepare(pool: Pool, admin: Admin, startup: <T>(what: string, operation: () => Promise<T>) => Promise<T>): Promise<{ descriptors: DocumentDescriptor[]; candidates: BackfillCandidate[]; topics: string[] }> {
+  /** Reads the catalog into descriptors, marks backfills of new indexes, creates the indexes and the topics, finds the channels whose mapping changed. */
+  private async prepare(pool: Pool, admin: Admin, startup: <T>(what: string, operation: () => Promise<T>) => Promise<T>): Promise<{ descriptors: DocumentDescriptor[]; candidates: BackfillCandidate[]; topics: string[]; changed: DocumentDescriptor[] }> {
     const { settings } = this;
     const descriptors = await startup('reading the database catalog', () =>
       loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), settings.documents, {
@@ -181,6 +205,7 @@ export class DocumentSink {
         defaultDatabase: settings.databases.length === 1 ? settings.databases[0] : undefined,
         isCaptured: settings.isCaptured,
         databases: settings.databases,
+        queries: pool,
       }),
     );
     // a document added to a running pipeline reads its topics from the beginning (see document-backfill.ts)
@@ -195,9 +220,11 @@ export class DocumentSink {
       });
       settings.logger.info({ document: descriptor.name, index: descriptor.index, result }, 'document index ready');
     }
+    // a managed channel whose mapping changed is rebuilt in the background (src/sinks/orchestrator/mapping-change.ts)
+    const changed = await startup('checking the channels for mapping changes', () => changedChannels(this.elasticsearch, descriptors, settings.gcDeletes, settings.file));
     const topics = this.topicsOf(descriptors);
     await startup('creating the topics', () => this.ensureTopics(topics));
-    return { descriptors: [...descriptors], candidates, topics };
+    return { descriptors: [...descriptors], candidates, topics, changed };
   }
 
   /** The bulk channel; a rejected operation's dead letter names the change it came from (its `trigger`). */
@@ -237,6 +264,7 @@ export class DocumentSink {
     });
     const changeLog = settings.changeLog === undefined ? undefined : new ChangeLog(this.elasticsearch, settings.pipeline, settings.changeLog);
     const onSettled = async ({ page, changes }: DecodedPage, result: PageResult): Promise<void> => {
+      await context.sweeper.afterPage(changes.map((change) => change.event));
       // before the page's offsets are committed: a crash writes the same entries again (same ids)
       if (changeLog !== undefined) {
         await retry(() => changeLog.write(changes), { policy: context.retryPolicy, signal: context.signal, what: 'writing the change log', where: `${page.topic} partition ${page.partition}` });
@@ -342,13 +370,14 @@ export class DocumentSink {
 /** What the stages of a running sink share. */
 interface StageContext {
   readonly pool: Pool;
-  readonly writer: BulkChannel;
+  readonly writer: DocumentWriter;
   readonly deadLetters: DeadLetterWriter;
   readonly retryPolicy: RetryPolicy;
   readonly signal: AbortSignal;
   readonly schemas: SchemaTopic;
   readonly versioning: VersionClock;
   readonly inFlight: BatchesInFlight;
+  readonly sweeper: SnapshotSweeper;
 }
 
 /**

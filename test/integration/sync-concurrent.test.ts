@@ -35,13 +35,14 @@ async function differences(engine: SearchEngine, sakila: SakilaPipeline): Promis
 }
 
 /**
- * Opt-in (SLUICE_TEST_SYNC_CONCURRENT=1) until an open race is found: in 2 of 6 runs one film
- * deleted during the workload stayed in the index, as last written by a sync (its _version equals
- * its `_sluice.version`, with no later delete). See README "Full sync", limits.
+ * `sluice sync` (two killed -9 midway, one run to its end) and `sluice run` (killed -9 and
+ * started again) on the same Sakila documents under a random workload. When `run` is killed
+ * during its capture's first snapshot, the restarted capture takes a new snapshot: a film
+ * deleted in between (its document written by a sync) is named by no event at all; the sink's
+ * sweep at the end of each capture snapshot deletes it (test/integration/snapshot-sweep.test.ts
+ * shows that case alone).
  */
-const enabled = process.env.SLUICE_TEST_SYNC_CONCURRENT === '1';
-
-describe.skipIf(!enabled)('sluice sync and sluice run on the same documents (OpenSearch)', () => {
+describe('sluice sync and sluice run on the same documents (OpenSearch)', () => {
   it('end equal to the database after a random workload with sync and run processes killed -9 midway', async () => {
     const engine = testEngine('opensearch', cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, engine);
@@ -58,7 +59,7 @@ describe.skipIf(!enabled)('sluice sync and sluice run on the same documents (Ope
     const events: string[] = [];
     let writing = true;
     const workload = runSakilaWorkload(sakila.connection, sakila.database, {
-      mutations: 3000,
+      mutations: 2000,
       seed: 21,
       onMutation: async (index) => {
         if (index % 20 === 0) await sleep(100);
@@ -91,7 +92,7 @@ describe.skipIf(!enabled)('sluice sync and sluice run on the same documents (Ope
     })();
     const counts = await workload;
     await chaos;
-    expect(Object.values(counts).reduce((sum, count) => sum + count, 0)).toBe(3000);
+    expect(Object.values(counts).reduce((sum, count) => sum + count, 0)).toBe(2000);
     expect(events.filter((event) => event.startsWith('sync killed during')).length, events.join('; ')).toBeGreaterThanOrEqual(1);
     expect(events.some((event) => event.startsWith('run killed during')), events.join('; ')).toBe(true);
     let last: string[] = [];

@@ -14,6 +14,10 @@ import { TOUCH_SCRIPT, TOUCH_SCRIPT_ID } from './sync-scripts.js';
 export interface SyncHooks {
   /** Before any channel is touched (pre-bootstrap tasks). */
   readonly preBootstrap?: () => Promise<void>;
+  /** After the channels' indexes were prepared, before the first page is written (the indexes written during the sync). */
+  readonly indexesReady?: (indexes: SyncIndexes) => Promise<void>;
+  /** Before the atomic alias change (after the sweep): writers that target the new indexes directly drain here. */
+  readonly preSwap?: (indexes: SyncIndexes) => Promise<void>;
   /** After the aliases moved and the channels were refreshed. */
   readonly postComplete?: (report: SyncReport) => Promise<void>;
 }
@@ -29,7 +33,12 @@ export interface SyncSettings {
   readonly rootsExisting?: (ids: readonly string[]) => Promise<ReadonlySet<string>>;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** How long a replaced backing index is kept after the alias change (default {@link RETIRE_DELAY_MS}). */
+  readonly retireDelayMs?: number;
 }
+
+/** How long a replaced backing index outlives the alias change: searches that resolved the alias before it finish meanwhile. */
+export const RETIRE_DELAY_MS = 5_000;
 
 /** What a completed sync did. */
 export interface SyncReport {
@@ -47,6 +56,12 @@ export interface SyncReport {
   readonly durationMs: number;
   /** The index behind each read alias at the end. */
   readonly indexes: { readonly primary: string; readonly secondary?: string };
+}
+
+/** The index written (or reindexed into) for each channel during a sync, and the index it replaces. */
+export interface SyncIndexes {
+  readonly primary: { readonly index: string; readonly plan: ChannelPlan; readonly replaces: string | undefined };
+  readonly secondary?: { readonly index: string; readonly plan: ChannelPlan; readonly replaces: string | undefined };
 }
 
 /** A channel during a sync: where it is written and what it replaces. */
@@ -126,7 +141,19 @@ export class SyncSession {
       { strategy: plan.strategy, primary: { index: primary.index, plan: primary.plan }, secondary: secondary === undefined ? undefined : { index: secondary.index, plan: secondary.plan }, batchMs },
       'full sync started',
     );
-    return new SyncSession(engine, settings, plan, primary, secondary, batchMs, startedMs);
+    const session = new SyncSession(engine, settings, plan, primary, secondary, batchMs, startedMs);
+    await settings.hooks?.indexesReady?.(session.indexes);
+    return session;
+  }
+
+  /** Where each channel is written during this sync. */
+  get indexes(): SyncIndexes {
+    const describe = (target: ChannelTarget): SyncIndexes['primary'] => ({
+      index: target.index,
+      plan: target.plan,
+      replaces: target.state.concreteIndex ? channelNames.readAlias(target.state.spec) : target.state.currentIndex,
+    });
+    return { primary: describe(this.primary), ...(this.secondary === undefined ? {} : { secondary: describe(this.secondary) }) };
   }
 
   /** The channels written during the sync (reindex mode: the primary only). */
@@ -189,8 +216,11 @@ export class SyncSession {
         deletedSecondary += swept.deleted.length;
       }
     }
-    await engine.updateAliases(this.aliasActions());
+    await settings.hooks?.preSwap?.(this.indexes);
+    const swap = this.aliasActions();
+    await engine.updateAliases(swap.actions);
     for (const target of [this.primary, this.secondary]) if (target !== undefined) await engine.refresh(channelNames.readAlias(target.state.spec));
+    await this.retire(swap.retired);
     const report: SyncReport = {
       strategy: this.plan.strategy,
       plan: this.plan,
@@ -207,17 +237,31 @@ export class SyncSession {
     return report;
   }
 
-  /** One atomic change: read and write aliases onto each channel's index, the replaced index removed. */
-  private aliasActions(): AliasAction[] {
+  /**
+   * One atomic change: read and write aliases onto each channel's index. A plain index holding the
+   * read alias's name is removed in the same change (an alias cannot take its name otherwise); a
+   * replaced backing index only loses its aliases here and is deleted after
+   * {@link RETIRE_DELAY_MS} (see `retire`), so that a search that resolved the alias just before
+   * the change still finds its shards.
+   */
+  private aliasActions(): { actions: AliasAction[]; retired: string[] } {
     const actions: AliasAction[] = [];
+    const retired: string[] = [];
     for (const target of [this.primary, this.secondary]) {
       if (target === undefined) continue;
       const { spec, currentIndex, concreteIndex, writeIndexes } = target.state;
       const read = channelNames.readAlias(spec);
       let removed: string | undefined;
       if (target.plan === 'new-index') {
-        removed = concreteIndex ? read : currentIndex;
-        if (removed !== undefined) actions.push({ remove_index: { index: removed } });
+        if (concreteIndex) {
+          removed = read;
+          actions.push({ remove_index: { index: read } });
+        } else if (currentIndex !== undefined) {
+          removed = currentIndex;
+          actions.push({ remove: { index: currentIndex, alias: read } });
+          if (writeIndexes.includes(currentIndex)) actions.push({ remove: { index: currentIndex, alias: channelNames.writeAlias(spec) } });
+          retired.push(currentIndex);
+        }
       }
       // an index left holding the write alias (its read alias was removed by hand) gives it up
       for (const index of writeIndexes) {
@@ -226,6 +270,14 @@ export class SyncSession {
       actions.push({ add: { index: target.index, alias: read } });
       actions.push({ add: { index: target.index, alias: channelNames.writeAlias(spec), is_write_index: true } });
     }
-    return actions;
+    return { actions, retired };
+  }
+
+  /** Deletes the replaced backing indexes once searches that resolved the aliases before the change are done. */
+  private async retire(indexes: readonly string[]): Promise<void> {
+    if (indexes.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, this.settings.retireDelayMs ?? RETIRE_DELAY_MS));
+    for (const index of indexes) await this.engine.deleteIndex(index);
+    this.settings.logger.info({ indexes }, 'replaced indexes deleted');
   }
 }

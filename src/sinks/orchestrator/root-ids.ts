@@ -1,5 +1,6 @@
-import type { Pool } from 'mysql2/promise';
+import type { Connection, Pool } from 'mysql2/promise';
 import type { DocumentDescriptor } from '../../descriptors/document-descriptor.js';
+import { beginVersionedSnapshot, type SnapshotVersioning } from '../../descriptors/snapshot-version.js';
 import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from '../../descriptors/sql.js';
 
 /**
@@ -39,4 +40,29 @@ export async function existingRoots(pool: Pool, descriptor: DocumentDescriptor, 
     for (const row of rows as Array<{ id: unknown }>) found.add(String(row.id));
   }
   return found;
+}
+
+/**
+ * Which of `ids` have no root row in a versioned snapshot taken on `connection` now, with that
+ * snapshot's version: a delete carrying this version is exactly as safe as a build that found the
+ * root missing (an older build is refused after it, a newer one wins).
+ */
+export async function missingRootsAt(
+  connection: Connection,
+  descriptor: DocumentDescriptor,
+  ids: readonly string[],
+  versioning?: SnapshotVersioning,
+): Promise<{ readonly version: number; readonly missing: string[] }> {
+  const { version } = await beginVersionedSnapshot(connection, versioning);
+  try {
+    const found = new Set<string>();
+    const column = quoteIdentifier(descriptor.idColumn);
+    for (const chunk of chunks(ids, MAX_IN_LIST)) {
+      const [rows] = await connection.query({ sql: `SELECT ${column} AS id FROM ${qualifiedName(descriptor.root.table)} WHERE ${column} IN (?)`, values: [chunk] });
+      for (const row of rows as Array<{ id: unknown }>) found.add(String(row.id));
+    }
+    return { version, missing: ids.filter((id) => !found.has(id)) };
+  } finally {
+    await connection.query('COMMIT');
+  }
 }

@@ -1,0 +1,93 @@
+import type { Pool } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import type { DocumentDescriptor } from '../../descriptors/document-descriptor.js';
+import type { SnapshotVersioning } from '../../descriptors/snapshot-version.js';
+import type { SearchEngine } from '../engine/search-engine.js';
+import { channelNames, type ChannelSpec } from './channel.js';
+import type { ChannelRouter } from './channel-router.js';
+import { inspectChannel } from './channel-state.js';
+import { runFullSync } from './full-sync.js';
+import { requireSyncModules, type SyncReport } from './orchestrator.js';
+
+/** The primary channel of a document family (the same spec `sluice sync` uses). */
+export function primaryChannel(descriptor: DocumentDescriptor, gcDeletes: string): ChannelSpec {
+  return { name: descriptor.index, settings: descriptor.settings, mappings: descriptor.mappings, gcDeletes };
+}
+
+/**
+ * The families whose channel is managed by sluice (its read alias exists) and whose settings or
+ * mappings changed since the index behind the alias was made (hash differs). A plain index made
+ * by the continuous sink before any sync has no hash and is never reported. Refuses (exit code
+ * 2, nothing changed) when a change needs modules the cluster lacks.
+ */
+export async function changedChannels(engine: SearchEngine, descriptors: readonly DocumentDescriptor[], gcDeletes: string, file?: string): Promise<DocumentDescriptor[]> {
+  const changed: DocumentDescriptor[] = [];
+  for (const descriptor of descriptors) {
+    const state = await inspectChannel(engine, primaryChannel(descriptor, gcDeletes));
+    if (state.aliasExists && !state.hashUnchanged) changed.push(descriptor);
+  }
+  if (changed.length > 0) {
+    const names = changed.map((descriptor) => `documents.${descriptor.name}`).join(', ');
+    await requireSyncModules(engine, `the mapping change of ${names}${file === undefined ? '' : ` in ${file}`}`);
+  }
+  return changed;
+}
+
+/** Settings of {@link rebuildChannel}. */
+export interface RebuildSettings {
+  readonly descriptor: DocumentDescriptor;
+  readonly gcDeletes: string;
+  readonly pageSize: number;
+  /** The continuous sink's writer: routes its writes for the channel to the old and the new index. */
+  readonly router: ChannelRouter;
+  readonly versioning?: SnapshotVersioning;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Rebuilds a channel whose mapping changed, while the continuous sink keeps running: a full sync
+ * into a new backing index (multiplex), during which the router sends the continuous sink's writes
+ * for the channel to both the old index (behind the read alias) and the new one; at the cut-over
+ * (the backfill complete) the router sends them to the new index only and drains, then the read
+ * and write aliases move to the new index in one atomic change that removes the old one. Readers
+ * of the read alias see the old, complete index until then; every version order holds in both
+ * indexes (the same external versions as everywhere else).
+ */
+export async function rebuildChannel(engine: SearchEngine, pool: Pool, settings: RebuildSettings): Promise<SyncReport> {
+  const { descriptor, router, logger } = settings;
+  const alias = channelNames.readAlias(primaryChannel(descriptor, settings.gcDeletes));
+  try {
+    return await runFullSync(engine, pool, {
+      descriptor,
+      gcDeletes: settings.gcDeletes,
+      pageSize: settings.pageSize,
+      logger,
+      ...(settings.versioning === undefined ? {} : { versioning: settings.versioning }),
+      ...(settings.signal === undefined ? {} : { signal: settings.signal }),
+      hooks: {
+        indexesReady: ({ primary }) => {
+          if (primary.plan === 'new-index') {
+            router.route(alias, [alias, primary.index]);
+            logger.info({ document: descriptor.name, alias, from: primary.replaces, to: primary.index }, 'mapping change: backfilling the new index while changes flow to both');
+          }
+          return Promise.resolve();
+        },
+        preSwap: async ({ primary }) => {
+          if (primary.plan !== 'new-index') return;
+          router.route(alias, [primary.index]);
+          await router.flush();
+        },
+        postComplete: (report) => {
+          router.unroute(alias);
+          logger.info({ document: descriptor.name, alias, index: report.indexes.primary, written: report.written, durationMs: report.durationMs }, 'mapping change: the read alias moved to the new index');
+          return Promise.resolve();
+        },
+      },
+    });
+  } catch (error) {
+    // the continuous sink goes on writing where the alias points
+    router.unroute(alias);
+    throw error;
+  }
+}
