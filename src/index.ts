@@ -101,3 +101,7 @@ export { IndexLock, LockHeldError, LockLostError } from './sinks/indexes/index-l
 export type { LockOptions } from './sinks/indexes/index-lock.js';
 export { versionedStatus, partitionedStatus } from './sinks/indexes/index-status.js';
 export type { ManagedIndexStatus } from './sinks/indexes/index-status.js';
+export { ChangeLog, changeLogName } from './sinks/indexes/change-log.js';
+export type { ChangeLogEntry } from './sinks/indexes/change-log.js';
+export { DeadLetterIndex, deadLetterIndexName } from './sinks/indexes/dead-letter-index.js';
+export type { DeadLetter } from './sinks/dead-letters.js';

@@ -88,3 +88,16 @@ export const changeLogSchema = z
     maxAge: z.string().regex(INDEX_DURATION, 'must be a duration like 7d').default('7d').describe('how long entries are kept, e.g. 7d'),
   })
   .describe('a mapping with enabled and maxAge');
+
+/**
+ * `sink.deadLetters`: dead letters are always written to the topic `<prefix>.__dead_letters`; with
+ * `index` (the default) they are also kept in the monthly partitioned index
+ * sluice-dead-letters-<pipeline> for `maxAge`, searchable by time. Letters are rare, so the cost is
+ * one small write per letter.
+ */
+export const deadLettersSchema = z
+  .strictObject({
+    index: z.boolean().default(true).describe('true (default) also keeps dead letters in sluice-dead-letters-<pipeline>; false keeps them in Kafka only'),
+    maxAge: z.string().regex(INDEX_DURATION, 'must be a duration like 90d').default('90d').describe('how long the index keeps them, e.g. 90d'),
+  })
+  .describe('a mapping with index and maxAge');

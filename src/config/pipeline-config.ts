@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { redactUrl } from './redact-url.js';
 import { documentsSchema } from './documents-schema.js';
-import { changeLogSchema, indexesSchema } from './indexes-schema.js';
+import { changeLogSchema, deadLettersSchema, indexesSchema } from './indexes-schema.js';
 import { parseBrokerList } from './endpoints.js';
 import { kafkaSaslSchema, kafkaSslSchema, MYSQL_TLS_QUERY_KEYS, mysqlTlsSchema, withTlsInUrl } from './security-schema.js';
 
@@ -203,8 +203,9 @@ const sinkSchema = z
       .describe('how long Elasticsearch remembers deleted documents\' versions (index.gc_deletes), e.g. 1h'),
     bulk: bulkSchema.prefault({}),
     changeLog: changeLogSchema.prefault({}),
+    deadLetters: deadLettersSchema.prefault({}),
   })
-  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk and changeLog');
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk, changeLog and deadLetters');
 
 /** Loopback: the HTTP endpoint is not reachable from other machines unless `http.host` says so. */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';

@@ -27,6 +27,7 @@ import { VersionClock } from '../descriptors/version-clock.js';
 import { buildBatch } from '../sinks/build-batch.js';
 import { expandPage } from '../sinks/expand-page.js';
 import { ChangeLog } from '../sinks/indexes/change-log.js';
+import { DeadLetterIndex } from '../sinks/indexes/dead-letter-index.js';
 import { BatchesInFlight, type DecodedPage, type PageResult } from '../sinks/sink-page.js';
 import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
@@ -62,6 +63,8 @@ export interface DocumentSinkSettings {
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
   /** sink.changeLog: write every change event to the change log (src/sinks/indexes/change-log.ts); off when absent. */
   readonly changeLog?: { readonly maxAgeMs: number };
+  /** sink.deadLetters.index: also keep dead letters in sluice-dead-letters-<pipeline> (src/sinks/indexes/dead-letter-index.ts); off when absent. */
+  readonly deadLetterIndex?: { readonly maxAgeMs: number };
   readonly retryPolicy?: RetryPolicy;
   /** How change topics the sink creates keep messages (kafka.topics); default: compacted. */
   readonly changeTopics?: ChangeTopicPolicy;
@@ -127,7 +130,8 @@ export class DocumentSink {
     const logger = settings.logger;
     const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
     const pool = openReadPool(settings.connection, BUILD_CONCURRENCY * 2 + 2);
-    const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy, settings.onDeadLetter);
+    const deadLetterIndex = settings.deadLetterIndex === undefined ? undefined : new DeadLetterIndex(this.elasticsearch, settings.pipeline, settings.deadLetterIndex);
+    const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy, settings.onDeadLetter, deadLetterIndex);
     let writer: BulkChannel | undefined;
     // a page waiting on an unreachable Elasticsearch would hold the stop forever: a grace period
     // after the stop its writes are abandoned (nothing is committed for that page, so nothing is lost)

@@ -34,6 +34,7 @@ export function sinkSettings(config: PipelineConfig, file: string, logger: Logge
     gcDeletes: sink.gcDeletes,
     bulk: sink.bulk,
     ...(sink.changeLog.enabled ? { changeLog: { maxAgeMs: durationMs(sink.changeLog.maxAge) } } : {}),
+    ...(sink.deadLetters.index ? { deadLetterIndex: { maxAgeMs: durationMs(sink.deadLetters.maxAge) } } : {}),
     changeTopics: changeTopicPolicy(config),
     logger,
     engine: engineConnection(config),

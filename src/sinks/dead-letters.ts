@@ -33,7 +33,8 @@ export interface DeadLetter {
 /**
  * Writes dead letters to a Kafka topic (JSON values, keyed by document id or message position),
  * durably: `write` resolves only once Kafka acknowledged the letter (acks = all) and retries
- * with backoff until then, so the page that produced the letter is committed only after it.
+ * with backoff until then, so the page that produced the letter is committed only after it. With
+ * `alsoTo` (the dead-letter index), the letter is then written there too, with the same retries.
  */
 export class DeadLetterWriter {
   private readonly producer: Producer;
@@ -48,6 +49,8 @@ export class DeadLetterWriter {
     private readonly retryPolicy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY },
     /** Called once Kafka has a letter (metrics, the status page). */
     private readonly onWritten: (letter: DeadLetter) => void = () => undefined,
+    /** Where letters are also kept for search (the dead-letter index), after the topic has them; written with the same retries. */
+    private readonly alsoTo?: { write(letter: DeadLetter): Promise<void> },
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
@@ -68,6 +71,14 @@ export class DeadLetterWriter {
         onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, err: error }, 'writing a dead letter failed; retrying'),
       },
     );
+    const { alsoTo } = this;
+    if (alsoTo !== undefined) {
+      await retry(() => alsoTo.write(letter), {
+        policy: this.retryPolicy,
+        what: 'writing a dead letter to the dead-letter index',
+        onRetry: (error, attempt, delayMs) => this.logger.warn({ attempt, delayMs, err: error }, 'writing a dead letter to the index failed; retrying'),
+      });
+    }
     this.written += 1;
     this.onWritten(letter);
   }

@@ -12,6 +12,7 @@ import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
+import { DeadLetterIndex, deadLetterIndexName } from '../../src/sinks/indexes/dead-letter-index.js';
 import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
@@ -88,6 +89,13 @@ describe.each(testEngines())('the document sink on %s', (kind) => {
     expect(undecodable?.reason).toBeTruthy();
     const indexed = await readIndexDocuments(elasticsearch, index);
     expect([...indexed.keys()].sort()).toEqual(['1', '3', '4']);
+    // both letters are also in the monthly dead-letter index, searchable by time
+    const letterIndex = new DeadLetterIndex(elasticsearch, pipeline, { maxAgeMs: 90 * 86_400_000 });
+    cleanup.add(() => elasticsearch.deleteIndex(`${deadLetterIndexName(pipeline)}-*`));
+    await elasticsearch.refresh(deadLetterIndexName(pipeline));
+    const searched = await letterIndex.search(Date.now() - 3_600_000, Date.now());
+    expect(searched.map((letter) => letter.kind).sort()).toEqual(['rejected-document', 'undecodable-message']);
+    expect(searched.find((letter) => letter.kind === 'rejected-document')).toMatchObject({ documentId: '2', httpStatus: 400, trigger: { table: `${database}.items` } });
     expect(run.child.exitCode).toBeNull();
   }, 120_000);
 

@@ -46,6 +46,7 @@ describe('pipelineConfigSchema', () => {
         gcDeletes: '1h',
         bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 20, concurrency: 2 },
         changeLog: { enabled: false, maxAge: '7d' },
+        deadLetters: { index: true, maxAge: '90d' },
       },
       documents: {},
       indexes: {},
