@@ -117,7 +117,7 @@ describe('permanent errors stop sluice with the fix', () => {
     expect(code, stderr).toBe(EXIT_CODES.usage);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(stderr).toContain('Access denied for user');
-    expect(stderr).toContain('  fix: check source.mysql.url (host, port, user, password)');
+    expect(stderr).toContain('  fix: check the user and password in source.mysql.url');
     expect(stderr).not.toContain('not-the-password');
   }, 60_000);
 });
