@@ -17,14 +17,19 @@ export function primaryChannel(descriptor: DocumentDescriptor, gcDeletes: string
 /**
  * The families whose channel is managed by sluice (its read alias exists) and whose settings or
  * mappings changed since the index behind the alias was made (hash differs). A plain index made
- * by the continuous sink before any sync has no hash and is never reported. Refuses (exit code
+ * by the continuous sink before any sync has no hash and is never reported, nor is the alias of a
+ * versioned index (`sluice indexes`: its mapping changes by migration). Refuses (exit code
  * 2, nothing changed) when a change needs modules the cluster lacks.
  */
 export async function changedChannels(engine: SearchEngine, descriptors: readonly DocumentDescriptor[], gcDeletes: string, file?: string): Promise<DocumentDescriptor[]> {
   const changed: DocumentDescriptor[] = [];
   for (const descriptor of descriptors) {
     const state = await inspectChannel(engine, primaryChannel(descriptor, gcDeletes));
-    if (state.aliasExists && !state.hashUnchanged) changed.push(descriptor);
+    if (!state.aliasExists || state.hashUnchanged) continue;
+    // an alias of a versioned index (`sluice indexes`, its _meta has sluice_version) changes by migration, not here
+    const meta = await engine.getMappingMeta(channelNames.readAlias(state.spec));
+    if (meta?.sluice_version !== undefined) continue;
+    changed.push(descriptor);
   }
   if (changed.length > 0) {
     const names = changed.map((descriptor) => `documents.${descriptor.name}`).join(', ');
