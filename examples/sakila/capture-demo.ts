@@ -9,7 +9,7 @@ import { captureSettings, preflightExpectations } from '../../src/pipeline/captu
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
 import { sinkSettings } from '../../src/pipeline/sink-settings.js';
 import type { DocumentDefinition, RelationDefinition } from '../../src/config/document-definition.js';
-import { DocumentSink } from '../../src/pipeline/document-sink.js';
+import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { connectEngine } from '../../src/sinks/engine/connect.js';
 import { preflightMysqlSource } from '../../src/sources/mysql/preflight.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
@@ -19,7 +19,7 @@ import { changeTopic } from '../../src/streams/topic-names.js';
 /** The capture and the sink of one pipeline, running in this process. */
 export interface RunningPipeline {
   readonly capture: MysqlCapture;
-  readonly sink: DocumentSink;
+  readonly sink: DocumentPipeline;
   /** Rejects as soon as the capture or the sink stops (with its error, or "stopped"); never resolves. */
   readonly stopped: Promise<never>;
   /** Aborts both and waits for them to finish (offsets committed, position saved); rejects with the first error. */
@@ -36,7 +36,7 @@ export async function startPipeline(config: PipelineConfig, file: string, logger
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger: kafkaLogger });
   const elasticsearch = await connectEngine(settings.engine);
-  const sink = new DocumentSink(kafka, elasticsearch, settings);
+  const sink = new DocumentPipeline(kafka, elasticsearch, settings);
   const capture = new MysqlCapture(kafka, captureSettings(config, logger));
   const controller = new AbortController();
   const parts = [sink.run(controller.signal), capture.run(controller.signal)].map((part) =>

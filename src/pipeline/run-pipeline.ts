@@ -5,7 +5,7 @@ import { openEngine } from '../sinks/engine/open-engine.js';
 import { pipelineKafka } from './pipeline-kafka.js';
 import type { SourceCapture } from '../streams/source-capture.js';
 import { createSource } from './create-source.js';
-import { DocumentSink, type DocumentSinkSettings } from './document-sink.js';
+import { DocumentPipeline, type DocumentPipelineSettings } from './document-pipeline.js';
 import { Observability, type HttpOptions } from './observability.js';
 import type { PipelineObserver } from '../observability/pipeline-observer.js';
 import type { Logger } from 'pino';
@@ -66,7 +66,7 @@ async function runDocumentsObserved(config: PipelineConfig, file: string, signal
   const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
   const opened = await openEngine(settings.engine, signal, logger);
   const engine = observability?.instrumentEngine(opened) ?? opened;
-  const sink = new DocumentSink(kafka, engine, settings);
+  const sink = new DocumentPipeline(kafka, engine, settings);
   let capture: SourceCapture<unknown> | undefined;
   const stopAll = new AbortController();
   const stop = (): void => stopAll.abort();
@@ -95,7 +95,7 @@ async function runDocumentsObserved(config: PipelineConfig, file: string, signal
 }
 
 /** The sink's hooks that feed the observer (none without one). */
-function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentSinkSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
+function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentPipelineSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
   if (observer === undefined) return {};
   return { onPageAcknowledged: (page) => observer.pageAcknowledged(page), onDeadLetter: (letter) => observer.deadLetter(letter) };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigurationError } from '../errors.js';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
-import type { DocumentSinkSettings } from './document-sink.js';
+import type { DocumentPipelineSettings } from './document-pipeline.js';
 import type { EngineConnectionSettings } from '../sinks/engine/connection-settings.js';
 import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
 import { durationMs, type PipelineConfig } from '../config/pipeline-config.js';
@@ -10,7 +10,7 @@ import { durationMs, type PipelineConfig } from '../config/pipeline-config.js';
  * The settings of the document sink for a pipeline file. A sink needs `elasticsearch` and at
  * least one document; without them it is a ConfigurationError (exit code 2, nothing started).
  */
-export function sinkSettings(config: PipelineConfig, file: string, logger: Logger): DocumentSinkSettings & { readonly engine: EngineConnectionSettings } {
+export function sinkSettings(config: PipelineConfig, file: string, logger: Logger): DocumentPipelineSettings & { readonly engine: EngineConnectionSettings } {
   if (config.elasticsearch === undefined) {
     throw new ConfigurationError(`${file}: elasticsearch: is required to run a sink`, 'add elasticsearch: { node: http://127.0.0.1:9200 }', { context: { file, key: 'elasticsearch' } });
   }

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { sinkSettings } from '../../src/pipeline/sink-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
-import { DocumentSink } from '../../src/pipeline/document-sink.js';
+import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { deadLetterTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
@@ -89,7 +89,7 @@ describe('the sink with a transient failure while decoding', () => {
     const config = loadPipelineConfig(file);
     const settings = sinkSettings(config, file, pino({ level: 'silent' }));
     const faulty = kafkaFailingOnceOn(testKafka(), schemaTopic(config.kafka.topicPrefix));
-    const sink = new DocumentSink(faulty.kafka, engine, {
+    const sink = new DocumentPipeline(faulty.kafka, engine, {
       ...settings,
       retryPolicy: { ...TEST_RETRY_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: Number.POSITIVE_INFINITY },
       sessionTimeoutMs: 10_000,
