@@ -29,7 +29,7 @@ function pipelineFile(engine: EngineKind, database: string, documents: Record<st
   const file = writePipelineFile(
     stringify({
       pipeline,
-      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
       kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
       engine,
       elasticsearch: { node: ENGINE_NODES[engine] },

@@ -74,7 +74,7 @@ describe('the sink with a transient failure while decoding', () => {
     const file = writePipelineFile(
       stringify({
         pipeline,
-        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
         kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
         elasticsearch: { node: endpoints.elasticsearchNode },
         documents: { items: { table: 'items' } },
