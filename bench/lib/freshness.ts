@@ -10,7 +10,7 @@ import { logLevel } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import { DocumentPipeline, type AcknowledgedPage } from '../../src/pipeline/document-pipeline.js';
 import { createEngine } from '../../src/sinks/engine/connect.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
@@ -96,7 +96,7 @@ export async function measureFreshness(
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-bench-freshness', logLevel: logLevel.WARN, logger });
   const sinkClient = createEngine(pipeline.engine, { engine: pipeline.engine, node: engineNode(pipeline.engine) });
-  const sink = new DocumentPipeline(kafka, sinkClient, { ...sinkSettings(config, pipeline.file, logger), onPageAcknowledged });
+  const sink = new DocumentPipeline(kafka, sinkClient, { ...documentPipelineSettings(config, pipeline.file, logger), onPageAcknowledged });
   const controller = new AbortController();
   const running = sink.run(controller.signal);
   let failed: Error | undefined;

@@ -7,7 +7,7 @@ import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { captureSettings, preflightExpectations } from '../../src/pipeline/capture-settings.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import type { DocumentDefinition, RelationDefinition } from '../../src/config/document-definition.js';
 import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { connectEngine } from '../../src/sinks/engine/connect.js';
@@ -32,7 +32,7 @@ export interface RunningPipeline {
  * fails, both stop. kafkajs' own log lines (broker conditions it retries) go to `kafkaLogger`.
  */
 export async function startPipeline(config: PipelineConfig, file: string, logger: Logger, kafkaLogger: Logger = logger): Promise<RunningPipeline> {
-  const settings = sinkSettings(config, file, logger);
+  const settings = documentPipelineSettings(config, file, logger);
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger: kafkaLogger });
   const elasticsearch = await connectEngine(settings.engine);

@@ -9,7 +9,7 @@ import { DocumentPipeline, type DocumentPipelineSettings } from './document-pipe
 import { Observability, type HttpOptions } from './observability.js';
 import type { PipelineObserver } from '../observability/pipeline-observer.js';
 import type { Logger } from 'pino';
-import { sinkSettings } from './sink-settings.js';
+import { documentPipelineSettings } from './document-pipeline-settings.js';
 
 /**
  * Runs the capture of a pipeline until `signal` aborts: checks the source first (problems are
@@ -60,7 +60,7 @@ export async function runDocuments(config: PipelineConfig, file: string, signal:
 
 async function runDocumentsObserved(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean, logger: Logger, observability: Observability | undefined): Promise<void> {
   const observer = observability?.observer;
-  const settings = { ...sinkSettings(config, file, logger), ...sinkHooks(observer) };
+  const settings = { ...documentPipelineSettings(config, file, logger), ...sinkHooks(observer) };
   const source = withCapture ? createSource(config, logger, observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) : undefined;
   await source?.source.preflight();
   const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
 import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
@@ -87,7 +87,7 @@ describe('the sink with a transient failure while decoding', () => {
     const source = startSluice(['source', '-c', file], cleanup);
 
     const config = loadPipelineConfig(file);
-    const settings = sinkSettings(config, file, pino({ level: 'silent' }));
+    const settings = documentPipelineSettings(config, file, pino({ level: 'silent' }));
     const faulty = kafkaFailingOnceOn(testKafka(), schemaTopic(config.kafka.topicPrefix));
     const sink = new DocumentPipeline(faulty.kafka, engine, {
       ...settings,
