@@ -49,8 +49,11 @@ export type { PipelineSource } from './pipeline/create-source.js';
 export { runCapture, runDocuments } from './pipeline/run-pipeline.js';
 export { MysqlCapture, mysqlCapture } from './pipeline/mysql-capture.js';
 export type { MysqlCaptureSettings, SavedCapturePosition } from './pipeline/mysql-capture.js';
-export { DocumentSink } from './pipeline/document-sink.js';
-export type { DocumentSinkSettings, SinkStats, AcknowledgedPage } from './pipeline/document-sink.js';
+export { DocumentPipeline } from './pipeline/document-pipeline.js';
+export type { DocumentPipelineSettings, DocumentPipelineStats, AcknowledgedPage } from './pipeline/document-pipeline.js';
+/** @deprecated Renamed: DocumentSink is DocumentPipeline (and its settings and stats types follow); the old names go in the next major version. */
+export { DocumentPipeline as DocumentSink } from './pipeline/document-pipeline.js';
+export type { DocumentPipelineSettings as DocumentSinkSettings, DocumentPipelineStats as SinkStats } from './pipeline/document-pipeline.js';
 
 // The capture runner every source shares (Kafka writing, positions, backpressure, incremental snapshots).
 export { SourceCapture } from './streams/source-capture.js';

@@ -1,6 +1,6 @@
 /**
  * Freshness at a fixed change rate: a paced writer commits single-row updates of random products
- * (each with a unique `rev`) and records when each commit returned; an in-process DocumentSink
+ * (each with a unique `rev`) and records when each commit returned; an in-process DocumentPipeline
  * reports every acknowledged page through its onPageAcknowledged hook, whose change events carry
  * the row's `id` and `rev`: commit -> acknowledged is measured per change. A sample of the
  * updates are probes, polled with a search until the document shows their `rev`: commit ->
@@ -10,8 +10,8 @@ import { logLevel } from 'kafkajs';
 import type { Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
-import { DocumentSink, type AcknowledgedPage } from '../../src/pipeline/document-sink.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
+import { DocumentPipeline, type AcknowledgedPage } from '../../src/pipeline/document-pipeline.js';
 import { createEngine } from '../../src/sinks/engine/connect.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
@@ -96,7 +96,7 @@ export async function measureFreshness(
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-bench-freshness', logLevel: logLevel.WARN, logger });
   const sinkClient = createEngine(pipeline.engine, { engine: pipeline.engine, node: engineNode(pipeline.engine) });
-  const sink = new DocumentSink(kafka, sinkClient, { ...sinkSettings(config, pipeline.file, logger), onPageAcknowledged });
+  const sink = new DocumentPipeline(kafka, sinkClient, { ...documentPipelineSettings(config, pipeline.file, logger), onPageAcknowledged });
   const controller = new AbortController();
   const running = sink.run(controller.signal);
   let failed: Error | undefined;

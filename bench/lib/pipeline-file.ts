@@ -48,7 +48,7 @@ export function writeBenchPipeline(
   const topicPrefix = options.topicPrefix ?? pipeline;
   const config = {
     pipeline,
-    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
     kafka: { brokers: [...endpoints.kafkaBrokers], ...(options.topicPrefix === undefined ? {} : { topicPrefix }), partitions: PARTITIONS },
     engine: options.engine,
     elasticsearch: { node: engineNode(options.engine) },

@@ -7,9 +7,9 @@ import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { captureSettings, preflightExpectations } from '../../src/pipeline/capture-settings.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import type { DocumentDefinition, RelationDefinition } from '../../src/config/document-definition.js';
-import { DocumentSink } from '../../src/pipeline/document-sink.js';
+import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { connectEngine } from '../../src/sinks/engine/connect.js';
 import { preflightMysqlSource } from '../../src/sources/mysql/preflight.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
@@ -19,7 +19,7 @@ import { changeTopic } from '../../src/streams/topic-names.js';
 /** The capture and the sink of one pipeline, running in this process. */
 export interface RunningPipeline {
   readonly capture: MysqlCapture;
-  readonly sink: DocumentSink;
+  readonly sink: DocumentPipeline;
   /** Rejects as soon as the capture or the sink stops (with its error, or "stopped"); never resolves. */
   readonly stopped: Promise<never>;
   /** Aborts both and waits for them to finish (offsets committed, position saved); rejects with the first error. */
@@ -32,11 +32,11 @@ export interface RunningPipeline {
  * fails, both stop. kafkajs' own log lines (broker conditions it retries) go to `kafkaLogger`.
  */
 export async function startPipeline(config: PipelineConfig, file: string, logger: Logger, kafkaLogger: Logger = logger): Promise<RunningPipeline> {
-  const settings = sinkSettings(config, file, logger);
+  const settings = documentPipelineSettings(config, file, logger);
   await preflightMysqlSource(config.source.mysql.url, preflightExpectations(config));
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `sluice-run-${config.pipeline}`, logLevel: logLevel.WARN, logger: kafkaLogger });
   const elasticsearch = await connectEngine(settings.engine);
-  const sink = new DocumentSink(kafka, elasticsearch, settings);
+  const sink = new DocumentPipeline(kafka, elasticsearch, settings);
   const capture = new MysqlCapture(kafka, captureSettings(config, logger));
   const controller = new AbortController();
   const parts = [sink.run(controller.signal), capture.run(controller.signal)].map((part) =>

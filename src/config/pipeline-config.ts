@@ -25,6 +25,9 @@ const SERVER_ID_MAX = 4_294_967_295;
 const DEFAULT_SERVER_ID_MIN = 1000;
 const DEFAULT_SERVER_ID_MAX = 2 ** 31 - 1;
 
+/** How often the capture position is saved when `source.mysql.positionSaveIntervalMs` is not given. */
+const DEFAULT_POSITION_SAVE_INTERVAL_MS = 10_000;
+
 /** A whole number in [min, max]; a string of digits (from `${VAR}` interpolation) counts as one. */
 function wholeNumber(min: number, max: number = Number.MAX_SAFE_INTEGER) {
   return z.preprocess(
@@ -76,7 +79,12 @@ const mysqlSchema = z
     include: tablePatterns.optional(),
     exclude: tablePatterns.default(() => []),
     snapshot: snapshotSchema.prefault({}),
-    heartbeatIntervalMs: wholeNumber(100).default(10_000).describe('milliseconds, at least 100, e.g. 10000'),
+    positionSaveIntervalMs: wholeNumber(100)
+      .optional()
+      .describe(`milliseconds between saves of the capture position, even when idle; at least 100, default ${String(DEFAULT_POSITION_SAVE_INTERVAL_MS)}`),
+    heartbeatIntervalMs: wholeNumber(100)
+      .optional()
+      .describe('deprecated: the old name of positionSaveIntervalMs (milliseconds, at least 100); write positionSaveIntervalMs instead'),
     binlogHeartbeatMs: wholeNumber(0, 3_600_000)
       .default(5_000)
       .describe('milliseconds between server heartbeats on the binlog connection (dead after 3 missed), 0 = off, e.g. 5000'),
@@ -87,11 +95,19 @@ const mysqlSchema = z
     tls: mysqlTlsSchema.optional(),
   })
   .superRefine((mysql, context) => {
+    if (mysql.heartbeatIntervalMs !== undefined && mysql.positionSaveIntervalMs !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['heartbeatIntervalMs'],
+        message: 'is given together with positionSaveIntervalMs; heartbeatIntervalMs is the deprecated name of positionSaveIntervalMs',
+        params: { fix: 'remove heartbeatIntervalMs and keep positionSaveIntervalMs' },
+      });
+    }
     if (mysql.tls === undefined) return;
     const inUrl = Object.values(MYSQL_TLS_QUERY_KEYS).filter((key) => URL.parse(mysql.url)?.searchParams.has(key) === true);
     if (inUrl.length > 0) context.addIssue({ code: 'custom', path: ['tls'], message: `TLS is set twice: in tls and in the URL (${inUrl.join(', ')}); keep one` });
   })
-  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, heartbeatIntervalMs, binlogHeartbeatMs, binlogPurged, tls');
+  .describe('a mapping with url, databases and optionally serverId, include, exclude, snapshot, positionSaveIntervalMs, binlogHeartbeatMs, binlogPurged, tls');
 
 const batchSchema = z
   .strictObject({
@@ -268,12 +284,14 @@ export const pipelineConfigSchema = z
   .transform(({ pipeline, source, kafka, ...rest }) => {
     // The defaults that depend on the pipeline name, each in its place in the key order.
     // TLS settings travel in the URL's query string, which every MySQL connection is made from
-    const { url: writtenUrl, serverId, tls, ...mysql } = source.mysql;
+    const { url: writtenUrl, serverId, tls, positionSaveIntervalMs, heartbeatIntervalMs, binlogHeartbeatMs, binlogPurged, ...mysql } = source.mysql;
     const url = tls === undefined ? writtenUrl : withTlsInUrl(writtenUrl, tls);
     const { brokers, topicPrefix, ...settings } = kafka;
+    // heartbeatIntervalMs is the deprecated name of positionSaveIntervalMs: the output has the new key only
+    const positionSave = positionSaveIntervalMs ?? heartbeatIntervalMs ?? DEFAULT_POSITION_SAVE_INTERVAL_MS;
     return {
       pipeline,
-      source: { mysql: { url, serverId: serverId ?? defaultServerId(pipeline), ...mysql } },
+      source: { mysql: { url, serverId: serverId ?? defaultServerId(pipeline), ...mysql, positionSaveIntervalMs: positionSave, binlogHeartbeatMs, binlogPurged } },
       kafka: { brokers, topicPrefix: topicPrefix ?? pipeline, ...settings },
       ...rest,
     };

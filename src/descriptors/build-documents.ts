@@ -29,9 +29,9 @@ export interface BuiltDocument {
 /** The property sluice keeps its bookkeeping in; no field or relation may be called so. */
 export const METADATA_PROPERTY = '_sluice';
 
-/** The documents of one page of root ids, all read in one consistent snapshot. */
-export interface BuiltPage {
-  /** The snapshot's version (see snapshot-version.ts): every document and delete of the page carries it. */
+/** The documents of a set of root ids (a build batch, or a root-id page of a full sync), all read in one consistent snapshot. */
+export interface BuiltDocuments {
+  /** The snapshot's document version (see snapshot-version.ts): every document and delete of the set carries it. */
   readonly version: number;
   readonly documents: readonly BuiltDocument[];
   /** Requested ids whose root row does not exist (any more): their documents are deleted. */
@@ -58,7 +58,7 @@ interface Embedded {
  * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
  * survives a binlog reset.
  */
-export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning): Promise<BuiltPage> {
+export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning): Promise<BuiltDocuments> {
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];

@@ -14,7 +14,7 @@ export interface PipelineOutline {
   readonly documents: ReadonlyArray<{ readonly name: string; readonly index: string }>;
 }
 
-/** A page the sink acknowledged (see DocumentSinkSettings.onPageAcknowledged). */
+/** A page the sink acknowledged (see DocumentPipelineSettings.onPageAcknowledged). */
 export interface ObservedPage {
   readonly topic: string;
   readonly partition: number;

@@ -50,7 +50,7 @@ export function captureSettings(config: PipelineConfig, logger: Logger, override
     snapshot: { mode: mysql.snapshot.mode, pageSize: mysql.snapshot.pageSize, locking: mysql.snapshot.locking },
     batch: { maxMessages: config.kafka.batch.maxMessages, maxDelayMs: config.kafka.batch.maxDelayMs },
     maxRequestBytes: config.kafka.batch.maxBytes,
-    positionIntervalMs: mysql.heartbeatIntervalMs,
+    positionIntervalMs: mysql.positionSaveIntervalMs,
     binlogHeartbeatMs: mysql.binlogHeartbeatMs,
     resnapshot: overrides.resnapshot === true,
     binlogPurged: mysql.binlogPurged,

@@ -10,7 +10,7 @@ import { deadLetterTopic, positionTopic } from '../streams/topic-names.js';
 import { createSource } from './create-source.js';
 import { pipelineKafka } from './pipeline-kafka.js';
 import { pipelineOutline } from './observability.js';
-import { engineConnection } from './sink-settings.js';
+import { engineConnection } from './engine-connection.js';
 
 /** One document family's index as the engine has it. */
 export interface IndexStatus {

@@ -10,7 +10,7 @@ import type { MigrationStep } from '../sinks/indexes/migration-script.js';
 import { PartitionedIndex, type MaintenanceReport, type PartitionedIndexSpec } from '../sinks/indexes/partitioned-index.js';
 import { ensureVersionedIndex, type EnsureOutcome, type VersionedIndexSpec } from '../sinks/indexes/versioned-index.js';
 import { requireSyncModules } from '../sinks/orchestrator/orchestrator.js';
-import { engineConnection } from './sink-settings.js';
+import { engineConnection } from './engine-connection.js';
 
 /** Options of `sluice indexes <command>`. */
 export interface IndexesCommandOptions {

@@ -5,11 +5,11 @@ import { openEngine } from '../sinks/engine/open-engine.js';
 import { pipelineKafka } from './pipeline-kafka.js';
 import type { SourceCapture } from '../streams/source-capture.js';
 import { createSource } from './create-source.js';
-import { DocumentSink, type DocumentSinkSettings } from './document-sink.js';
+import { DocumentPipeline, type DocumentPipelineSettings } from './document-pipeline.js';
 import { Observability, type HttpOptions } from './observability.js';
 import type { PipelineObserver } from '../observability/pipeline-observer.js';
 import type { Logger } from 'pino';
-import { sinkSettings } from './sink-settings.js';
+import { documentPipelineSettings } from './document-pipeline-settings.js';
 
 /**
  * Runs the capture of a pipeline until `signal` aborts: checks the source first (problems are
@@ -60,13 +60,13 @@ export async function runDocuments(config: PipelineConfig, file: string, signal:
 
 async function runDocumentsObserved(config: PipelineConfig, file: string, signal: AbortSignal, withCapture: boolean, logger: Logger, observability: Observability | undefined): Promise<void> {
   const observer = observability?.observer;
-  const settings = { ...sinkSettings(config, file, logger), ...sinkHooks(observer) };
+  const settings = { ...documentPipelineSettings(config, file, logger), ...sinkHooks(observer) };
   const source = withCapture ? createSource(config, logger, observer === undefined ? {} : { onProduced: (events, ms) => observer.produced(events, ms) }) : undefined;
   await source?.source.preflight();
   const kafka = pipelineKafka(config, `sluice-sink-${config.pipeline}`, { logLevel: logLevel.WARN, logger });
   const opened = await openEngine(settings.engine, signal, logger);
   const engine = observability?.instrumentEngine(opened) ?? opened;
-  const sink = new DocumentSink(kafka, engine, settings);
+  const sink = new DocumentPipeline(kafka, engine, settings);
   let capture: SourceCapture<unknown> | undefined;
   const stopAll = new AbortController();
   const stop = (): void => stopAll.abort();
@@ -95,7 +95,7 @@ async function runDocumentsObserved(config: PipelineConfig, file: string, signal
 }
 
 /** The sink's hooks that feed the observer (none without one). */
-function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentSinkSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
+function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentPipelineSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
   if (observer === undefined) return {};
   return { onPageAcknowledged: (page) => observer.pageAcknowledged(page), onDeadLetter: (letter) => observer.deadLetter(letter) };
 }

@@ -1,6 +1,6 @@
 import { loadPipelineConfig } from '../config/load-pipeline-config.js';
 import { pipelineTableFilter } from './capture-settings.js';
-import { engineConnection } from './sink-settings.js';
+import { engineConnection } from './engine-connection.js';
 import { readTableCatalog } from '../sources/mysql/table-catalog.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
 import { VersionClock } from '../descriptors/version-clock.js';

@@ -1,5 +1,5 @@
 import type { Pool } from 'mysql2/promise';
-import { buildDocuments, type BuiltPage } from '../descriptors/build-documents.js';
+import { buildDocuments, type BuiltDocuments } from '../descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import type { SnapshotVersioning } from '../descriptors/snapshot-version.js';
 import { documentWhere, retryForDocument, type DocumentRetrySettings } from './document-retry.js';
@@ -21,23 +21,23 @@ export interface BuildBatchSettings extends DocumentRetrySettings {
  */
 export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings): Promise<BuiltBatch> {
   const { descriptor } = batch;
-  const page = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
+  const built = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
   const triggerOf = (id: string): Pick<DocumentOperation, 'trigger'> => {
     const trigger = batch.triggers.get(id);
     return trigger === undefined ? {} : { trigger };
   };
-  const operations: DocumentOperation[] = page.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: page.version, ...triggerOf(document.id) }));
-  for (const id of page.missing) operations.push({ kind: 'delete', index: descriptor.index, id, version: page.version, ...triggerOf(id) });
-  return { batch, operations, indexed: page.documents.length, where: documentWhere(descriptor, settings.file) };
+  const operations: DocumentOperation[] = built.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: built.version, ...triggerOf(document.id) }));
+  for (const id of built.missing) operations.push({ kind: 'delete', index: descriptor.index, id, version: built.version, ...triggerOf(id) });
+  return { batch, operations, indexed: built.documents.length, where: documentWhere(descriptor, settings.file) };
 }
 
-async function buildOnConnection(settings: BuildBatchSettings, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltPage> {
+async function buildOnConnection(settings: BuildBatchSettings, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltDocuments> {
   const connection = await settings.pool.getConnection();
   let healthy = false;
   try {
-    const page = await buildDocuments(connection, descriptor, ids, settings.versioning);
+    const built = await buildDocuments(connection, descriptor, ids, settings.versioning);
     healthy = true;
-    return page;
+    return built;
   } finally {
     // a failed build may leave its transaction open or its connection broken: never reuse it
     if (healthy) connection.release();

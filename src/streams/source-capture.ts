@@ -107,7 +107,7 @@ export class SourceCapture<P> {
     const { logger } = this.settings;
     await this.writer.connect();
     await this.source.open();
-    const heartbeat = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'position not saved')), this.settings.positionIntervalMs);
+    const positionSaves = setInterval(() => void this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'position not saved')), this.settings.positionIntervalMs);
     try {
       const saved = this.settings.resnapshot === true ? undefined : await this.positions.load(this.sourceId);
       if (saved?.incremental !== undefined) {
@@ -145,7 +145,7 @@ export class SourceCapture<P> {
         await this.stream(start, signal);
       }
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(positionSaves);
       await this.signals.stop().catch(() => undefined);
       await this.savePosition().catch((error: unknown) => logger.warn({ err: error }, 'final position not saved'));
       await this.writer.close();

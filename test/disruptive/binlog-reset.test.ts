@@ -35,7 +35,7 @@ describe('RESET MASTER mid-stream', () => {
     const file = writePipelineFile(
       stringify({
         pipeline,
-        source: { mysql: { url: endpoints.mysqlUrl, databases: [db], heartbeatIntervalMs: 500, binlogPurged: 'snapshot' } },
+        source: { mysql: { url: endpoints.mysqlUrl, databases: [db], positionSaveIntervalMs: 500, binlogPurged: 'snapshot' } },
         kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
         elasticsearch: { node: endpoints.elasticsearchNode },
         sink: { pageSize: 100 },

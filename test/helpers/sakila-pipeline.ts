@@ -41,7 +41,7 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Sea
   if (films === undefined || customers === undefined) throw new Error('examples/sakila/pipeline.yml lost its documents');
   const config = {
     pipeline,
-    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+    source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
     kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 3, batch: { maxDelayMs: 20 } },
     engine: elasticsearch.kind,
     elasticsearch: { node: ENGINE_NODES[elasticsearch.kind] },

@@ -32,7 +32,7 @@ describe('change topics keep every row', () => {
       writePipelineFile(
         stringify({
           pipeline,
-          source: { mysql: { url: endpoints.mysqlUrl, databases: [db], heartbeatIntervalMs: 500 } },
+          source: { mysql: { url: endpoints.mysqlUrl, databases: [db], positionSaveIntervalMs: 500 } },
           kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
           elasticsearch: { node: endpoints.elasticsearchNode },
           sink: { pageSize: 50 },

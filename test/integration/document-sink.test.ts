@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildDocuments, type BuiltPage } from '../../src/descriptors/build-documents.js';
+import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build-documents.js';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
 import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
@@ -29,7 +29,7 @@ function pipelineFile(engine: EngineKind, database: string, documents: Record<st
   const file = writePipelineFile(
     stringify({
       pipeline,
-      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
       kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 2, batch: { maxDelayMs: 20 } },
       engine,
       elasticsearch: { node: ENGINE_NODES[engine] },
@@ -192,7 +192,7 @@ describe.each(testEngines())('no stale overwrite on %s', (kind) => {
     const index = `${database.replaceAll('_', '-')}-items`;
     dropIndexAfterwards(elasticsearch, index);
     await ensureDocumentIndex(elasticsearch, { index, gcDeletes: '1h' });
-    const build = async (): Promise<BuiltPage> => {
+    const build = async (): Promise<BuiltDocuments> => {
       const connection = await pool.getConnection();
       try {
         return await buildDocuments(connection, descriptor, ['1', '2']);
@@ -210,7 +210,7 @@ describe.each(testEngines())('no stale overwrite on %s', (kind) => {
     for (const document of [...older.documents, ...newer.documents]) expect(document.json).toBe(JSON.stringify(document.source));
 
     const channel = new BulkChannel(elasticsearch, { onRejected: () => Promise.reject(new Error('nothing is rejected here')), logger: pino({ level: 'silent' }), maxAgeMs: 0 });
-    const write = (page: BuiltPage): Promise<BulkOutcome[]> =>
+    const write = (page: BuiltDocuments): Promise<BulkOutcome[]> =>
       Promise.all([
         ...page.documents.map((document) => channel.write({ kind: 'index', index, id: document.id, document: document.source, version: page.version })),
         ...page.missing.map((id) => channel.write({ kind: 'delete', index, id, version: page.version })),

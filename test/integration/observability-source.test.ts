@@ -17,7 +17,7 @@ describe('the HTTP endpoint of sluice source', () => {
     await sql.query('CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(20))');
     await sql.query("INSERT INTO item SELECT seq, CONCAT('item-', seq) FROM seq_1_to_25");
     const port = await freePort();
-    const file = writePipelineFile(`${pipelineYaml(pipeline, [db], { mysqlExtra: 'heartbeatIntervalMs: 500' })}http:\n  port: ${port}\n`);
+    const file = writePipelineFile(`${pipelineYaml(pipeline, [db], { mysqlExtra: 'positionSaveIntervalMs: 500' })}http:\n  port: ${port}\n`);
     const source = startSluice(['source', '-c', file], cleanup);
     const url = `http://127.0.0.1:${port}`;
     const ready = await waitFor(

@@ -20,7 +20,7 @@ function pipelineFile(pipeline: string, database: string, url = endpoints.mysqlU
   return writePipelineFile(
     stringify({
       pipeline,
-      source: { mysql: { url, databases: [database], heartbeatIntervalMs: 1000 } },
+      source: { mysql: { url, databases: [database], positionSaveIntervalMs: 1000 } },
       kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 }, ...kafka },
       elasticsearch: { node: endpoints.elasticsearchNode },
       documents: { items: { table: 'items', fields: ['name', 'price'] } },

@@ -48,7 +48,7 @@ function pipelineFile(pipeline: string, database: string, mysqlUrl: string, kafk
   return writePipelineFile(
     stringify({
       pipeline,
-      source: { mysql: { url: mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+      source: { mysql: { url: mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
       kafka: { brokers: [SECURE_BROKER], partitions: 1, batch: { maxDelayMs: 20 }, ...kafka },
       elasticsearch: { node: endpoints.elasticsearchNode },
       documents: { items: { table: 'items', fields: ['name'] } },

@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import { sinkSettings } from '../../src/pipeline/sink-settings.js';
+import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
-import { DocumentSink } from '../../src/pipeline/document-sink.js';
+import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { deadLetterTopic, schemaTopic } from '../../src/streams/topic-names.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
@@ -74,7 +74,7 @@ describe('the sink with a transient failure while decoding', () => {
     const file = writePipelineFile(
       stringify({
         pipeline,
-        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], heartbeatIntervalMs: 1000 } },
+        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
         kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
         elasticsearch: { node: endpoints.elasticsearchNode },
         documents: { items: { table: 'items' } },
@@ -87,9 +87,9 @@ describe('the sink with a transient failure while decoding', () => {
     const source = startSluice(['source', '-c', file], cleanup);
 
     const config = loadPipelineConfig(file);
-    const settings = sinkSettings(config, file, pino({ level: 'silent' }));
+    const settings = documentPipelineSettings(config, file, pino({ level: 'silent' }));
     const faulty = kafkaFailingOnceOn(testKafka(), schemaTopic(config.kafka.topicPrefix));
-    const sink = new DocumentSink(faulty.kafka, engine, {
+    const sink = new DocumentPipeline(faulty.kafka, engine, {
       ...settings,
       retryPolicy: { ...TEST_RETRY_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxElapsedMs: Number.POSITIVE_INFINITY },
       sessionTimeoutMs: 10_000,

@@ -20,7 +20,7 @@ describe('sluice source killed with SIGKILL', () => {
     const pipeline = uniqueName('crash').replaceAll('_', '-');
     const sql = await openMysql(cleanup, db);
     await sql.query('CREATE TABLE big (id INT PRIMARY KEY, payload VARCHAR(40))');
-    const file = writePipelineFile(pipelineYaml(pipeline, [db], { mysqlExtra: 'heartbeatIntervalMs: 500', kafkaExtra: `partitions: 3\nbatch: { maxMessages: ${BATCH}, maxDelayMs: 20 }` }));
+    const file = writePipelineFile(pipelineYaml(pipeline, [db], { mysqlExtra: 'positionSaveIntervalMs: 500', kafkaExtra: `partitions: 3\nbatch: { maxMessages: ${BATCH}, maxDelayMs: 20 }` }));
     const kafka = testKafka();
     const positions = new PositionStore<SavedCapturePosition>(kafka, positionTopic(pipeline));
     const admin = kafka.admin();

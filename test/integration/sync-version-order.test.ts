@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BuiltDocument, BuiltPage } from '../../src/descriptors/build-documents.js';
+import type { BuiltDocument, BuiltDocuments } from '../../src/descriptors/build-documents.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { SyncSession } from '../../src/sinks/orchestrator/orchestrator.js';
 import { testEngine } from '../helpers/engines.js';
@@ -20,7 +20,7 @@ function built(id: string, body: Record<string, unknown>): BuiltDocument {
   return { id, source, json: JSON.stringify(source) };
 }
 
-const page = (version: number, documents: BuiltDocument[]): BuiltPage => ({ version, documents, missing: [] });
+const page = (version: number, documents: BuiltDocument[]): BuiltDocuments => ({ version, documents, missing: [] });
 
 /** What the continuous sink does: an index with the build's snapshot version, external_gte. */
 async function continuousWrite(engine: SearchEngine, index: string, document: BuiltDocument, version: number): Promise<number> {

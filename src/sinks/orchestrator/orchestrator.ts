@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BuiltPage } from '../../descriptors/build-documents.js';
+import type { BuiltDocuments } from '../../descriptors/build-documents.js';
 import { ConfigurationError, SluiceError } from '../../errors.js';
 import { missingModules, REQUIRED_MODULES } from '../engine/capabilities.js';
 import type { AliasAction, SearchEngine } from '../engine/search-engine.js';
@@ -162,7 +162,7 @@ export class SyncSession {
   }
 
   /** Writes one page of built documents to every written channel; counts are the primary's. */
-  async write(page: BuiltPage, signal?: AbortSignal): Promise<WriteCounts> {
+  async write(page: BuiltDocuments, signal?: AbortSignal): Promise<WriteCounts> {
     const targets = this.writtenTargets();
     const options = { version: page.version, batchMs: this.batchMs, ...(signal === undefined ? {} : { signal }) };
     const work = Promise.all(targets.map((target) => writePage(this.engine, target.index, page.documents, { ...options, fresh: target.plan === 'new-index' })));

@@ -10,7 +10,7 @@ import {
   loadPipelineConfig,
   parsePipelineConfig,
 } from '../../../src/config/load-pipeline-config.js';
-import { defaultServerId } from '../../../src/config/pipeline-config.js';
+import { defaultServerId, redactPipelineConfig } from '../../../src/config/pipeline-config.js';
 import type { ConfigurationError } from '../../../src/errors.js';
 import { PROJECT_ROOT } from '../../../stack/settings.js';
 
@@ -78,7 +78,7 @@ describe('parsePipelineConfig', () => {
     ['an unknown snapshot mode', ['source', 'mysql', 'snapshot', 'mode'], 'sometimes', 'source.mysql.snapshot.mode: must be one of "initial", "never", "always"'],
     ['page size 0', ['source', 'mysql', 'snapshot', 'pageSize'], 0, 'source.mysql.snapshot.pageSize: must be at least 1'],
     ['page size 100001', ['source', 'mysql', 'snapshot', 'pageSize'], 100_001, 'source.mysql.snapshot.pageSize: must be at most 100000'],
-    ['a heartbeat of 99 ms', ['source', 'mysql', 'heartbeatIntervalMs'], 99, 'source.mysql.heartbeatIntervalMs: must be at least 100'],
+    ['a position-save interval of 99 ms', ['source', 'mysql', 'positionSaveIntervalMs'], 99, 'source.mysql.positionSaveIntervalMs: must be at least 100'],
     ['an unknown binlogPurged', ['source', 'mysql', 'binlogPurged'], 'ignore', 'source.mysql.binlogPurged: must be one of "fail", "snapshot"'],
     ['missing brokers', ['kafka', 'brokers'], undefined, 'kafka.brokers: is required'],
     ['an empty broker list', ['kafka', 'brokers'], [], 'kafka.brokers: must have at least 1 item'],
@@ -189,6 +189,37 @@ describe('parsePipelineConfig', () => {
     expect(configurationError(() => parsePipelineConfig('- a\n', FILE, {})).message).toBe(
       `${FILE}: (top level): must be a mapping, not a list`,
     );
+  });
+});
+
+describe('source.mysql.heartbeatIntervalMs, the deprecated name of positionSaveIntervalMs', () => {
+  it('is still read, and the validated file shows it as positionSaveIntervalMs', () => {
+    const config = parsePipelineConfig(stringify(withValue(valid(), ['source', 'mysql', 'heartbeatIntervalMs'], 500)), FILE, {});
+    expect(config.source.mysql.positionSaveIntervalMs).toBe(500);
+    expect(config.source.mysql).not.toHaveProperty('heartbeatIntervalMs');
+    // what `sluice validate` prints
+    const shown = stringify(redactPipelineConfig(config));
+    expect(shown).toContain('positionSaveIntervalMs: 500');
+    expect(shown).not.toContain('heartbeatIntervalMs');
+  });
+
+  it('defaults positionSaveIntervalMs to 10 seconds when neither key is given', () => {
+    expect(parsePipelineConfig(stringify(valid()), FILE, {}).source.mysql.positionSaveIntervalMs).toBe(10_000);
+  });
+
+  it('is a configuration error together with positionSaveIntervalMs, naming both keys', () => {
+    let data = withValue(valid(), ['source', 'mysql', 'heartbeatIntervalMs'], 500);
+    data = withValue(data, ['source', 'mysql', 'positionSaveIntervalMs'], 1000);
+    const error = parseError(data);
+    expect(error.message).toBe(`${FILE}: source.mysql.heartbeatIntervalMs: is given together with positionSaveIntervalMs; heartbeatIntervalMs is the deprecated name of positionSaveIntervalMs`);
+    expect(error.fix).toBe('source.mysql.heartbeatIntervalMs: remove heartbeatIntervalMs and keep positionSaveIntervalMs');
+    expect(error.context.keys).toEqual(['source.mysql.heartbeatIntervalMs']);
+  });
+
+  it('is checked like positionSaveIntervalMs', () => {
+    const error = parseError(withValue(valid(), ['source', 'mysql', 'heartbeatIntervalMs'], 99));
+    expect(error.message).toBe(`${FILE}: source.mysql.heartbeatIntervalMs: must be at least 100`);
+    expect(error.fix).toContain('write positionSaveIntervalMs instead');
   });
 });
 

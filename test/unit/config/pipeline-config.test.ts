@@ -26,7 +26,7 @@ describe('pipelineConfigSchema', () => {
           databases: ['sakila'],
           exclude: [],
           snapshot: { mode: 'initial', pageSize: 1000, locking: 'global' },
-          heartbeatIntervalMs: 10_000,
+          positionSaveIntervalMs: 10_000,
           binlogHeartbeatMs: 5_000,
           binlogPurged: 'fail',
         },

@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
 import { ConfigurationError } from '../errors.js';
 import { mysqlConnectionOptions } from '../sources/mysql/connection-options.js';
-import type { DocumentSinkSettings } from './document-sink.js';
+import type { DocumentPipelineSettings } from './document-pipeline.js';
 import type { EngineConnectionSettings } from '../sinks/engine/connection-settings.js';
+import { engineConnection } from './engine-connection.js';
 import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
 import { durationMs, type PipelineConfig } from '../config/pipeline-config.js';
 
 /**
- * The settings of the document sink for a pipeline file. A sink needs `elasticsearch` and at
- * least one document; without them it is a ConfigurationError (exit code 2, nothing started).
+ * The settings of the document pipeline (the consume side: `sluice sink` and `sluice run`) for a
+ * pipeline file. It needs `elasticsearch` and at least one document; without them it is a
+ * ConfigurationError (exit code 2, nothing started).
  */
-export function sinkSettings(config: PipelineConfig, file: string, logger: Logger): DocumentSinkSettings & { readonly engine: EngineConnectionSettings } {
+export function documentPipelineSettings(config: PipelineConfig, file: string, logger: Logger): DocumentPipelineSettings & { readonly engine: EngineConnectionSettings } {
   if (config.elasticsearch === undefined) {
     throw new ConfigurationError(`${file}: elasticsearch: is required to run a sink`, 'add elasticsearch: { node: http://127.0.0.1:9200 }', { context: { file, key: 'elasticsearch' } });
   }
@@ -38,22 +40,5 @@ export function sinkSettings(config: PipelineConfig, file: string, logger: Logge
     changeTopics: changeTopicPolicy(config),
     logger,
     engine: engineConnection(config),
-  };
-}
-
-/** How to reach the search engine: `engine` and the `elasticsearch` section (which serves OpenSearch too). */
-export function engineConnection(config: PipelineConfig): EngineConnectionSettings {
-  const section = config.elasticsearch;
-  if (section === undefined) throw new ConfigurationError('elasticsearch: is required to reach the search engine', 'add elasticsearch: { node: http://127.0.0.1:9200 }');
-  const { node, username, password, apiKey, caFile, caFingerprint, tlsVerify } = section;
-  return {
-    engine: config.engine,
-    node,
-    tlsVerify,
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(apiKey === undefined ? {} : { apiKey }),
-    ...(caFile === undefined ? {} : { caFile }),
-    ...(caFingerprint === undefined ? {} : { caFingerprint }),
   };
 }

@@ -44,8 +44,8 @@ const BUILD_CONCURRENCY = 3;
 /** How long a stopping sink lets in-flight writes finish before abandoning them. */
 const STOP_GRACE_MS = 10_000;
 
-/** Settings of a {@link DocumentSink}. */
-export interface DocumentSinkSettings {
+/** Settings of a {@link DocumentPipeline}. */
+export interface DocumentPipelineSettings {
   readonly pipeline: string;
   /** The pipeline file, for messages about its `documents` section. */
   readonly file: string;
@@ -77,7 +77,7 @@ export interface DocumentSinkSettings {
   readonly logger: Logger;
 }
 
-/** What {@link DocumentSinkSettings.onPageAcknowledged} reports. */
+/** What {@link DocumentPipelineSettings.onPageAcknowledged} reports. */
 export interface AcknowledgedPage {
   readonly topic: string;
   readonly partition: number;
@@ -87,8 +87,8 @@ export interface AcknowledgedPage {
   readonly atMs: number;
 }
 
-/** Counters of a running sink. */
-export interface SinkStats {
+/** Counters of a running document pipeline. */
+export interface DocumentPipelineStats {
   pages: number;
   changes: number;
   documents: number;
@@ -101,7 +101,8 @@ export interface SinkStats {
 }
 
 /**
- * The consume side of a pipeline: consumes the change topics of every table the documents read
+ * The document pipeline, the whole consume side of a pipeline (formerly `DocumentSink`; the
+ * `sluice sink` process runs it): consumes the change topics of every table the documents read
  * (consumer group `<pipeline>.sink`, so several sink processes share the partitions), runs each
  * page through the sink path (src/operators/process-pages.ts: decode, expand to root ids, batch,
  * build, write, commit) and commits the page's offsets only after every write
@@ -109,19 +110,19 @@ export interface SinkStats {
  * uncommitted pages; documents are always rebuilt from the current database state and written
  * with their snapshot's version, so re-processing is harmless.
  */
-export class DocumentSink {
-  private readonly counters: Omit<SinkStats, 'latency'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
+export class DocumentPipeline {
+  private readonly counters: Omit<DocumentPipelineStats, 'latency'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
   private readonly latency = new LatencyRecorder(10_000);
 
   /** The counters so far, with latency percentiles computed when asked (not on every page). */
-  get stats(): SinkStats {
+  get stats(): DocumentPipelineStats {
     return { ...this.counters, latency: this.latency.summary() };
   }
 
   constructor(
     private readonly kafka: Kafka,
     private readonly elasticsearch: SearchEngine,
-    private readonly settings: DocumentSinkSettings,
+    private readonly settings: DocumentPipelineSettings,
   ) {}
 
   /** Checks the documents against the database and runs until `signal` aborts. */
