@@ -1,7 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import type { Logger } from 'pino';
-import type { RetryPolicy } from '../retry.js';
-import { PageConsumer, type CommittablePage } from '../streams/page-consumer.js';
+import { PageConsumer, type CommittablePage, type PageConsumerSettings } from '../streams/page-consumer.js';
 
 /**
  * Backfill of a document added to a running pipeline (or whose index was deleted).
@@ -45,16 +43,9 @@ async function existingTopics(admin: Admin, topics: readonly string[]): Promise<
   return topics.filter((topic) => all.has(topic));
 }
 
-/** Settings of {@link runBackfill}. */
-export interface BackfillSettings {
-  readonly groupId: string;
+/** Settings of {@link runBackfill}: its page consumer's, and the document it backfills. */
+export interface BackfillSettings extends PageConsumerSettings {
   readonly document: string;
-  readonly topics: readonly string[];
-  readonly pageSize: number;
-  readonly partitionsConsumedConcurrently: number;
-  readonly sessionTimeoutMs: number;
-  readonly retryPolicy: RetryPolicy;
-  readonly logger: Logger;
 }
 
 /**
