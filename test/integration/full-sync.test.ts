@@ -13,6 +13,7 @@ import { ElasticsearchVersionEpochStore } from '../../src/sinks/elasticsearch/ve
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { channelNames, type ChannelSpec } from '../../src/sinks/orchestrator/channel.js';
 import { runFullSync } from '../../src/sinks/orchestrator/full-sync.js';
+import { ensureVersionedIndex, versionedNames } from '../../src/sinks/indexes/versioned-index.js';
 import type { SyncReport } from '../../src/sinks/orchestrator/orchestrator.js';
 import { testEngine } from '../helpers/engines.js';
 import { prepareSakilaPipeline, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
@@ -118,6 +119,26 @@ describe('full sync on OpenSearch', () => {
     const second = await runCli(['sync', '-c', sakila.file, '--documents', 'films']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^films: written 0, unchanged 1000, superseded 0, deleted 0, strategy reindex, /);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+  }, 180_000);
+
+  it('on a versioned index of sluice indexes: syncs it in place and leaves its alias where sluice indexes put it', async () => {
+    const { engine, sakila, sync } = await prepare();
+    const backing = versionedNames.backing(sakila.filmIndex, 1);
+    cleanup.add(() => engine.deleteIndex(backing).catch(() => undefined));
+    await ensureVersionedIndex(engine, { name: sakila.filmIndex, version: 1, mappings: { properties: { title: { type: 'text' } } } });
+    const aliasBefore = await engine.getAlias(sakila.filmIndex);
+
+    const first = await sync();
+    expect(first).toMatchObject({ strategy: 'reindex', plan: { primary: 'in-place' }, written: 1000, deleted: 0 });
+    expect(first.indexes.primary).toBe(backing);
+    expect(await engine.getAlias(sakila.filmIndex)).toEqual(aliasBefore);
+    expect(await engine.indexExists(channelNames.writeAlias({ name: sakila.filmIndex }))).toBe(false);
+    expect((await engine.getMappingMeta(backing))?.sluice_version).toBe(1);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+
+    await sakila.connection.query("UPDATE film SET title = 'VERSIONED' WHERE film_id = 2");
+    expect(await sync()).toMatchObject({ strategy: 'reindex', written: 1, unchanged: 999, deleted: 0, indexes: { primary: backing } });
     expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
   }, 180_000);
 

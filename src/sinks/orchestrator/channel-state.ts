@@ -14,7 +14,7 @@ export interface ChannelState extends ChannelObservation {
   readonly writeIndexes: readonly string[];
 }
 
-/** Reads a channel's alias, the hash of the index behind it, and whether a plain index holds its name. */
+/** Reads a channel's alias, the hash of the index behind it (and whether `sluice indexes` versions it), and whether a plain index holds its name. */
 export async function inspectChannel(engine: SearchEngine, spec: ChannelSpec): Promise<ChannelState> {
   const hash = channelHash(spec);
   const alias = channelNames.readAlias(spec);
@@ -25,5 +25,6 @@ export async function inspectChannel(engine: SearchEngine, spec: ChannelSpec): P
     return { spec, hash, currentIndex: undefined, concreteIndex, writeIndexes, aliasExists: false, hashUnchanged: false };
   }
   const meta = await engine.getMappingMeta(alias);
-  return { spec, hash, currentIndex: [...behind].sort().at(-1), concreteIndex: false, writeIndexes, aliasExists: true, hashUnchanged: meta?.sluice_hash === hash };
+  const versionedIndex = meta?.sluice_version !== undefined;
+  return { spec, hash, currentIndex: [...behind].sort().at(-1), concreteIndex: false, writeIndexes, aliasExists: true, hashUnchanged: meta?.sluice_hash === hash, versionedIndex };
 }

@@ -23,7 +23,7 @@ export const BATCH_FIELD = 'batch_index_date';
 export const LAST_UPDATED_FIELD = 'last_updated';
 
 /** The mapping of the sync's bookkeeping fields. */
-const SYNC_FIELD_MAPPINGS = {
+export const SYNC_FIELD_MAPPINGS = {
   [BATCH_FIELD]: { type: 'date', format: 'epoch_millis' },
   [LAST_UPDATED_FIELD]: { type: 'date', format: 'epoch_millis' },
   _sluice: { properties: { ...SLUICE_FIELD_MAPPING.properties, version: { type: 'long' } } },

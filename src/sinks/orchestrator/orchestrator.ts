@@ -3,7 +3,7 @@ import type { BuiltDocuments } from '../../descriptors/build-documents.js';
 import { ConfigurationError, SluiceError } from '../../errors.js';
 import { missingModules, REQUIRED_MODULES } from '../engine/capabilities.js';
 import type { AliasAction, SearchEngine } from '../engine/search-engine.js';
-import { channelBody, channelHash, channelNames, channelTemplate, LAST_UPDATED_FIELD, type ChannelSpec } from './channel.js';
+import { channelBody, channelHash, channelNames, channelTemplate, LAST_UPDATED_FIELD, SYNC_FIELD_MAPPINGS, type ChannelSpec } from './channel.js';
 import { inspectChannel, type ChannelState } from './channel-state.js';
 import { writePage, type WriteCounts } from './channel-writer.js';
 import { decideStrategy, type ChannelPlan, type SyncPlan, type SyncStrategy } from './strategy.js';
@@ -128,6 +128,8 @@ export class SyncSession {
       await engine.putIndexTemplate(channelNames.template(state.spec), channelTemplate(state.spec));
       if (channelPlan !== 'new-index') {
         if (state.currentIndex === undefined) throw new SluiceError(`channel ${state.spec.name} has no index behind its alias`);
+        // a versioned index (sluice indexes) was not made from the channel's template: it gets the sync's bookkeeping fields
+        if (state.versionedIndex === true) await engine.putMapping(state.currentIndex, { properties: SYNC_FIELD_MAPPINGS });
         return { state, plan: channelPlan, index: state.currentIndex };
       }
       const index = channelNames.backingIndex(state.spec, new Date(batchMs));
@@ -218,7 +220,7 @@ export class SyncSession {
     }
     await settings.hooks?.preSwap?.(this.indexes);
     const swap = this.aliasActions();
-    await engine.updateAliases(swap.actions);
+    if (swap.actions.length > 0) await engine.updateAliases(swap.actions);
     for (const target of [this.primary, this.secondary]) if (target !== undefined) await engine.refresh(channelNames.readAlias(target.state.spec));
     await this.retire(swap.retired);
     const report: SyncReport = {
@@ -248,7 +250,8 @@ export class SyncSession {
     const actions: AliasAction[] = [];
     const retired: string[] = [];
     for (const target of [this.primary, this.secondary]) {
-      if (target === undefined) continue;
+      // the aliases of a versioned index belong to `sluice indexes` (it moves them on a migration)
+      if (target === undefined || target.state.versionedIndex === true) continue;
       const { spec, currentIndex, concreteIndex, writeIndexes } = target.state;
       const read = channelNames.readAlias(spec);
       let removed: string | undefined;

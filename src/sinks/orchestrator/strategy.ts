@@ -16,6 +16,11 @@ export interface ChannelObservation {
   readonly hashUnchanged: boolean;
   /** The read alias exists (and points at an index sluice made). */
   readonly aliasExists: boolean;
+  /**
+   * The index behind the read alias is a versioned index of `sluice indexes` (`_meta.sluice_version`):
+   * its mappings change only by `sluice indexes migrate`, so a sync writes it in place whatever its hash.
+   */
+  readonly versionedIndex?: boolean;
 }
 
 /** Where one channel is written during the sync. */
@@ -28,9 +33,9 @@ export interface SyncPlan {
   readonly secondary?: ChannelPlan;
 }
 
-/** A channel is written in place when its hash is unchanged and its alias exists; else into a new index. */
+/** A channel is written in place when its alias exists and its hash is unchanged (or its index is versioned); else into a new index. */
 function placement(channel: ChannelObservation): 'in-place' | 'new-index' {
-  return channel.hashUnchanged && channel.aliasExists ? 'in-place' : 'new-index';
+  return channel.aliasExists && (channel.hashUnchanged || channel.versionedIndex === true) ? 'in-place' : 'new-index';
 }
 
 /** Decides the strategy (pure: see {@link SyncStrategy}). `secondary` undefined: the family has no secondary channel. */
@@ -39,7 +44,7 @@ export function decideStrategy(primary: ChannelObservation, secondary?: ChannelO
   if (secondary === undefined) {
     return { strategy: primaryPlan === 'in-place' ? 'reindex' : 'multiplex', primary: primaryPlan };
   }
-  if (primaryPlan === 'in-place' && secondary.hashUnchanged && secondary.aliasExists) {
+  if (primaryPlan === 'in-place' && placement(secondary) === 'in-place') {
     return { strategy: 'reindex', primary: primaryPlan, secondary: 'reindexed-at-completion' };
   }
   return { strategy: 'multiplex', primary: primaryPlan, secondary: placement(secondary) };

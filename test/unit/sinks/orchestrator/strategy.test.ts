@@ -26,6 +26,14 @@ describe('decideStrategy', () => {
     expect(decideStrategy({ hashUnchanged: false, aliasExists: false })).toEqual({ strategy: 'multiplex', primary: 'new-index' });
   });
 
+  it('a versioned index (sluice indexes) is written in place whatever its hash: its mappings change by migration', () => {
+    const versioned = { hashUnchanged: false, aliasExists: true, versionedIndex: true };
+    expect(decideStrategy(versioned)).toEqual({ strategy: 'reindex', primary: 'in-place' });
+    expect(decideStrategy(versioned, versioned)).toEqual({ strategy: 'reindex', primary: 'in-place', secondary: 'reindexed-at-completion' });
+    expect(decideStrategy(changed, versioned)).toEqual({ strategy: 'multiplex', primary: 'new-index', secondary: 'in-place' });
+    expect(decideStrategy({ ...versioned, aliasExists: false })).toEqual({ strategy: 'multiplex', primary: 'new-index' });
+  });
+
   it('a primary whose alias vanished gets a new index even when its hash would match', () => {
     expect(decideStrategy({ hashUnchanged: true, aliasExists: false }, same)).toEqual({ strategy: 'multiplex', primary: 'new-index', secondary: 'in-place' });
   });
