@@ -1,8 +1,7 @@
-import { SluiceError } from '../../errors.js';
-import { describeErrorCause } from '../engine/engine-error.js';
 import type { SearchEngine, SearchHit } from '../engine/search-engine.js';
 import type { PageChange } from '../sink-page.js';
 import { PartitionedIndex } from './partitioned-index.js';
+import { RetainedLog } from './retained-log.js';
 
 /** The change log of a pipeline: a daily partitioned index `sluice-changes-<pipeline>`. */
 export function changeLogName(pipeline: string): string {
@@ -40,8 +39,6 @@ const MAPPINGS = {
   },
 };
 
-const MAINTAIN_EVERY_MS = 3_600_000;
-
 function image(row: Readonly<Record<string, unknown>> | null): Record<string, unknown> | null {
   if (row === null) return null;
   return Object.fromEntries(Object.entries(row).map(([column, value]) => [column, Buffer.isBuffer(value) ? value.toString('base64') : value]));
@@ -57,7 +54,7 @@ function image(row: Readonly<Record<string, unknown>> | null): Record<string, un
  */
 export class ChangeLog {
   readonly index: PartitionedIndex;
-  private lastMaintenance = 0;
+  private readonly log: RetainedLog;
 
   constructor(
     private readonly engine: SearchEngine,
@@ -69,15 +66,12 @@ export class ChangeLog {
       { name: changeLogName(pipeline), version: 1, interval: 'daily', timestampField: 'at', maxAgeMs: settings.maxAgeMs, mappings: MAPPINGS, settings: { number_of_replicas: 0 } },
       settings.now === undefined ? {} : { now: settings.now },
     );
+    this.log = new RetainedLog(this.index, 'the change log', settings.now);
   }
 
   /** Writes the entries of a page of changes; throws a retriable SluiceError when the engine refused some. */
   async write(changes: readonly PageChange[]): Promise<void> {
     const now = (this.settings.now ?? Date.now)();
-    if (now - this.lastMaintenance >= MAINTAIN_EVERY_MS) {
-      await this.index.maintain();
-      this.lastMaintenance = now;
-    }
     const documents = changes
       .filter(({ event }) => event.source.tsMs >= now - this.settings.maxAgeMs)
       .map(({ event, trigger }) => {
@@ -94,12 +88,7 @@ export class ChangeLog {
         };
         return { id: message, source: entry as unknown as Record<string, unknown> };
       });
-    if (documents.length === 0) return;
-    const result = await this.index.write(documents);
-    const failed = result.items.find((item) => item.error !== undefined);
-    if (failed !== undefined) {
-      throw new SluiceError(`writing the change log failed: ${describeErrorCause(failed.error)}`, { retriable: true, context: { status: failed.status } });
-    }
+    await this.log.append(documents);
   }
 
   /** The entries committed in [from, to] (ms), optionally of one table (`db.table`) and key, oldest first. */

@@ -1,8 +1,7 @@
-import { SluiceError } from '../../errors.js';
 import type { DeadLetter } from '../dead-letters.js';
-import { describeErrorCause } from '../engine/engine-error.js';
 import type { SearchEngine } from '../engine/search-engine.js';
 import { PartitionedIndex } from './partitioned-index.js';
+import { RetainedLog } from './retained-log.js';
 
 /** The dead-letter index of a pipeline: a monthly partitioned index `sluice-dead-letters-<pipeline>`. */
 export function deadLetterIndexName(pipeline: string): string {
@@ -25,8 +24,6 @@ const MAPPINGS = {
   },
 };
 
-const MAINTAIN_EVERY_MS = 3_600_000;
-
 /**
  * The dead letters of a pipeline in the search engine, beside the dead-letter topic (which stays
  * the record): a monthly partitioned index with `maxAge` retention, searchable by time, kind,
@@ -35,33 +32,25 @@ const MAINTAIN_EVERY_MS = 3_600_000;
  */
 export class DeadLetterIndex {
   readonly index: PartitionedIndex;
-  private lastMaintenance = 0;
+  private readonly log: RetainedLog;
 
   constructor(
     private readonly engine: SearchEngine,
     pipeline: string,
-    private readonly settings: { readonly maxAgeMs: number; readonly now?: () => number },
+    settings: { readonly maxAgeMs: number; readonly now?: () => number },
   ) {
     this.index = new PartitionedIndex(
       engine,
       { name: deadLetterIndexName(pipeline), version: 1, interval: 'monthly', timestampField: 'atMs', maxAgeMs: settings.maxAgeMs, mappings: MAPPINGS, settings: { number_of_replicas: 0 } },
       settings.now === undefined ? {} : { now: settings.now },
     );
+    this.log = new RetainedLog(this.index, 'the dead-letter index', settings.now);
   }
 
   /** Writes one letter (retention runs at most once an hour); a refused write is a retriable SluiceError. */
   async write(letter: DeadLetter): Promise<void> {
-    const now = (this.settings.now ?? Date.now)();
-    if (now - this.lastMaintenance >= MAINTAIN_EVERY_MS) {
-      await this.index.maintain();
-      this.lastMaintenance = now;
-    }
     const key = letter.documentId ?? (letter.trigger === undefined ? 'message' : `${letter.trigger.topic}:${letter.trigger.partition}:${letter.trigger.offset}`);
-    const result = await this.index.write([{ id: `${key}@${letter.atMs}`, source: { ...letter } }]);
-    const failed = result.items.find((item) => item.error !== undefined);
-    if (failed !== undefined) {
-      throw new SluiceError(`writing the dead-letter index failed: ${describeErrorCause(failed.error)}`, { retriable: true, context: { status: failed.status } });
-    }
+    await this.log.append([{ id: `${key}@${letter.atMs}`, source: { ...letter } }]);
   }
 
   /** The letters of [from, to] (ms), newest first. */
