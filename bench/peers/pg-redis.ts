@@ -2,7 +2,7 @@
  * A Postgres (logical WAL, for PGSync) and a Redis for the benchmark's peers, from Debian's
  * binaries, in data folders under <stack directory>/peers, on ports the stack does not use.
  * Postgres refuses to run as root: as root it runs as the stack's service account. Both are
- * stopped by `stop()`.
+ * stopped by `stop()`, which removes their folder.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -73,6 +73,7 @@ export async function startPeerServers(postgresBin: string, redisServer: string)
         }
       }
       await run(join(postgresBin, 'pg_ctl'), ['-D', pgData, '-m', 'fast', '-w', 'stop'], { ...as, cwd: root }).catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
