@@ -59,6 +59,8 @@ export async function installDebezium(): Promise<Installed<{ home: string; java:
   const version = PEER_VERSIONS.debezium;
   const java = join(JAVA_HOME, 'bin', 'java');
   if (!existsSync(java)) return { ok: false, reason: `Debezium Server 3.x needs Java 21+: ${java} does not exist (install Temurin 25 or set SLUICE_PEERS_JAVA_HOME)` };
+  const major = await javaMajorVersion(java);
+  if (major < 21) return { ok: false, reason: `Debezium Server 3.x needs Java 21+: ${java} is Java ${major} (set SLUICE_PEERS_JAVA_HOME to a JDK 21+)` };
   const folder = join(peersCache(), `debezium-${version}`);
   const home = join(folder, 'debezium-server');
   if (!existsSync(join(home, 'lib'))) {
@@ -81,6 +83,16 @@ export async function installDebezium(): Promise<Installed<{ home: string; java:
     return { ok: false, reason: `${home}/lib has no MariaDB connector` };
   }
   return { ok: true, value: { home, java, version } };
+}
+
+/** The major version `java -version` reports (0 when it cannot be read). */
+async function javaMajorVersion(java: string): Promise<number> {
+  try {
+    const { stderr } = await run(java, ['-version']);
+    return Number(/version "(\d+)/.exec(stderr)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Debian's Postgres server binaries (initdb, pg_ctl, postgres) and psql. */
