@@ -45,6 +45,7 @@ import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
 import { disturbedMeasurements, engineComparisonMarkdown, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type EngineSection, type RunFigures } from './lib/report.js';
 import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
+import { peersPhase } from './peers/run-peers.js';
 import { benchEngine, benchKafka, endpoints, ENGINE_KINDS, engineReachable, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
 
 const { values: options } = parseArgs({
@@ -60,6 +61,7 @@ const { values: options } = parseArgs({
     keep: { type: 'boolean', default: false },
     only: { type: 'string', default: 'sakila,small,large' },
     engine: { type: 'string' },
+    peers: { type: 'boolean', default: false },
   },
 });
 const ROOTS = Number(options.roots);
@@ -377,6 +379,8 @@ async function main(): Promise<void> {
         await cleanUp(bench).catch((error: unknown) => note(`clean-up failed: ${String(error)}`));
       }
     }
+    // --peers (issue 18): the same workloads through Debezium Server and PGSync, a ratio table (bench/peers/)
+    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS });
   } finally {
     await watch.disconnect();
     for (const engine of engines) await engine.close();
