@@ -39,3 +39,17 @@ export function requireModule(context: TestContext, capabilities: EngineCapabili
   process.stdout.write(`skipped "${context.task.name}" on ${capabilities.engine}: ${reason}\n`);
   context.skip(reason);
 }
+
+/**
+ * At cleanup, removes the full-sync channels named `aliases`: every index behind each alias and the
+ * channel's index template `sluice-<alias>` (a missing one is fine), then the indexes of `made`.
+ */
+export function removeChannelsAtCleanup(cleanup: Cleanup, engine: SearchEngine, aliases: readonly string[], made: ReadonlySet<string> = new Set()): void {
+  cleanup.add(async () => {
+    for (const alias of aliases) {
+      for (const index of Object.keys(await engine.getAlias(alias))) await engine.deleteIndex(index);
+      await engine.deleteIndexTemplate(`sluice-${alias}`).catch(() => undefined);
+    }
+    for (const index of made) await engine.deleteIndex(index).catch(() => undefined);
+  });
+}

@@ -10,6 +10,7 @@
  * (CAST ... AS CHAR, DATE_FORMAT) so the result does not depend on the connection's type casting.
  */
 import type { Connection } from 'mysql2/promise';
+import { BATCH_FIELD, LAST_UPDATED_FIELD } from '../../src/sinks/orchestrator/channel.js';
 
 export type SakilaDocument = Record<string, unknown>;
 
@@ -278,8 +279,8 @@ function firstDifference(expected: unknown, actual: unknown, path: string, keyOr
 /**
  * The differences between the expected and the actual documents, one readable line each: ids
  * missing from `actual`, ids `actual` should not have, and for every other id the first path whose
- * values differ (strictly: "0.99" is not 0.99). A top-level `_sluice` key of an actual document is
- * ignored. Empty when they are equal.
+ * values differ (strictly: "0.99" is not 0.99). The top-level bookkeeping keys of an actual document
+ * (`_sluice`, and a full sync's `batch_index_date` and `last_updated`) are ignored. Empty when they are equal.
  */
 export function diffDocuments(expected: ReadonlyMap<string, Record<string, unknown>>, actual: ReadonlyMap<string, Record<string, unknown>>, options: DiffOptions = {}): string[] {
   const lines: string[] = [];
@@ -291,7 +292,8 @@ export function diffDocuments(expected: ReadonlyMap<string, Record<string, unkno
       lines.push(`${id}: missing`);
       continue;
     }
-    const { _sluice: _ignored, ...comparable } = found;
+    // sluice's bookkeeping (its version, and a full sync's batch fields) is not content
+    const { _sluice: _ignored, [BATCH_FIELD]: _batch, [LAST_UPDATED_FIELD]: _updated, ...comparable } = found;
     const difference = firstDifference(wanted, comparable, '', options.keyOrder ?? false);
     if (difference !== undefined) lines.push(`${id}: ${difference}`);
   }

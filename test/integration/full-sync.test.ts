@@ -16,7 +16,7 @@ import { runFullSync } from '../../src/sinks/orchestrator/full-sync.js';
 import { ensureVersionedIndex, versionedNames } from '../../src/sinks/indexes/versioned-index.js';
 import type { SyncReport } from '../../src/sinks/orchestrator/orchestrator.js';
 import { testEngine } from '../helpers/engines.js';
-import { prepareSakilaPipeline, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
+import { prepareSakilaPipeline, readIndexDocuments, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { diffDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
 import { Cleanup, endpoints } from '../helpers/services.js';
 import { runCli } from '../helpers/sluice-process.js';
@@ -25,20 +25,6 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 const logger = pino({ level: 'silent' });
-
-/** Every document behind `alias`, without the sync's bookkeeping fields. */
-async function documentsOf(engine: SearchEngine, alias: string): Promise<Map<string, Record<string, unknown>>> {
-  await engine.refresh(alias);
-  const documents = new Map<string, Record<string, unknown>>();
-  for await (const page of engine.scan<Record<string, unknown>>(alias, { pageSize: 5000 })) {
-    for (const hit of page) {
-      if (hit._source === undefined) continue;
-      const { batch_index_date: _batch, last_updated: _updated, ...rest } = hit._source;
-      documents.set(hit._id, rest);
-    }
-  }
-  return documents;
-}
 
 interface Fixture {
   readonly engine: SearchEngine;
@@ -87,7 +73,7 @@ describe('full sync on OpenSearch', () => {
     const first = await sync();
     expect(first).toMatchObject({ strategy: 'multiplex', written: 1000, unchanged: 0, deleted: 0 });
     const expected = await expectedFilmDocuments(sakila.connection, sakila.database);
-    expect(diffDocuments(expected, await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(diffDocuments(expected, await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
     expect(Object.keys(await engine.getAlias(channelNames.writeAlias({ name: sakila.filmIndex })))).toEqual([first.indexes.primary]);
 
     const second = await sync();
@@ -104,7 +90,7 @@ describe('full sync on OpenSearch', () => {
     await sakila.connection.query("UPDATE film SET title = 'A FULL SYNC' WHERE film_id = 1");
     const third = await sync();
     expect(third).toMatchObject({ strategy: 'reindex', written: 1, unchanged: 996, deleted: 3 });
-    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
   }, 180_000);
 
   it('sluice sync -c <file> --documents films: a summary per run, multiplex then reindex', async () => {
@@ -119,7 +105,7 @@ describe('full sync on OpenSearch', () => {
     const second = await runCli(['sync', '-c', sakila.file, '--documents', 'films']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/^films: written 0, unchanged 1000, superseded 0, deleted 0, strategy reindex, /);
-    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
   }, 180_000);
 
   it('on a versioned index of sluice indexes: syncs it in place and leaves its alias where sluice indexes put it', async () => {
@@ -135,11 +121,11 @@ describe('full sync on OpenSearch', () => {
     expect(await engine.getAlias(sakila.filmIndex)).toEqual(aliasBefore);
     expect(await engine.indexExists(channelNames.writeAlias({ name: sakila.filmIndex }))).toBe(false);
     expect((await engine.getMappingMeta(backing))?.sluice_version).toBe(1);
-    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
 
     await sakila.connection.query("UPDATE film SET title = 'VERSIONED' WHERE film_id = 2");
     expect(await sync()).toMatchObject({ strategy: 'reindex', written: 1, unchanged: 999, deleted: 0, indexes: { primary: backing } });
-    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+    expect(diffDocuments(await expectedFilmDocuments(sakila.connection, sakila.database), await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
   }, 180_000);
 
   it('refuses with exit code 2 on the Elasticsearch node without lang-painless and reindex, naming them, the engine and the fix, and touches nothing', async () => {
@@ -163,8 +149,8 @@ describe('full sync on OpenSearch', () => {
     const semantic: ChannelSpec = { name: `${sakila.filmIndex}-semantic`, mappings: { properties: { description: { type: 'text', analyzer: 'english' } } } };
     const expectBoth = async (): Promise<void> => {
       const expected = await expectedFilmDocuments(sakila.connection, sakila.database);
-      expect(diffDocuments(expected, await documentsOf(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
-      expect(diffDocuments(expected, await documentsOf(engine, semantic.name), { limit: 10 })).toEqual([]);
+      expect(diffDocuments(expected, await readIndexDocuments(engine, sakila.filmIndex), { limit: 10 })).toEqual([]);
+      expect(diffDocuments(expected, await readIndexDocuments(engine, semantic.name), { limit: 10 })).toEqual([]);
     };
     // nothing exists: both channels get new indexes
     const first = await sync(semantic);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
-import { testEngine } from '../helpers/engines.js';
+import { removeChannelsAtCleanup, testEngine } from '../helpers/engines.js';
 import { prepareSakilaPipeline, sakilaDifferences, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
 import { Cleanup } from '../helpers/services.js';
@@ -20,13 +20,7 @@ const MUTATIONS_DURING_BACKFILL = 2_000;
 
 /** Removes every index behind the pipeline's aliases, the indexes in `made` and the channels' templates. */
 function removeChannels(engine: SearchEngine, sakila: SakilaPipeline, made: Set<string>): void {
-  cleanup.add(async () => {
-    for (const alias of [sakila.filmIndex, sakila.customerIndex]) {
-      for (const index of Object.keys(await engine.getAlias(alias))) await engine.deleteIndex(index);
-      await engine.deleteIndexTemplate(`sluice-${alias}`).catch(() => undefined);
-    }
-    for (const index of made) await engine.deleteIndex(index).catch(() => undefined);
-  });
+  removeChannelsAtCleanup(cleanup, engine, [sakila.filmIndex, sakila.customerIndex], made);
 }
 
 /** Rewrites the pipeline file with a new mapping of the films' title (text with a keyword sub-field). */
@@ -63,7 +57,9 @@ describe('a mapping change while the continuous pipeline runs (OpenSearch)', () 
     // the channels exist (sync), the continuous pipeline runs and is in step
     const initial = await runCli(['sync', '-c', sakila.file]);
     expect(initial.code, initial.stderr).toBe(0);
-    const first = startSluice(['run', '-c', sakila.file], cleanup);
+    const first = startSluice(['run', '-c', sakila.file], cleanup, { SLUICE_LOG_LEVEL: 'info' });
+    // the sync made the indexes equal already: wait for the sink itself, so that SIGTERM finds its handler installed
+    await waitFor(() => first.output().includes('"msg":"sink starting"'), { timeoutMs: 120_000, intervalMs: 500, description: 'the first run to start its sink' });
     await waitFor(async () => (await sakilaDifferences(engine, sakila).catch((error: unknown) => [String(error)])).length === 0, {
       timeoutMs: 240_000,
       intervalMs: 2000,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { testEngine } from '../helpers/engines.js';
+import { removeChannelsAtCleanup, testEngine } from '../helpers/engines.js';
 import { prepareSakilaPipeline, sakilaDifferences } from '../helpers/sakila-pipeline.js';
 import { Cleanup } from '../helpers/services.js';
 import { runCli, startSluice } from '../helpers/sluice-process.js';
@@ -12,12 +12,7 @@ describe('rows deleted before a capture snapshot starts (OpenSearch)', () => {
   it('lose their documents when the sink consumes that snapshot, although no event ever names them', async () => {
     const engine = testEngine('opensearch', cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, engine);
-    cleanup.add(async () => {
-      for (const alias of [sakila.filmIndex, sakila.customerIndex]) {
-        for (const index of Object.keys(await engine.getAlias(alias))) await engine.deleteIndex(index);
-        await engine.deleteIndexTemplate(`sluice-${alias}`).catch(() => undefined);
-      }
-    });
+    removeChannelsAtCleanup(cleanup, engine, [sakila.filmIndex, sakila.customerIndex]);
     const sync = await runCli(['sync', '-c', sakila.file]);
     expect(sync.code, sync.stderr).toBe(0);
     // deleted after sync wrote their documents, before the pipeline's capture ever ran: its

@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
-import { testEngine } from '../helpers/engines.js';
-import { prepareSakilaPipeline, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
-import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
+import { removeChannelsAtCleanup, testEngine } from '../helpers/engines.js';
+import { prepareSakilaPipeline, sakilaDifferences } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
 import { Cleanup } from '../helpers/services.js';
 import { startSluice, type SluiceProcess } from '../helpers/sluice-process.js';
@@ -11,28 +9,6 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-/** Every document behind `alias`, without the sync's bookkeeping fields (`_sluice` is ignored by the diff). */
-async function documentsOf(engine: SearchEngine, alias: string): Promise<Map<string, Record<string, unknown>>> {
-  await engine.refresh(alias);
-  const documents = new Map<string, Record<string, unknown>>();
-  for await (const page of engine.scan<Record<string, unknown>>(alias, { pageSize: 5000 })) {
-    for (const hit of page) {
-      if (hit._source === undefined) continue;
-      const { batch_index_date: _batch, last_updated: _updated, ...rest } = hit._source;
-      documents.set(hit._id, rest);
-    }
-  }
-  return documents;
-}
-
-async function differences(engine: SearchEngine, sakila: SakilaPipeline): Promise<string[]> {
-  const [films, customers] = await Promise.all([expectedFilmDocuments(sakila.connection, sakila.database), expectedCustomerDocuments(sakila.connection, sakila.database)]);
-  return [
-    ...diffDocuments(films, await documentsOf(engine, sakila.filmIndex), { limit: 10 }).map((line) => `films: ${line}`),
-    ...diffDocuments(customers, await documentsOf(engine, sakila.customerIndex), { limit: 10 }).map((line) => `customers: ${line}`),
-  ];
-}
 
 /**
  * `sluice sync` (two killed -9 midway, one run to its end) and `sluice run` (killed -9 and
@@ -46,12 +22,7 @@ describe('sluice sync and sluice run on the same documents (OpenSearch)', () => 
   it('end equal to the database after a random workload with sync and run processes killed -9 midway', async () => {
     const engine = testEngine('opensearch', cleanup);
     const sakila = await prepareSakilaPipeline(cleanup, engine);
-    cleanup.add(async () => {
-      for (const alias of [sakila.filmIndex, sakila.customerIndex]) {
-        for (const index of Object.keys(await engine.getAlias(alias))) await engine.deleteIndex(index);
-        await engine.deleteIndexTemplate(`sluice-${alias}`).catch(() => undefined);
-      }
-    });
+    removeChannelsAtCleanup(cleanup, engine, [sakila.filmIndex, sakila.customerIndex]);
     // the first load through sync (the aliases exist before the continuous sink starts)
     const initial = startSluice(['sync', '-c', sakila.file], cleanup);
     expect(await initial.exited, initial.output()).toBe(0);
@@ -98,7 +69,7 @@ describe('sluice sync and sluice run on the same documents (OpenSearch)', () => 
     let last: string[] = [];
     await waitFor(
       async () => {
-        last = await differences(engine, sakila).catch((error: unknown) => [String(error)]);
+        last = await sakilaDifferences(engine, sakila).catch((error: unknown) => [String(error)]);
         return last.length === 0;
       },
       { timeoutMs: 180_000, intervalMs: 1000, description: 'the indexes to equal the database' },
