@@ -21,6 +21,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { command: 'mvn', debianPackage: 'maven', neededBy: 'kafka, elasticsearch and opensearch (downloads from Maven Central)' },
   { command: 'unzip', debianPackage: 'unzip', neededBy: 'elasticsearch and opensearch' },
   { command: 'openssl', debianPackage: 'openssl', neededBy: 'mariadb and kafka (TLS certificates)' },
+  // only for `npm run bench -- --peers` (PGSync runs on Postgres, with Redis)
+  { command: 'pg_ctlcluster', debianPackage: 'postgresql', neededBy: 'bench peers (PGSync)', extraDirectories: ['/usr/bin'] },
+  { command: 'redis-server', debianPackage: 'redis-server', neededBy: 'bench peers (PGSync)', extraDirectories: ['/usr/bin'] },
 ];
 
 /** The absolute path of a command, or undefined when it is not installed. */

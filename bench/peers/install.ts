@@ -4,8 +4,8 @@
  * - PGSync from PyPI into a virtualenv;
  * - Debezium Server from Maven Central (`io.debezium:debezium-server-dist` tar.gz), resolved with
  *   `mvn dependency:copy` (the artifact alone: its parent POM is not served), unpacked;
- * - Postgres and Redis are Debian's packages (`apt-get install postgresql redis-server`): only
- *   found here, never installed by the benchmark.
+ * - Postgres and Redis are Debian's packages (`postgresql`, `redis-server`): run-peers.ts installs
+ *   them with apt-get when missing (stack/host-tools.ts, as root); here they are only found.
  * Each function answers with what it found, or the reason the peer cannot run (the bench then
  * skips it and prints that reason).
  */

@@ -16,7 +16,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { stackDirectory } from '../../stack/settings.js';
+import { ensureHostTools } from '../../stack/host-tools.js';
+import { runsAsRoot, stackDirectory } from '../../stack/settings.js';
 import { gtidPosition, randomServerId, seedCapturePosition } from '../lib/binlog.js';
 import { writeBenchPipeline } from '../lib/pipeline-file.js';
 import { cpuSeconds, processMemory, SluiceProcess } from '../lib/processes.js';
@@ -281,6 +282,9 @@ async function sluiceCatchUp(options: PeersOptions, products: number, node: stri
 async function pgsyncCatchUp(options: PeersOptions, products: number, node: string, cleanUp: CleanUp): Promise<Measured<CatchUpFigures>> {
   const pgsync = await installPgsync();
   if (!pgsync.ok) return { skipped: pgsync.reason };
+  // installs Debian's postgresql and redis-server when missing (as root; otherwise the reason names them)
+  const hostTools = await ensureHostTools(new Set(['bench peers']), runsAsRoot()).then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error)));
+  if (hostTools !== undefined) return { skipped: hostTools };
   const postgres = findPostgres();
   if (!postgres.ok) return { skipped: postgres.reason };
   const redis = findRedis();
