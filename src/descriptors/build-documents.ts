@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
-import { normalizeRow } from '../model/value-normalizer.js';
+import { normalizeValue } from '../model/value-normalizer.js';
 import type { DescriptorField, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
@@ -49,6 +49,8 @@ interface Embedded {
   readonly row: Row;
   readonly link?: Row | undefined;
   readonly computed: Readonly<Record<string, unknown>>;
+  /** The row's {@link rowReference}, made once. */
+  readonly ref: string;
 }
 
 /**
@@ -152,37 +154,75 @@ function computedValue(value: unknown, field: FieldPacket | undefined): unknown 
   return value;
 }
 
+/** What a node's query returns, worked out once per node: the SQL and where each value sits in a result row. */
+interface NodePlan {
+  readonly query: NodeQuery;
+  /** The node's columns, at `columnsAt` onwards in a result row. */
+  readonly columns: readonly ColumnDefinition[];
+  readonly columnsAt: number;
+  /** The link row's embedded columns, at `linkAt` onwards. */
+  readonly linkColumns: readonly ColumnDefinition[];
+  readonly linkAt: number;
+  /** The computed values, at `computedAt` onwards. */
+  readonly computedAt: number;
+}
+
+const plans = new WeakMap<DescriptorNode, NodePlan>();
+
+/** The plan of `node` (see {@link NodePlan}), in the column order {@link nodeQuery} selects. */
+function planOf(node: DescriptorNode): NodePlan {
+  let plan = plans.get(node);
+  if (plan === undefined) {
+    const columns = selectedColumns(node);
+    const linked = node.join?.link !== undefined;
+    const linkColumns = linked ? linkFields(node).map((field) => field.column) : [];
+    const columnsAt = linked ? 1 : 0;
+    plan = { query: nodeQuery(node), columns, columnsAt, linkColumns, linkAt: columnsAt + columns.length, computedAt: columnsAt + columns.length + linkColumns.length };
+    plans.set(node, plan);
+  }
+  return plan;
+}
+
+const NO_COMPUTED: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /**
  * The rows of `node` whose `column` (of the node's table, or of the link table for a many-to-many
  * node: its column referring to the parent) has one of `values`, with the parent's value of each.
+ * Rows come back as arrays (no per-row object from the driver) and are normalized by position.
  */
 async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Array<{ parent: string; entry: Embedded }>> {
-  const query = nodeQuery(node);
-  const columns = selectedColumns(node);
-  const link = node.join?.link;
-  const linkColumns = linkFields(node).map((field) => field.column);
+  const { query, columns, columnsAt, linkColumns, linkAt, computedAt } = planOf(node);
+  const linked = node.join?.link !== undefined;
   const result: Array<{ parent: string; entry: Embedded }> = [];
   for (const chunk of chunks(values, MAX_IN_LIST)) {
     const [rows, fields] = await connection.query({
       sql: `${query.select} FROM ${query.from} WHERE ${query.keyColumn(column)} IN (?)${query.where === undefined ? '' : ` AND (${query.where})`} ORDER BY ${query.orderBy}`,
       values: [chunk],
+      rowsAsArray: true,
     });
-    const fieldsByName = new Map((fields as FieldPacket[] | undefined)?.map((field) => [field.name, field]) ?? []);
-    for (const raw of rows as Array<Record<string, unknown>>) {
-      const row = normalizeRow(columns, raw);
-      const computed: Record<string, unknown> = {};
-      node.computed.forEach((field, index) => {
-        const name = `${COMPUTED_PREFIX}${index}`;
-        computed[field.name] = computedValue(raw[name], fieldsByName.get(name));
-      });
+    const packets = fields as FieldPacket[] | undefined;
+    for (const raw of rows as unknown[][]) {
+      const row: Row = {};
+      for (let index = 0; index < columns.length; index += 1) {
+        const definition = columns[index];
+        row[definition.name] = normalizeValue(definition, raw[columnsAt + index]);
+      }
+      let computed = NO_COMPUTED;
+      if (node.computed.length > 0) {
+        const values: Record<string, unknown> = {};
+        node.computed.forEach((field, index) => (values[field.name] = computedValue(raw[computedAt + index], packets?.[computedAt + index])));
+        computed = values;
+      }
       let linkRow: Row | undefined;
       if (linkColumns.length > 0) {
-        const linkRaw: Record<string, unknown> = {};
-        linkColumns.forEach((definition, index) => (linkRaw[definition.name] = raw[`${LINK_PREFIX}${index}`]));
-        linkRow = normalizeRow(linkColumns, linkRaw);
+        linkRow = {};
+        for (let index = 0; index < linkColumns.length; index += 1) {
+          const definition = linkColumns[index];
+          linkRow[definition.name] = normalizeValue(definition, raw[linkAt + index]);
+        }
       }
-      const parent = link === undefined ? row[column] : raw[PARENT_ALIAS];
-      result.push({ parent: String(parent), entry: { row, link: linkRow, computed } });
+      const parent = linked ? raw[0] : row[column];
+      result.push({ parent: String(parent), entry: { row, link: linkRow, computed, ref: rowReference(node, row) } });
     }
   }
   return result;
@@ -208,7 +248,7 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
       }
     }
     const childRows = new Map<string, Row>();
-    for (const list of byParent.values()) for (const entry of list) childRows.set(rowReference(child, entry.row), entry.row);
+    for (const list of byParent.values()) for (const entry of list) childRows.set(entry.ref, entry.row);
     groups.set(child, byParent);
     await loadChildren(connection, child, [...childRows.values()], groups);
   }
@@ -228,7 +268,7 @@ function assemble(node: DescriptorNode, entry: Embedded, groups: ReadonlyMap<Des
     const parentValue = row[join.parentColumn];
     const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
     const values = entries.map((childEntry) => {
-      refs.push(rowReference(child, childEntry.row));
+      refs.push(childEntry.ref);
       return child.scalar === undefined ? assemble(child, childEntry, groups, refs) : documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null);
     });
     body[child.property] = join.type === 'manyToOne' ? (values[0] ?? null) : values;

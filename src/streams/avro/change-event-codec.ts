@@ -85,6 +85,33 @@ interface EnvelopeRecord {
   transaction: { id: string; total_order: number } | null;
 }
 
+/** Reads the Avro bodies of one writer schema's change events (compiled once per schema). */
+export interface ChangeEventReader {
+  /**
+   * Decodes an unframed Avro body; row fields are mapped back to their SQL column names. A body
+   * the writer schema cannot read throws an UndecodableMessageError.
+   */
+  read(body: Buffer, schemaId: string): ChangeEvent;
+}
+
+/**
+ * The reader of a writer schema's JSON, cached per schema: the Avro type and the field -> column
+ * names are worked out once, so decoding a message allocates only the event itself. A JSON text
+ * that is not a change-event schema throws an UndecodableMessageError.
+ */
+export function changeEventReader(json: string, schemaId: string): ChangeEventReader {
+  let reader = readerCache.get(json);
+  if (reader === undefined) {
+    try {
+      reader = compileReader(json);
+    } catch (cause) {
+      throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
+    }
+    readerCache.set(json, reader);
+  }
+  return reader;
+}
+
 /**
  * Decodes a framed change event. `resolveSchema` returns the writer schema JSON of an id (from the
  * schema topic); row fields are mapped back to their SQL column names. Bytes that can never be
@@ -95,62 +122,54 @@ interface EnvelopeRecord {
 export async function decodeChangeEvent(message: Buffer, resolveSchema: (id: string) => Promise<string>): Promise<ChangeEvent> {
   const { schemaId: id, body } = unframe(message);
   const json = await resolveSchema(id);
-  let record: EnvelopeRecord;
-  let names: Map<string, string>;
-  try {
-    record = cachedType(json).fromBuffer(body) as EnvelopeRecord;
-    names = columnNames(json);
-  } catch (cause) {
-    throw new UndecodableMessageError(`the message cannot be read with its writer schema ${id}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId: id } });
-  }
+  return changeEventReader(json, id).read(body, id);
+}
+
+const readerCache = new Map<string, ChangeEventReader>();
+
+function compileReader(json: string): ChangeEventReader {
+  const type = parseSchema(json);
+  const schema = JSON.parse(json) as { fields: Array<{ name: string; type: unknown[] }> };
+  const rowSchema = schema.fields[0]?.type[1] as { fields: Array<{ name: string; 'sluice.column'?: string }> };
+  const fields = rowSchema.fields.map((field) => field.name);
+  const columns = rowSchema.fields.map((field) => field['sluice.column'] ?? field.name);
+  const count = fields.length;
   const toRow = (value: Record<string, unknown> | null): Row | null => {
     if (value === null) return null;
     const row: Row = {};
-    for (const [field, fieldValue] of Object.entries(value)) row[names.get(field) ?? field] = fieldValue as Row[string];
+    for (let index = 0; index < count; index += 1) row[columns[index]] = value[fields[index]] as Row[string];
     return row;
   };
-  const source = record.source;
   return {
-    op: record.op,
-    before: toRow(record.before),
-    after: toRow(record.after),
-    source: {
-      version: source.version,
-      connector: source.connector,
-      name: source.name,
-      tsMs: source.ts_ms,
-      snapshot: source.snapshot,
-      db: source.db,
-      table: source.table,
-      serverId: source.server_id,
-      gtid: source.gtid,
-      file: source.file,
-      pos: source.pos,
-      row: source.row,
+    read(body: Buffer, schemaId: string): ChangeEvent {
+      let record: EnvelopeRecord;
+      try {
+        record = type.fromBuffer(body) as EnvelopeRecord;
+      } catch (cause) {
+        throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
+      }
+      const source = record.source;
+      return {
+        op: record.op,
+        before: toRow(record.before),
+        after: toRow(record.after),
+        source: {
+          version: source.version,
+          connector: source.connector,
+          name: source.name,
+          tsMs: source.ts_ms,
+          snapshot: source.snapshot,
+          db: source.db,
+          table: source.table,
+          serverId: source.server_id,
+          gtid: source.gtid,
+          file: source.file,
+          pos: source.pos,
+          row: source.row,
+        },
+        tsMs: record.ts_ms,
+        transaction: record.transaction === null ? null : { id: record.transaction.id, totalOrder: record.transaction.total_order },
+      };
     },
-    tsMs: record.ts_ms,
-    transaction: record.transaction === null ? null : { id: record.transaction.id, totalOrder: record.transaction.total_order },
   };
-}
-
-const typeCache = new Map<string, avro.Type>();
-function cachedType(json: string): avro.Type {
-  let type = typeCache.get(json);
-  if (type === undefined) {
-    type = parseSchema(json);
-    typeCache.set(json, type);
-  }
-  return type;
-}
-
-const namesCache = new Map<string, Map<string, string>>();
-function columnNames(json: string): Map<string, string> {
-  let names = namesCache.get(json);
-  if (names === undefined) {
-    const schema = JSON.parse(json) as { fields: Array<{ name: string; type: unknown[] }> };
-    const row = schema.fields[0]?.type[1] as { fields: Array<{ name: string; 'sluice.column'?: string }> };
-    names = new Map(row.fields.map((field) => [field.name, field['sluice.column'] ?? field.name]));
-    namesCache.set(json, names);
-  }
-  return names;
 }

@@ -16,6 +16,8 @@ export class DecimalStringType extends avro.types.LogicalType {
   }
 
   override _fromValue(buffer: Buffer): string {
+    // up to 6 bytes (48 bits) a double holds the unscaled integer exactly: no BigInt needed
+    if (buffer.length <= 6) return smallUnscaledToDecimal(buffer.length === 0 ? 0 : buffer.readIntBE(0, buffer.length), this.scale);
     return unscaledToDecimal(bytesToBigInt(buffer), this.scale);
   }
 
@@ -46,6 +48,15 @@ export function decimalToUnscaled(text: string, scale: number): bigint | undefin
 export function unscaledToDecimal(unscaled: bigint, scale: number): string {
   const negative = unscaled < 0n;
   const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const integer = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale);
+  return `${negative ? '-' : ''}${integer}${scale > 0 ? `.${fraction}` : ''}`;
+}
+
+/** {@link unscaledToDecimal} for an unscaled integer a double holds exactly (|value| < 2^53). */
+export function smallUnscaledToDecimal(unscaled: number, scale: number): string {
+  const negative = unscaled < 0;
+  const digits = String(negative ? -unscaled : unscaled).padStart(scale + 1, '0');
   const integer = digits.slice(0, digits.length - scale);
   const fraction = digits.slice(digits.length - scale);
   return `${negative ? '-' : ''}${integer}${scale > 0 ? `.${fraction}` : ''}`;

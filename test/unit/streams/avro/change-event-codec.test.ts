@@ -2,9 +2,9 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Row } from '../../../../src/model/change-event.js';
 import { parseColumnType } from '../../../../src/sources/mysql/column-definition.js';
-import { decodeChangeEvent, encodeChangeEvent, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
+import { decodeChangeEvent, encodeChangeEvent, parseSchema, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
 import { UndecodableMessageError } from '../../../../src/streams/avro/undecodable-message-error.js';
-import { bigIntToBytes, bytesToBigInt, decimalToUnscaled, unscaledToDecimal } from '../../../../src/streams/avro/decimal-string-type.js';
+import { bigIntToBytes, bytesToBigInt, decimalToUnscaled, smallUnscaledToDecimal, unscaledToDecimal } from '../../../../src/streams/avro/decimal-string-type.js';
 
 const COLUMNS = [
   ['id', 'bigint(20) unsigned'],
@@ -139,6 +139,20 @@ describe('exact decimals', () => {
     }
     expect(bigIntToBytes(128n)).toEqual(Buffer.from([0, 128]));
     expect(bigIntToBytes(-1n)).toEqual(Buffer.from([255]));
+  });
+
+  it('decodes small unscaled integers (up to 6 bytes, read without BigInt) exactly as large ones', () => {
+    const type = parseSchema({ type: 'bytes', logicalType: 'decimal', precision: 38, scale: 2 } as never);
+    const edges = [0n, 1n, -1n, 99n, -100n, 127n, -128n, 32767n, -32768n, 2n ** 47n - 1n, -(2n ** 47n), 2n ** 47n, -(2n ** 47n) - 1n, 2n ** 63n];
+    for (const unscaled of edges) {
+      const text = unscaledToDecimal(unscaled, 2);
+      expect(type.fromBuffer(type.toBuffer(text))).toBe(text);
+      expect(bytesToBigInt(bigIntToBytes(unscaled))).toBe(unscaled);
+    }
+    const scale0 = parseSchema({ type: 'bytes', logicalType: 'decimal', precision: 20, scale: 0 } as never);
+    expect(scale0.fromBuffer(scale0.toBuffer('-140737488355328'))).toBe('-140737488355328');
+    expect(smallUnscaledToDecimal(-5, 3)).toBe('-0.005');
+    expect(smallUnscaledToDecimal(0, 0)).toBe('0');
   });
 });
 
