@@ -41,12 +41,12 @@ import { formatReports } from '../../stack/report.js';
 import { createStackContext, LOCAL_SERVICES, stackUp } from '../../stack/stack.js';
 import { demoKafka, groupLag, groupMembers, sinkTopics, waitForIdleGroups } from './capture-demo.js';
 import { startFilmWriter, type FilmWriter } from './film-writer.js';
-import { FillWatch, type FillObservations } from './fill-watch.js';
+import { FillWatch } from './fill-watch.js';
 import { startCapture, startSink, type RunningPart } from './pipeline-parts.js';
 import { prepareRemapDatabase } from './remap-database.js';
 import { remapOptions, type RemapOptions } from './remap-options.js';
 import { addTitleRawMapping, writeRemapPipelineFile } from './remap-pipeline-file.js';
-import { remapChecks, type RemapCheck, type RemapEnd } from './remap-verdict.js';
+import { remapChecks, type RemapEnd, type RemapOutcome } from './remap-verdict.js';
 import { compareWithDatabase, documentDescriptor, isEqual, type EqualityReport } from './verify-documents.js';
 
 /** The longest the demo waits for the pipeline to be in step, for the alias to move, for the documents to equal the database. */
@@ -57,16 +57,6 @@ const EQUAL_TIMEOUT_MS = 120_000;
 const out = (...lines: readonly string[]): void => void process.stdout.write(lines.map((line) => `${line}\n`).join(''));
 const number = (value: number): string => value.toLocaleString('en-US');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The outcome of one run (what `--report` writes). */
-export interface RemapOutcome {
-  readonly ok: boolean;
-  readonly checks: readonly RemapCheck[];
-  readonly observations: FillObservations | undefined;
-  readonly end: RemapEnd | undefined;
-  readonly updates: number;
-  readonly durationMs: number;
-}
 
 /** The parts running during the demo, stopped at the end whatever happened. */
 interface Running {

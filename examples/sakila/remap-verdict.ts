@@ -19,6 +19,16 @@ export interface RemapEnd {
   readonly equality: EqualityReport | undefined;
 }
 
+/** The outcome of one run (what `--report` writes). */
+export interface RemapOutcome {
+  readonly ok: boolean;
+  readonly checks: readonly RemapCheck[];
+  readonly observations: FillObservations | undefined;
+  readonly end: RemapEnd | undefined;
+  readonly updates: number;
+  readonly durationMs: number;
+}
+
 /** One check of the verdict. */
 export interface RemapCheck {
   readonly name: string;
