@@ -17,7 +17,7 @@
  *    writer, and checks that the documents equal the database.
  *
  * Exits 0 when every check holds, 1 with the failed checks otherwise, 2 on a cluster that lacks
- * the modules. `--report FILE` writes the outcome as JSON.
+ * the modules, 130 on Ctrl-C (what it started is stopped first). `--report FILE` writes the outcome as JSON.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -331,7 +331,11 @@ async function main(): Promise<number> {
     process.stderr.write(`sluice mapping-change demo: ${describeError(error)}\n`);
     return 2;
   }
-  process.once('SIGINT', () => interrupt(new Error('interrupted (Ctrl-C)')));
+  let interruptedByUser = false;
+  process.once('SIGINT', () => {
+    interruptedByUser = true;
+    interrupt(new Error('interrupted (Ctrl-C)'));
+  });
   const report = (outcome: unknown): void => {
     if (options.report !== undefined) writeFileSync(options.report, JSON.stringify(outcome, null, 2));
   };
@@ -349,7 +353,7 @@ async function main(): Promise<number> {
       return 2;
     }
     process.stderr.write(`sluice mapping-change demo: ${describeError(error)}\n`);
-    return 1;
+    return interruptedByUser ? 130 : 1;
   }
 }
 
