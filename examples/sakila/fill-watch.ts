@@ -125,7 +125,8 @@ export class FillWatch {
     const { engine, alias } = this;
     // the state of the indexes first, then the search: an answer from the new index is early only
     // if the alias was seen on the old one after the search (checked again below)
-    const [indexes, behind] = await Promise.all([engine.listIndexes(`${alias}__*`), engine.getAlias(alias).catch(() => ({}))]).catch(() => [[], {}] as const);
+    const state = await Promise.all([engine.listIndexes(`${alias}__*`), engine.getAlias(alias)]).catch(() => undefined);
+    const [indexes, behind] = state ?? [[], {}];
     const created = indexes.filter((entry) => entry.index !== this.oldIndex).sort((a, b) => b.createdMs - a.createdMs)[0];
     if (this.newIndex === undefined && created !== undefined) {
       this.newIndex = created.index;
@@ -134,7 +135,8 @@ export class FillWatch {
     const newIndex = this.newIndex;
     const aliasOnNew = newIndex !== undefined && Object.keys(behind).includes(newIndex);
     if (aliasOnNew && this.aliasMovedMs === undefined) this.aliasMovedMs = Date.now();
-    if (this.aliasMovedMs !== undefined && this.oldIndexDeletedMs === undefined && !indexes.some((entry) => entry.index === this.oldIndex)) this.oldIndexDeletedMs = Date.now();
+    // (a failed listing says nothing about the old index)
+    if (state !== undefined && this.aliasMovedMs !== undefined && this.oldIndexDeletedMs === undefined && !indexes.some((entry) => entry.index === this.oldIndex)) this.oldIndexDeletedMs = Date.now();
     const newDocs = newIndex === undefined ? undefined : await engine.count(newIndex).catch(() => undefined);
     let hits: number | string;
     let answeredBy: string | undefined;
