@@ -159,13 +159,14 @@ export class FillWatch {
       if (this.badAnswerExamples.length < 10) this.badAnswerExamples.push(`${new Date(sample.atMs).toISOString()}: ${typeof hits === 'number' ? `${hits} hits (of ${this.documents})` : hits}`);
       return;
     }
-    if (newIndex === undefined || aliasOnNew) return;
+    // without the state of the alias (a failed request), the answer cannot be placed in the fill
+    if (state === undefined || newIndex === undefined || aliasOnNew) return;
     // the alias was on the old index when the round began: the answer is from the fill
     this.searchesDuringFill += 1;
     if (answeredBy === newIndex) {
       // the alias may have moved between the two requests: only an answer from the new index while the alias is still on the old one is early
-      const now = Object.keys(await engine.getAlias(alias).catch(() => ({})));
-      if (!now.includes(newIndex)) this.newAnsweredEarly += 1;
+      const now = await engine.getAlias(alias).catch(() => undefined);
+      if (now !== undefined && !Object.keys(now).includes(newIndex)) this.newAnsweredEarly += 1;
       return;
     }
     if (answeredBy === this.oldIndex && newDocs !== undefined && newDocs < this.documents) {
