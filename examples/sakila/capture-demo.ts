@@ -68,7 +68,7 @@ export async function startPipeline(config: PipelineConfig, file: string, logger
 }
 
 /** The tables a document reads (its root table, every related table and link table), as written in the file. */
-function documentTables(definition: DocumentDefinition): string[] {
+export function documentTables(definition: DocumentDefinition): string[] {
   const tables = [definition.table];
   const walk = (relations: Readonly<Record<string, RelationDefinition>> | undefined): void => {
     for (const relation of Object.values(relations ?? {})) {
@@ -151,4 +151,25 @@ export async function groupMembers(admin: Admin, groupId: string): Promise<numbe
 /** Creates a quiet kafkajs client for the demo's own admin requests. */
 export function demoKafka(config: PipelineConfig): Kafka {
   return createKafka({ brokers: config.kafka.brokers, clientId: 'sluice-demo', logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Waits until no other process is in the consumer groups `groups` (the pipeline's sink and source
+ * groups; a killed run's members linger until their session times out): up to 45 s, calling
+ * `onWait` once with the busy groups, then fails naming them.
+ */
+export async function waitForIdleGroups(admin: Admin, groups: readonly string[], onWait: (busy: readonly string[]) => void): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  let told = false;
+  for (;;) {
+    const busy: string[] = [];
+    for (const group of groups) if ((await groupMembers(admin, group)) > 0) busy.push(group);
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`Kafka consumer group(s) ${busy.join(', ')} still have members: another sluice process of this pipeline is running; stop it, then run the demo again`);
+    }
+    if (!told) onWait(busy);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
 }

@@ -21,7 +21,7 @@ import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { requestSnapshot } from '../../src/streams/snapshot-signals.js';
 import { formatReports } from '../../stack/report.js';
 import { createStackContext, stackUp } from '../../stack/stack.js';
-import { demoKafka, groupLag, groupMembers, qualifiedTable, sinkTopics, sinkWouldSkip, startPipeline, tableTopic, topicCounts, type RunningPipeline } from './capture-demo.js';
+import { demoKafka, groupLag, groupMembers, qualifiedTable, sinkTopics, sinkWouldSkip, startPipeline, tableTopic, topicCounts, waitForIdleGroups, type RunningPipeline } from './capture-demo.js';
 import { loadSakila, SAKILA_DATABASE, sakilaCounts } from './load-sakila.js';
 import { changedFields, countTerm, documentCount, filmQuery, formatFilmHits, getFilm, searchFilms, shortFilm } from './search-demo.js';
 
@@ -68,23 +68,6 @@ async function undoLeftovers(sql: Connection): Promise<void> {
   const [categories] = await sql.query(`UPDATE ${SAKILA_DATABASE}.category SET name = LEFT(name, CHAR_LENGTH(name) - ?), last_update = last_update WHERE name LIKE ?`, [length, `%${EDIT_MARK}`]);
   const fixed = (films as { affectedRows: number }).affectedRows + (categories as { affectedRows: number }).affectedRows;
   if (fixed > 0) out([`sluice demo: restored ${fixed} row(s) an interrupted demo had left edited`]);
-}
-
-/** Waits until no other process is in the pipeline's sink or source groups (a killed run's members time out). */
-async function waitForIdleGroups(admin: Admin, groups: readonly string[]): Promise<void> {
-  const deadline = Date.now() + 45_000;
-  let told = false;
-  for (;;) {
-    const busy: string[] = [];
-    for (const group of groups) if ((await groupMembers(admin, group)) > 0) busy.push(group);
-    if (busy.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`Kafka consumer group(s) ${busy.join(', ')} still have members: another sluice process of this pipeline is running; stop it, then run the demo again`);
-    }
-    if (!told) out([`sluice demo: consumer group(s) ${busy.join(', ')} have members (another sluice run, or a killed one): waiting up to 45 s for them to leave`]);
-    told = true;
-    await sleep(2_000);
-  }
 }
 
 /** Prints progress until every document index holds one document per row and the sink has read every change. */
@@ -279,7 +262,7 @@ async function demo(): Promise<void> {
     await admin.connect();
     try {
       const groupId = sinkGroupId(config.pipeline);
-      await waitForIdleGroups(admin, [groupId, `${config.pipeline}.source-signals`]);
+      await waitForIdleGroups(admin, [groupId, `${config.pipeline}.source-signals`], (busy) => out([`sluice demo: consumer group(s) ${busy.join(', ')} have members (another sluice run, or a killed one): waiting up to 45 s for them to leave`]));
       // The sink resumes from the committed offsets of its consumer group: a document index that
       // lacks documents (deleted, say) while the group has already read the root table's topic is
       // rebuilt by an incremental snapshot of that table, whose rows the sink turns into documents.

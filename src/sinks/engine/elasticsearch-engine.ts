@@ -62,6 +62,10 @@ class ElasticsearchTransport implements EngineTransport {
       );
       return { status: response.statusCode ?? 0, body: response.body as T, headers: response.headers ?? {} };
     } catch (error) {
+      // an aborted signal with a reason comes back as a ConnectionError carrying that reason
+      if (options.signal?.aborted === true && !(error instanceof errors.ResponseError)) {
+        throw new EngineError(`${request.method} ${request.path} was aborted`, { status: 0, aborted: true, cause: error });
+      }
       throw elasticsearchError(request, error);
     }
   }

@@ -52,7 +52,12 @@ class OpenSearchTransport implements EngineTransport {
       },
       { maxRetries: 0, ...(options.ignore === undefined ? {} : { ignore: [...options.ignore] }) },
     );
-    const abort = (): void => pending.abort();
+    // a block, not `=> pending.abort()`: abort() returns the request (a thenable), and an abort
+    // listener's returned thenable that rejects (it does: the request is aborted) is rethrown by
+    // EventTarget as an uncaught exception, which stops the process
+    const abort = (): void => {
+      pending.abort();
+    };
     signal?.addEventListener('abort', abort, { once: true });
     try {
       const response = await pending;
