@@ -20,6 +20,8 @@ const ROWS = Number(process.argv[2] ?? 200_000);
 /** Topic prefix and pipeline name of this run's capture (its topics are deleted at the end). */
 const PREFIX = `bench-${Date.now()}`;
 const TX_ROWS = 1_000;
+/** Replication server ids of this run (two per process, so concurrent runs of this bench do not collide). */
+const SERVER_ID = 900_000 + (process.pid % 40_000) * 2;
 const endpoints = endpointsFromEnvironment();
 
 async function main(): Promise<void> {
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   const end = await gtidPosition(sql);
   process.stdout.write(`wrote ${ROWS} rows (${ROWS / TX_ROWS} transactions), binlog ${start} -> ${end}\n`);
 
-  const raw = (await rawZongjiRead(options, db, start, ROWS, 900_001)).rowsPerSecond;
+  const raw = (await rawZongjiRead(options, db, start, ROWS, SERVER_ID + 1)).rowsPerSecond;
   const captured = await sluiceCaptureRate(options, db, start, end);
   process.stdout.write(
     [
@@ -61,7 +63,7 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const prefix = PREFIX;
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', logLevel: logLevel.NOTHING });
   const capture = new MysqlCapture(kafka, {
-    pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: 900_002,
+    pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: SERVER_ID + 2,
     databases: [db], filter: () => true, snapshot: { mode: 'never', pageSize: 1_000 },
     batch: { maxMessages: Number(process.env.BATCH ?? 1_000), maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
   });
@@ -78,7 +80,9 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   }
   const seconds = (performance.now() - began) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  process.stdout.write(`sluice process CPU during capture: ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s, ${capture.stats.batches} batches\n`);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`sluice process CPU during capture: ${((cpuSeconds / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s, ${capture.stats.batches} batches\n`);
+  process.stdout.write(`capture CPU: ${((cpuSeconds / capture.stats.streamedRows) * 100_000).toFixed(2)} s per 100k rows (window ${(began / 1000).toFixed(1)}-${(began / 1000 + seconds).toFixed(1)} s after process start, for --cpu-prof)\n`);
   controller.abort();
   await running;
   return capture.stats.streamedRows / seconds;
