@@ -140,6 +140,24 @@ describe('exact decimals', () => {
     expect(bigIntToBytes(128n)).toEqual(Buffer.from([0, 128]));
     expect(bigIntToBytes(-1n)).toEqual(Buffer.from([255]));
   });
+
+  it('writes the same minimal bytes on both sides of every byte boundary (the 6-byte fast path and the BigInt path agree)', () => {
+    // the reference: the shortest two's complement that reads back, found by trying each length
+    const reference = (value: bigint): Buffer => {
+      for (let bytes = 1; ; bytes += 1) {
+        if (BigInt.asIntN(8 * bytes, value) === value) return Buffer.from(BigInt.asUintN(8 * bytes, value).toString(16).padStart(2 * bytes, '0'), 'hex');
+      }
+    };
+    const values: bigint[] = [];
+    for (let bits = 1; bits <= 72; bits += 1) {
+      const edge = 1n << BigInt(bits);
+      values.push(edge - 1n, edge, edge + 1n, -edge - 1n, -edge, -edge + 1n);
+    }
+    for (const value of values) {
+      expect(bigIntToBytes(value)).toEqual(reference(value));
+      expect(bytesToBigInt(bigIntToBytes(value))).toBe(value);
+    }
+  });
 });
 
 describe('parseColumnType', () => {
