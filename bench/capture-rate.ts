@@ -10,6 +10,7 @@ import { createConnection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { endpointsFromEnvironment } from '../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../src/sources/mysql/connection-options.js';
+import { gtidPositionReached } from '../src/sources/mysql/gtid-position.js';
 import { createKafka } from '../src/streams/kafka-client.js';
 import { MysqlCapture } from '../src/pipeline/mysql-capture.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
@@ -74,8 +75,8 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const began = performance.now();
   const cpuBefore = process.cpuUsage();
   const running = capture.run(controller.signal);
-  const endSequence = end.split('-')[2];
-  while (capture.stats.lastSaved?.gtidPosition.split(',').some((gtid) => gtid.split('-')[2] === endSequence) !== true || capture.stats.streamedRows < ROWS) {
+  // every domain of `end` reached (comparing one sequence number never ended once the server had a second domain)
+  while (capture.stats.lastSaved === undefined || !gtidPositionReached(capture.stats.lastSaved.gtidPosition, end) || capture.stats.streamedRows < ROWS) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - began) / 1000;
