@@ -21,6 +21,8 @@ const ROWS = Number(process.argv[2] ?? 200_000);
 /** Topic prefix and pipeline name of this run's capture (its topics are deleted at the end). */
 const PREFIX = `bench-${Date.now()}`;
 const TX_ROWS = 1_000;
+/** Rows per window of the per-window rates printed after the capture. */
+const WINDOW = Number(process.env.WINDOW ?? 50_000);
 /** Replication server ids of this run (two per process, so concurrent runs of this bench do not collide). */
 const SERVER_ID = 900_000 + (process.pid % 40_000) * 2;
 const endpoints = endpointsFromEnvironment();
@@ -75,10 +77,22 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const began = performance.now();
   const cpuBefore = process.cpuUsage();
   const running = capture.run(controller.signal);
+  const windows: string[] = [];
+  let window = { rows: 0, at: began, cpu: cpuBefore.user + cpuBefore.system };
   // every domain of `end` reached (comparing one sequence number never ended once the server had a second domain)
   while (capture.stats.lastSaved === undefined || !gtidPositionReached(capture.stats.lastSaved.gtidPosition, end) || capture.stats.streamedRows < ROWS) {
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // rows/s and CPU per 100k rows per window of WINDOW rows: where does a long backlog slow down?
+    if (capture.stats.streamedRows >= window.rows + WINDOW) {
+      const now = performance.now();
+      const used = process.cpuUsage();
+      const rows = capture.stats.streamedRows - window.rows;
+      const cpuWindow = (used.user + used.system - window.cpu) / 1e6;
+      windows.push(`${window.rows}-${capture.stats.streamedRows}: ${(rows / ((now - window.at) / 1000)).toFixed(0)} rows/s, ${((cpuWindow / rows) * 100_000).toFixed(2)} s CPU per 100k rows, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, max pending ${capture.stats.maxPending}`);
+      window = { rows: capture.stats.streamedRows, at: now, cpu: used.user + used.system };
+    }
   }
+  process.stdout.write(`${windows.map((line) => `  rows ${line}`).join('\n')}\n`);
   const seconds = (performance.now() - began) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
