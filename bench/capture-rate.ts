@@ -10,6 +10,7 @@ import { createConnection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { endpointsFromEnvironment } from '../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../src/sources/mysql/connection-options.js';
+import { gtidPositionReached } from '../src/sources/mysql/gtid-position.js';
 import { createKafka } from '../src/streams/kafka-client.js';
 import { MysqlCapture } from '../src/pipeline/mysql-capture.js';
 import { createStackContext, stackUp } from '../stack/stack.js';
@@ -20,6 +21,10 @@ const ROWS = Number(process.argv[2] ?? 200_000);
 /** Topic prefix and pipeline name of this run's capture (its topics are deleted at the end). */
 const PREFIX = `bench-${Date.now()}`;
 const TX_ROWS = 1_000;
+/** Rows per window of the per-window rates printed after the capture. */
+const WINDOW = Number(process.env.WINDOW ?? 50_000);
+/** Replication server ids of this run (two per process, so concurrent runs of this bench do not collide). */
+const SERVER_ID = 900_000 + (process.pid % 40_000) * 2;
 const endpoints = endpointsFromEnvironment();
 
 async function main(): Promise<void> {
@@ -36,7 +41,7 @@ async function main(): Promise<void> {
   const end = await gtidPosition(sql);
   process.stdout.write(`wrote ${ROWS} rows (${ROWS / TX_ROWS} transactions), binlog ${start} -> ${end}\n`);
 
-  const raw = (await rawZongjiRead(options, db, start, ROWS, 900_001)).rowsPerSecond;
+  const raw = (await rawZongjiRead(options, db, start, ROWS, SERVER_ID + 1)).rowsPerSecond;
   const captured = await sluiceCaptureRate(options, db, start, end);
   process.stdout.write(
     [
@@ -61,7 +66,7 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const prefix = PREFIX;
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'bench', logLevel: logLevel.NOTHING });
   const capture = new MysqlCapture(kafka, {
-    pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: 900_002,
+    pipeline: prefix, topicPrefix: prefix, partitions: 3, replicationFactor: 1, connection: options, serverId: SERVER_ID + 2,
     databases: [db], filter: () => true, snapshot: { mode: 'never', pageSize: 1_000 },
     batch: { maxMessages: Number(process.env.BATCH ?? 1_000), maxDelayMs: 20 }, positionIntervalMs: 1_000, logger: pino({ level: 'warn' }),
   });
@@ -72,13 +77,27 @@ async function sluiceCaptureRate(options: ReturnType<typeof mysqlConnectionOptio
   const began = performance.now();
   const cpuBefore = process.cpuUsage();
   const running = capture.run(controller.signal);
-  const endSequence = end.split('-')[2];
-  while (capture.stats.lastSaved?.gtidPosition.split(',').some((gtid) => gtid.split('-')[2] === endSequence) !== true || capture.stats.streamedRows < ROWS) {
+  const windows: string[] = [];
+  let window = { rows: 0, at: began, cpu: cpuBefore.user + cpuBefore.system };
+  // every domain of `end` reached (comparing one sequence number never ended once the server had a second domain)
+  while (capture.stats.lastSaved === undefined || !gtidPositionReached(capture.stats.lastSaved.gtidPosition, end) || capture.stats.streamedRows < ROWS) {
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // rows/s and CPU per 100k rows per window of WINDOW rows: where does a long backlog slow down?
+    if (capture.stats.streamedRows >= window.rows + WINDOW) {
+      const now = performance.now();
+      const used = process.cpuUsage();
+      const rows = capture.stats.streamedRows - window.rows;
+      const cpuWindow = (used.user + used.system - window.cpu) / 1e6;
+      windows.push(`${window.rows}-${capture.stats.streamedRows}: ${(rows / ((now - window.at) / 1000)).toFixed(0)} rows/s, ${((cpuWindow / rows) * 100_000).toFixed(2)} s CPU per 100k rows, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB, max pending ${capture.stats.maxPending}`);
+      window = { rows: capture.stats.streamedRows, at: now, cpu: used.user + used.system };
+    }
   }
+  process.stdout.write(`${windows.map((line) => `  rows ${line}`).join('\n')}\n`);
   const seconds = (performance.now() - began) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  process.stdout.write(`sluice process CPU during capture: ${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s, ${capture.stats.batches} batches\n`);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`sluice process CPU during capture: ${((cpuSeconds / seconds) * 100).toFixed(0)} % of one core over ${seconds.toFixed(1)} s, ${capture.stats.batches} batches\n`);
+  process.stdout.write(`capture CPU: ${((cpuSeconds / capture.stats.streamedRows) * 100_000).toFixed(2)} s per 100k rows (window ${(began / 1000).toFixed(1)}-${(began / 1000 + seconds).toFixed(1)} s after process start, for --cpu-prof)\n`);
   controller.abort();
   await running;
   return capture.stats.streamedRows / seconds;

@@ -1,10 +1,11 @@
-import { Partitioners, type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ChangeEvent, Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
 import { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from './change-topic-policy.js';
 import { ensureTopics, type TopicSpec } from './ensure-topics.js';
+import { KeyHashPartitioner } from './key-partitioner.js';
 import { SchemaTopic } from './schema-topic.js';
 import { changeTopic, positionTopic, schemaTopic } from './topic-names.js';
 
@@ -50,7 +51,8 @@ export function changeKey(primaryKey: readonly string[], row: Row | null): strin
 
 /**
  * Writes change events to their table topics (`<prefix>.<db>.<table>`), framed Avro values with
- * schemas published to the schema topic first. One idempotent producer with a single request in
+ * schemas published to the schema topic first, in the partition kafkajs' DefaultPartitioner would
+ * choose (murmur2 of the key, {@link KeyHashPartitioner}). One idempotent producer with a single request in
  * flight keeps per-row order through retries; `write` resolves once Kafka acknowledged every
  * message on all in-sync replicas.
  */
@@ -67,7 +69,7 @@ export class ChangeWriter {
     kafka: Kafka,
     private readonly settings: ChangeWriterSettings,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: KeyHashPartitioner });
     this.admin = kafka.admin();
     this.schemas = new SchemaTopic(kafka, schemaTopic(settings.topicPrefix));
   }
@@ -124,7 +126,9 @@ export class ChangeWriter {
       const value = encodeChangeEvent(schema, change.event);
       if (requestBytes > 0 && requestBytes + value.length > maxBytes) await flush();
       const messages = request.get(topic) ?? [];
-      const key = changeKey(change.primaryKey, change.event.after ?? change.event.before);
+      const text = changeKey(change.primaryKey, change.event.after ?? change.event.before);
+      // bytes once: the partitioner hashes them and the record writes them without converting again
+      const key = text === null ? null : Buffer.from(text);
       messages.push({ key, value, timestamp: String(change.event.source.tsMs) });
       // a tombstone after a delete lets compaction forget the row (Debezium does the same)
       if (change.event.op === 'd' && key !== null && this.tombstones) messages.push({ key, value: null, timestamp: String(change.event.source.tsMs) });

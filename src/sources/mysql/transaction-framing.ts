@@ -180,10 +180,12 @@ export class TransactionFramer<R> {
       return [];
     }
     const items: Array<FramedItem<R>> = [];
+    // the completed position cannot change inside one rows event: computed once, not per row
+    const completed = this.position();
     for (const row of rows) {
       const index = group.eagerRows;
       group.eagerRows += 1;
-      if (row !== undefined && index >= group.skip) items.push(this.framedRow(row, group.gtid, index));
+      if (row !== undefined && index >= group.skip) items.push(framedRow(row, group.gtid, index, completed));
     }
     return items;
   }
@@ -301,8 +303,9 @@ export class TransactionFramer<R> {
       }
       this.prepared.set(group.xid, { rows: group.rows, positionBefore: group.positionBefore });
     } else if (outcome === 'commit' && group.delivery === 'buffered') {
+      const completed = this.position();
       group.rows.forEach((row, index) => {
-        if (row !== undefined && index >= group.skip) items.push(this.framedRow(row, group.gtid, index));
+        if (row !== undefined && index >= group.skip) items.push(framedRow(row, group.gtid, index, completed));
       });
     } else if (outcome === 'rollback' && group.delivery === 'eager' && group.eagerRows > 0) {
       throw new BinlogFramingError(`the binlog group ${group.gtid} is flagged transactional, yet it ends with ${terminator} after ${group.eagerRows} rows`, {
@@ -315,10 +318,6 @@ export class TransactionFramer<R> {
     }
     items.push({ kind: 'mark', position: this.position(), ...(group.ddlSchema === undefined ? {} : { ddlSchema: group.ddlSchema }) });
     return items;
-  }
-
-  private framedRow(row: R, gtid: string, index: number): FramedRow<R> {
-    return { kind: 'row', row, gtid, index, position: { ...this.position(), inTransaction: { gtid, rowsDone: index + 1 } } };
   }
 
   /** The position of everything completed so far, held back to the oldest prepared XA transaction. */
@@ -334,6 +333,15 @@ export class TransactionFramer<R> {
     }
     return { gtidPosition: this.completed, ...(heldFrom === undefined ? {} : { heldFrom }) };
   }
+}
+
+/** A row delivered at `index` of its group, after everything in `completed` (the framer's position before the group ends). */
+function framedRow<R>(row: R, gtid: string, index: number, completed: BinlogPosition): FramedRow<R> {
+  const position: BinlogPosition =
+    completed.heldFrom === undefined
+      ? { gtidPosition: completed.gtidPosition, inTransaction: { gtid, rowsDone: index + 1 } }
+      : { gtidPosition: completed.gtidPosition, heldFrom: completed.heldFrom, inTransaction: { gtid, rowsDone: index + 1 } };
+  return { kind: 'row', row, gtid, index, position };
 }
 
 function savepointName(raw: string): string {

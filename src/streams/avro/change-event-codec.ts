@@ -5,7 +5,7 @@ import { SluiceError } from '../../errors.js';
 import { avroName } from './column-schema.js';
 import { DecimalStringType } from './decimal-string-type.js';
 import { envelopeSchema } from './envelope-schema.js';
-import { frame, schemaId, unframe } from './framing.js';
+import { FRAME_HEADER_BYTES, frameHeader, schemaId, unframe } from './framing.js';
 import { UndecodableMessageError } from './undecodable-message-error.js';
 
 /** Parses a schema with sluice's logical types (exact decimals). */
@@ -23,13 +23,17 @@ export interface WriterSchema {
   readonly type: avro.Type;
   /** Avro field name -> SQL column name, for the row records. */
   readonly columns: ReadonlyArray<{ readonly field: string; readonly column: string }>;
+  /** The frame header of `id`, written before every message body. */
+  readonly header: Buffer;
 }
 
 /** Builds the writer schema of a table's change events for its current columns. */
 export function writerSchema(pipeline: string, db: string, table: string, columns: readonly ColumnDefinition[]): WriterSchema {
   const json = JSON.stringify(envelopeSchema(pipeline, db, table, columns));
+  const id = schemaId(json);
   return {
-    id: schemaId(json),
+    id,
+    header: frameHeader(id),
     json,
     type: parseSchema(json),
     columns: columns.map((column) => ({ field: avroName(column.name), column: column.name })),
@@ -38,16 +42,10 @@ export function writerSchema(pipeline: string, db: string, table: string, column
 
 /** Encodes a change event with a writer schema, framed with the schema id. */
 export function encodeChangeEvent(schema: WriterSchema, event: ChangeEvent): Buffer {
-  const toRecord = (row: Row | null): Record<string, unknown> | null => {
-    if (row === null) return null;
-    const record: Record<string, unknown> = {};
-    for (const { field, column } of schema.columns) record[field] = row[column] ?? null;
-    return record;
-  };
   const source = event.source;
   const record = {
-    before: toRecord(event.before),
-    after: toRecord(event.after),
+    before: rowRecord(schema, event.before),
+    after: rowRecord(schema, event.after),
     source: {
       version: source.version,
       connector: source.connector,
@@ -67,10 +65,36 @@ export function encodeChangeEvent(schema: WriterSchema, event: ChangeEvent): Buf
     transaction: event.transaction === null ? null : { id: event.transaction.id, total_order: event.transaction.totalOrder },
   };
   try {
-    return frame(schema.id, schema.type.toBuffer(record));
+    return encodeFramed(schema, record);
   } catch (cause) {
     throw new SluiceError(`cannot encode a change event of ${source.db}.${source.table}`, { cause, context: { gtid: source.gtid, row: source.row } });
   }
+}
+
+/** A row as the writer schema's row record (Avro field names, null for absent columns). */
+function rowRecord(schema: WriterSchema, row: Row | null): Record<string, unknown> | null {
+  if (row === null) return null;
+  const record: Record<string, unknown> = {};
+  for (const { field, column } of schema.columns) record[field] = row[column] ?? null;
+  return record;
+}
+
+/** Reused for every encoding: the header and body are written here, then copied out once. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** The framed message of a record: header and Avro body written into one buffer, one copy out (avsc's toBuffer copies, framing concatenated). */
+function encodeFramed(schema: WriterSchema, record: unknown): Buffer {
+  schema.header.copy(scratch, 0);
+  let end = schema.type.encode(record, scratch, FRAME_HEADER_BYTES);
+  if (end < 0) {
+    // too small: avsc returns minus the missing bytes
+    scratch = Buffer.allocUnsafe(2 * (scratch.length - end));
+    schema.header.copy(scratch, 0);
+    end = schema.type.encode(record, scratch, FRAME_HEADER_BYTES);
+  }
+  const message = Buffer.allocUnsafe(end);
+  scratch.copy(message, 0, 0, end);
+  return message;
 }
 
 interface EnvelopeRecord {

@@ -66,8 +66,20 @@ function digitCount(value: bigint): number {
   return (value < 0n ? -value : value).toString().length;
 }
 
+/** Values from -2^47 to 2^47-1 are written as a Number of at most 6 bytes. */
+const SMALL_LIMIT = 1n << 47n;
+
 /** Minimal two's-complement big-endian bytes of a BigInt. */
 export function bigIntToBytes(value: bigint): Buffer {
+  // most values fit in 6 bytes, which Buffer writes natively (no hex string, no BigInt shifts)
+  if (value >= -SMALL_LIMIT && value < SMALL_LIMIT) {
+    const small = Number(value);
+    let bytes = 1;
+    while (small < -(2 ** (8 * bytes - 1)) || small >= 2 ** (8 * bytes - 1)) bytes += 1;
+    const buffer = Buffer.allocUnsafe(bytes);
+    buffer.writeIntBE(small, 0, bytes);
+    return buffer;
+  }
   const bytes = byteLength(value);
   return Buffer.from(BigInt.asUintN(8 * bytes, value).toString(16).padStart(2 * bytes, '0'), 'hex');
 }

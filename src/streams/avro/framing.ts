@@ -17,6 +17,18 @@ export function schemaId(schemaJson: string): string {
   return createHash('sha256').update(schemaJson).digest().subarray(0, 8).toString('hex');
 }
 
+/** The frame header of a schema id (magic, version, the 8 id bytes). */
+export function frameHeader(schemaIdHex: string): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header[0] = FRAME_MAGIC;
+  header[1] = FRAME_VERSION;
+  Buffer.from(schemaIdHex, 'hex').copy(header, 2);
+  return header;
+}
+
+/** Bytes of the frame header before the Avro body. */
+export const FRAME_HEADER_BYTES = HEADER_BYTES;
+
 /** Prefixes an Avro body with the frame header. */
 export function frame(schemaIdHex: string, body: Buffer): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);

@@ -154,6 +154,24 @@ describe('exact decimals', () => {
     expect(smallUnscaledToDecimal(-5, 3)).toBe('-0.005');
     expect(smallUnscaledToDecimal(0, 0)).toBe('0');
   });
+
+  it('writes the same minimal bytes on both sides of every byte boundary (the 6-byte fast path and the BigInt path agree)', () => {
+    // the reference: the shortest two's complement that reads back, found by trying each length
+    const reference = (value: bigint): Buffer => {
+      for (let bytes = 1; ; bytes += 1) {
+        if (BigInt.asIntN(8 * bytes, value) === value) return Buffer.from(BigInt.asUintN(8 * bytes, value).toString(16).padStart(2 * bytes, '0'), 'hex');
+      }
+    };
+    const values: bigint[] = [];
+    for (let bits = 1; bits <= 72; bits += 1) {
+      const edge = 1n << BigInt(bits);
+      values.push(edge - 1n, edge, edge + 1n, -edge - 1n, -edge, -edge + 1n);
+    }
+    for (const value of values) {
+      expect(bigIntToBytes(value)).toEqual(reference(value));
+      expect(bytesToBigInt(bigIntToBytes(value))).toBe(value);
+    }
+  });
 });
 
 describe('parseColumnType', () => {
