@@ -56,8 +56,8 @@ export { DocumentPipeline as DocumentSink } from './pipeline/document-pipeline.j
 export type { DocumentPipelineSettings as DocumentSinkSettings, DocumentPipelineStats as SinkStats } from './pipeline/document-pipeline.js';
 
 // The capture runner every source shares (Kafka writing, positions, backpressure, incremental snapshots).
-export { SourceCapture } from './streams/source-capture.js';
-export type { CaptureSettings, CaptureStats } from './streams/source-capture.js';
+export { SourceCapture } from './pipeline/source-capture.js';
+export type { CaptureSettings, CaptureStats } from './pipeline/source-capture.js';
 export { runCaptureUntilStopped } from './streams/capture-supervisor.js';
 
 // Kafka: the topics a pipeline writes, their Avro events, replay and snapshot requests.

@@ -4,7 +4,7 @@ import { sourceKind, type PipelineConfig } from '../config/pipeline-config.js';
 import { isTransientMysqlError, MysqlSource } from '../sources/mysql/mysql-source.js';
 import type { CdcSource } from '../sources/source.js';
 import { runCaptureUntilStopped } from '../streams/capture-supervisor.js';
-import type { CaptureSettings, SourceCapture } from '../streams/source-capture.js';
+import type { CaptureSettings, SourceCapture } from './source-capture.js';
 import { captureSettings } from './capture-settings.js';
 import { mysqlCapture } from './mysql-capture.js';
 

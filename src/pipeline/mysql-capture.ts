@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { BinlogPosition } from '../sources/mysql/binlog-reader.js';
 import { MysqlSource, type MysqlSourceSettings } from '../sources/mysql/mysql-source.js';
-import { SourceCapture, type CaptureSettings, type CaptureStats, type SavedCapturePosition as SavedPosition } from '../streams/source-capture.js';
+import { SourceCapture, type CaptureSettings, type CaptureStats, type SavedCapturePosition as SavedPosition } from './source-capture.js';
 
 /** Settings of a {@link MysqlCapture}: the runner's and the MySQL source's. */
 export type MysqlCaptureSettings = CaptureSettings & MysqlSourceSettings;

@@ -3,7 +3,7 @@ import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createLogger } from '../logging.js';
 import { openEngine } from '../sinks/engine/open-engine.js';
 import { pipelineKafka } from './pipeline-kafka.js';
-import type { SourceCapture } from '../streams/source-capture.js';
+import type { SourceCapture } from './source-capture.js';
 import { createSource } from './create-source.js';
 import { DocumentPipeline, type DocumentPipelineSettings } from './document-pipeline.js';
 import { Observability, type HttpOptions } from './observability.js';

@@ -6,7 +6,7 @@ import type { TableInfo } from '../model/table.js';
 
 /**
  * The source contract: what a CDC source (MySQL/MariaDB today; Postgres, a watermark or a scan
- * source next) provides. The capture runner (src/streams/source-capture.ts) does the rest for
+ * source next) provides. The capture runner (src/pipeline/source-capture.ts) does the rest for
  * every source: Kafka topics and writing, Avro schemas, saving positions only after Kafka
  * acknowledged, backpressure, incremental snapshots and their signals, restarts.
  *

@@ -1,6 +1,20 @@
 import { classifyError } from '../classify-error.js';
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from '../retry.js';
-import type { CaptureSettings, SourceCapture } from './source-capture.js';
+import type { Logger } from 'pino';
+import type { SavedCapturePosition } from './capture-positions.js';
+
+/** What the supervisor needs of a capture's settings (a SourceCapture's CaptureSettings have it). */
+export interface SupervisedCaptureSettings {
+  readonly pipeline: string;
+  readonly resnapshot?: boolean;
+  readonly logger: Logger;
+}
+
+/** What the supervisor needs of a capture (a SourceCapture is one): run it, and see whether it saved a position. */
+export interface SupervisedCapture {
+  run(signal: AbortSignal): Promise<void>;
+  readonly stats: { readonly lastSaved: SavedCapturePosition | undefined };
+}
 
 /** True when `error`, or one of its causes, is a transient Kafka condition (a topic whose leader is not elected yet, a broker moving), by classifyError. */
 export function isRetriableKafkaError(error: unknown): boolean {
@@ -18,7 +32,7 @@ export function isRetriableKafkaError(error: unknown): boolean {
  * service as a PermanentError with the fix. Transient conditions are retried without a time limit
  * by default. `onStart` sees each capture.
  */
-export async function runCaptureUntilStopped<S extends CaptureSettings, C extends SourceCapture<unknown>>(
+export async function runCaptureUntilStopped<S extends SupervisedCaptureSettings, C extends SupervisedCapture>(
   createCapture: (settings: S) => C,
   isTransientSourceError: (error: unknown) => boolean,
   settings: S,

@@ -1,7 +1,8 @@
 import { type Admin, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ChangeEvent, Row } from '../model/change-event.js';
+import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
+import type { OutgoingChange } from '../model/outgoing-change.js';
 import { encodeChangeEvent, writerSchema, type WriterSchema } from './avro/change-event-codec.js';
 import { changeTopicConfig, checkChangeTopics, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from './change-topic-policy.js';
 import { ensureTopics, type TopicSpec } from './ensure-topics.js';
@@ -9,12 +10,7 @@ import { KeyHashPartitioner } from './key-partitioner.js';
 import { SchemaTopic } from './schema-topic.js';
 import { changeTopic, positionTopic, schemaTopic } from './topic-names.js';
 
-/** A change event ready for Kafka: the event, the columns it was written with and its table's primary key. */
-export interface OutgoingChange {
-  readonly event: ChangeEvent;
-  readonly columns: readonly ColumnDefinition[];
-  readonly primaryKey: readonly string[];
-}
+export type { OutgoingChange } from '../model/outgoing-change.js';
 
 /** Settings of a {@link ChangeWriter}. */
 export interface ChangeWriterSettings {
