@@ -81,6 +81,8 @@ export interface DocumentPipelineSettings {
    * capture's completed snapshot. Off when absent.
    */
   readonly firstLoad?: { readonly capture?: { readonly positionTopic: string; readonly sourceId: string } };
+  /** Called once per settled operation of a first load (metrics). */
+  readonly onFirstLoadWritten?: (kind: 'index' | 'delete', status: 'acknowledged' | 'superseded' | 'rejected') => void;
   /** Called when a first load is done (metrics, benchmarks). */
   readonly onFirstLoad?: (report: FirstLoadReport) => void;
   readonly logger: Logger;
@@ -328,6 +330,7 @@ export class DocumentPipeline {
           file: settings.file,
           logger: settings.logger,
           onWritten: (_document, outcome, kind) => {
+            settings.onFirstLoadWritten?.(kind, outcome.status);
             if (outcome.status === 'acknowledged') {
               if (kind === 'index') {
                 this.counters.documents += 1;
