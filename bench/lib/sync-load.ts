@@ -106,9 +106,14 @@ async function runSync(context: SyncLoadContext, roots: number): Promise<SyncRun
   const sync = new SluiceProcess(`${context.kind}-sync-${tagOf(roots)}`, ['sync', '-c', pipeline.file], spawnOptions(context));
   const meter = new CpuMeter({ sync: sync.pid, ...servicePids() });
   const timer = setTimeout(() => void sync.stop(5_000), context.timeoutMs);
-  const code = await sync.exited.finally(() => clearTimeout(timer));
+  // VmHWM read while it lives: an exited, not yet reaped process reports none (0)
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, sync.peakRss())), 200);
+  const code = await sync.exited.finally(() => {
+    clearTimeout(timer);
+    clearInterval(sampler);
+  });
   const cpu = meter.read();
-  const peakRss = sync.peakRss();
   const match = SUMMARY.exec(sync.tail(20_000));
   if (code !== 0 || match === null) throw new Error(`sluice sync exited with ${code}: ${sync.tail(1_500)}`);
   const written = Number(match[1]);

@@ -105,7 +105,7 @@ async function acquireLock(settings: FirstLoadSettings, signal: AbortSignal): Pr
   for (let waited = 0; ; waited += 1) {
     signal.throwIfAborted();
     try {
-      return await IndexLock.acquire(settings.engine, firstLoadLock(settings.pipeline), { waitMs: 5_000 });
+      return await IndexLock.acquire(settings.engine, firstLoadLock(settings.pipeline), { waitMs: 5_000, ttlMs: 15_000 });
     } catch (error) {
       if (!(error instanceof LockHeldError)) throw error;
       if (waited % 6 === 0) settings.logger.info({ owner: error.owner }, 'another sink process is doing the first load: waiting for it');
@@ -139,7 +139,7 @@ async function loadDocuments(kafka: Kafka, admin: Admin, settings: FirstLoadSett
   }
   await settings.writer.flush();
   signal.throwIfAborted();
-  await commitStart(admin, settings, loading, start);
+  await commitStart(kafka, admin, settings, loading, start);
   const report: FirstLoadReport = { documents: loading.map((document) => document.descriptor.name), roots, indexed, deleted, durationMs: Date.now() - startedMs };
   logger.info(report, 'first load done: streaming from its start offsets');
   return report;
@@ -229,14 +229,21 @@ export async function endOffsets(admin: Admin, topics: readonly string[]): Promi
 /**
  * Commits the first load's start offsets for the sink's group on every topic read only by loaded
  * documents (a topic another document reads from the beginning keeps no offset: that document
- * still needs its earlier changes). A topic the group already has an offset on (another process
- * committed first) is left alone.
+ * still needs its earlier changes). Topics the group already has an offset on (another process
+ * committed first) are left alone.
  */
-async function commitStart(admin: Admin, settings: FirstLoadSettings, loading: FirstLoadSettings['documents'], start: ReadonlyMap<string, ReadonlyArray<{ partition: number; offset: string }>>): Promise<void> {
+async function commitStart(kafka: Kafka, admin: Admin, settings: FirstLoadSettings, loading: FirstLoadSettings['documents'], start: ReadonlyMap<string, ReadonlyArray<{ partition: number; offset: string }>>): Promise<void> {
   const loaded = new Set(loading.map((document) => document.descriptor.name));
   const streamedFromBeginning = new Set(settings.documents.filter((document) => !loaded.has(document.descriptor.name)).flatMap((document) => document.topics));
+  const wanted = new Map<string, ReadonlyArray<{ partition: number; offset: string }>>();
   for (const [topic, partitions] of start) {
-    if (streamedFromBeginning.has(topic)) continue;
+    if (streamedFromBeginning.has(topic) || (await hasCommittedOffsets(admin, settings.group, [topic]))) continue;
+    wanted.set(topic, partitions);
+  }
+  if (wanted.size === 0) return;
+  // one group join for every topic (admin.setOffsets joins the group once per topic, seconds each)
+  await seekAndCommit(kafka, settings.group, wanted).catch((error: unknown) => settings.logger.warn({ err: error }, 'committing the start offsets in one go failed; committing them topic by topic'));
+  for (const [topic, partitions] of wanted) {
     if (await hasCommittedOffsets(admin, settings.group, [topic])) continue;
     try {
       await admin.setOffsets({ groupId: settings.group, topic, partitions: [...partitions] });
@@ -244,5 +251,35 @@ async function commitStart(admin: Admin, settings: FirstLoadSettings, loading: F
       // a group with running members refuses: another process committed and started streaming
       if (!(await hasCommittedOffsets(admin, settings.group, [topic]))) throw error;
     }
+  }
+}
+
+/**
+ * What kafkajs's admin.setOffsets does for one topic, for several: a member of an empty group
+ * subscribes to the topics, pauses them, seeks every partition and leaves after its first fetch,
+ * which commits the offsets sought. Refuses a group with running members.
+ */
+const SEEK_TIMEOUT_MS = 60_000;
+
+async function seekAndCommit(kafka: Kafka, groupId: string, offsets: ReadonlyMap<string, ReadonlyArray<{ partition: number; offset: string }>>): Promise<void> {
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    const topics = [...offsets.keys()];
+    await consumer.subscribe({ topics, fromBeginning: true });
+    const description = await consumer.describeGroup();
+    if (!['Empty', 'Dead'].includes(description.state)) throw new Error(`the consumer group ${groupId} has running members (${description.state})`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no fetch within ${SEEK_TIMEOUT_MS} ms`)), SEEK_TIMEOUT_MS);
+      consumer.on(consumer.events.FETCH, () => {
+        clearTimeout(timer);
+        consumer.stop().then(resolve, reject);
+      });
+      consumer.run({ eachBatchAutoResolve: false, eachBatch: () => Promise.resolve() }).catch(reject);
+      consumer.pause(topics.map((topic) => ({ topic })));
+      for (const [topic, partitions] of offsets) for (const { partition, offset } of partitions) consumer.seek({ topic, partition, offset });
+    });
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
   }
 }
