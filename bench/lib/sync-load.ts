@@ -233,7 +233,7 @@ export function syncLoadRows(result: SyncLoadResult | undefined): Array<{ measur
     });
     const small = sync.small?.peakRss;
     const large = sync.large?.peakRss;
-    const growth = small === undefined || large === undefined ? undefined : large / small;
+    const growth = small === undefined || large === undefined || small === 0 || large === 0 ? undefined : large / small;
     rows.push({
       measure: `peak RSS, sluice sync: ${integer(scales.syncRootsSmall)} -> ${integer(scales.syncRoots)} roots`,
       sluice: `${mebibytes(small)} -> ${mebibytes(large)}`,
