@@ -15,7 +15,7 @@ import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { engineCeiling, readDocuments } from './engine-ceiling.js';
 import { writeBenchPipeline, type BenchPipeline } from './pipeline-file.js';
-import { CpuMeter, servicePids, SluiceProcess } from './processes.js';
+import { cpuSeconds, CpuMeter, servicePids, SluiceProcess } from './processes.js';
 import { indexOperations, type KafkaWatch } from './progress.js';
 import type { BulkCeiling } from './report.js';
 import { createShop, SHOP_DOCUMENTS } from './shop.js';
@@ -38,6 +38,8 @@ export interface SyncRun {
   readonly documentsPerSecond: number;
   readonly peakRss: number;
   readonly cpu: Record<string, number>;
+  /** CPU time of the sync process per document written (less sensitive to a busy machine than the rate). */
+  readonly cpuMicrosecondsPerDocument: number;
 }
 
 /** One first load (or, with `firstLoad: false`, the snapshot streamed) of a fresh shop. */
@@ -53,6 +55,8 @@ export interface FirstLoadRun {
   readonly secondsToAllDocuments: number;
   readonly peakRss: number;
   readonly cpu: Record<string, number>;
+  /** CPU time of the `sluice run` process (capture and sink) per root, start to idle. */
+  readonly cpuMicrosecondsPerRoot: number;
 }
 
 /** What the phase measured on one engine. */
@@ -106,20 +110,26 @@ async function runSync(context: SyncLoadContext, roots: number): Promise<SyncRun
   const sync = new SluiceProcess(`${context.kind}-sync-${tagOf(roots)}`, ['sync', '-c', pipeline.file], spawnOptions(context));
   const meter = new CpuMeter({ sync: sync.pid, ...servicePids() });
   const timer = setTimeout(() => void sync.stop(5_000), context.timeoutMs);
-  // VmHWM read while it lives: an exited, not yet reaped process reports none (0)
+  // VmHWM and CPU read while it lives: an exited, not yet reaped process reports none
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, sync.peakRss())), 200);
+  let cpu: Record<string, number> = {};
+  let cpuSecondsUsed = 0;
+  const sampler = setInterval(() => {
+    if (!sync.running) return;
+    peakRss = Math.max(peakRss, sync.peakRss());
+    cpu = meter.read();
+    cpuSecondsUsed = cpuSeconds(sync.pid) ?? cpuSecondsUsed;
+  }, 200);
   const code = await sync.exited.finally(() => {
     clearTimeout(timer);
     clearInterval(sampler);
   });
-  const cpu = meter.read();
   const match = SUMMARY.exec(sync.tail(20_000));
   if (code !== 0 || match === null) throw new Error(`sluice sync exited with ${code}: ${sync.tail(1_500)}`);
   const written = Number(match[1]);
   const seconds = Number(match[6]);
   note(`sync ${tagOf(roots)}: ${written.toLocaleString('en-US')} documents in ${seconds} s, peak RSS ${Math.round(peakRss / 1_048_576)} MiB`);
-  return { roots, written, seconds, documentsPerSecond: written / seconds, peakRss, cpu, index: match[7] ?? '' };
+  return { roots, written, seconds, documentsPerSecond: written / seconds, peakRss, cpu, cpuMicrosecondsPerDocument: (cpuSecondsUsed * 1e6) / Math.max(1, written), index: match[7] ?? '' };
 }
 
 /** A `sluice run` on a fresh shop (the capture snapshots it), followed until idle. */
@@ -147,6 +157,7 @@ async function runFirstLoad(context: SyncLoadContext, roots: number, firstLoad: 
     }
     const idleAt = now();
     const cpu = meter.read();
+    const cpuMicrosecondsPerRoot = ((cpuSeconds(run.pid) ?? 0) * 1e6) / roots;
     const documentsWritten = await indexOperations(context.engine, index);
     const result: FirstLoadRun = {
       firstLoad,
@@ -157,6 +168,7 @@ async function runFirstLoad(context: SyncLoadContext, roots: number, firstLoad: 
       secondsToAllDocuments: ((allDocumentsAt ?? idleAt) - run.startedAt) / 1000,
       peakRss: run.peakRss(),
       cpu,
+      cpuMicrosecondsPerRoot,
     };
     note(`first load ${tagOf(roots)} (firstLoad ${firstLoad}): ${result.documentsPerRoot.toFixed(2)} documents written per root, all documents after ${result.secondsToAllDocuments.toFixed(1)} s, idle after ${result.secondsToIdle.toFixed(1)} s`);
     return result;
@@ -265,12 +277,12 @@ export function syncLoadDetails(result: SyncLoadResult | undefined): string[] {
   if (result.sync.skipped !== undefined) lines.push(`- full sync: ${result.sync.skipped}`);
   for (const run of [result.sync.small, result.sync.large]) {
     if (run === undefined) continue;
-    lines.push(`- sluice sync of a new shop index, ${integer(run.roots)} roots: ${integer(run.written)} written in ${run.seconds.toFixed(1)} s (its summary), ${integer(run.documentsPerSecond)} documents/s, peak RSS ${mebibytes(run.peakRss)}; CPU: ${cpu(run.cpu)}`);
+    lines.push(`- sluice sync of a new shop index, ${integer(run.roots)} roots: ${integer(run.written)} written in ${run.seconds.toFixed(1)} s (its summary), ${integer(run.documentsPerSecond)} documents/s, ${integer(run.cpuMicrosecondsPerDocument)} µs of sync CPU per document, peak RSS ${mebibytes(run.peakRss)}; CPU: ${cpu(run.cpu)}`);
   }
   if (result.sync.ceiling !== undefined) lines.push(`- bulk ceiling used for the sync ratio: ${integer(result.sync.ceiling.best.documentsPerSecond)} documents/s (${result.sync.ceiling.best.documentsPerRequest}x${result.sync.ceiling.best.concurrency})`);
   for (const run of result.firstLoad) {
     lines.push(
-      `- \`sluice run\` on a new shop of ${integer(run.roots)} products (capture snapshot of ${integer(run.roots * 5 + 200)} rows), sink.firstLoad ${run.firstLoad}: ${integer(run.documentsWritten)} index operations (${run.documentsPerRoot.toFixed(2)} per root), every product indexed after ${run.secondsToAllDocuments.toFixed(1)} s, idle (snapshot captured, group at the end of every change topic) after ${run.secondsToIdle.toFixed(1)} s; peak RSS ${mebibytes(run.peakRss)}; CPU: ${cpu(run.cpu)}`,
+      `- \`sluice run\` on a new shop of ${integer(run.roots)} products (capture snapshot of ${integer(run.roots * 5 + 200)} rows), sink.firstLoad ${run.firstLoad}: ${integer(run.documentsWritten)} index operations (${run.documentsPerRoot.toFixed(2)} per root), every product indexed after ${run.secondsToAllDocuments.toFixed(1)} s, idle (snapshot captured, group at the end of every change topic) after ${run.secondsToIdle.toFixed(1)} s; ${integer(run.cpuMicrosecondsPerRoot)} µs of \`sluice run\` CPU per root; peak RSS ${mebibytes(run.peakRss)}; CPU: ${cpu(run.cpu)}`,
     );
   }
   return lines;
