@@ -40,7 +40,8 @@ export function documentPipelineSettings(config: PipelineConfig, file: string, l
     ...(sink.changeLog.enabled ? { changeLog: { maxAgeMs: durationMs(sink.changeLog.maxAge) } } : {}),
     ...(sink.deadLetters.index ? { deadLetterIndex: { maxAgeMs: durationMs(sink.deadLetters.maxAge) } } : {}),
     changeTopics: changeTopicPolicy(config),
-    ...(sink.firstLoad ? { firstLoad: { capture: { positionTopic: positionTopic(config.kafka.topicPrefix), sourceId: `${createSource(config, logger).source.connector}:${config.pipeline}` } } } : {}),
+    // the change log keeps every change event, the snapshot's included: it needs the snapshot streamed
+    ...(sink.firstLoad && !sink.changeLog.enabled ? { firstLoad: { capture: { positionTopic: positionTopic(config.kafka.topicPrefix), sourceId: `${createSource(config, logger).source.connector}:${config.pipeline}` } } } : {}),
     logger,
     engine: engineConnection(config),
   };
