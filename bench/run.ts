@@ -19,7 +19,9 @@
  * --passes 2 (sink passes over each backlog, the best one reported)
  * --profile (CPU profiles and --trace-gc of the sluice processes, summarized in the report)
  * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
- * --keep (keep the databases, indexes and topics), --only sakila,small,large (phases to run),
+ * --keep (keep the databases, indexes and topics), --only sakila,small,large,sync (phases to run;
+ * sync: `sluice sync` at --sync-roots-small 10000 and --sync-roots 100000 products, and the first
+ * load of a new pipeline on --first-load-roots 100000 products, see bench/lib/sync-load.ts),
  * --engine elasticsearch|opensearch|both (the engines measured; by default both when both nodes
  * answer, else the one that does).
  */
@@ -46,6 +48,7 @@ import { KafkaWatch } from './lib/progress.js';
 import { disturbedMeasurements, engineComparisonMarkdown, RESULTS_DIRECTORY, summaryRows, tableMarkdown, writeReport, type BenchReport, type EngineSection, type RunFigures } from './lib/report.js';
 import { createShop, renameFanOutCategory, SHOP_DOCUMENTS, updateEveryProduct } from './lib/shop.js';
 import { peersPhase } from './peers/run-peers.js';
+import { syncLoadPhase } from './lib/sync-load.js';
 import { benchEngine, benchKafka, endpoints, ENGINE_KINDS, engineReachable, mysqlOptions, note, now, openSql, uniqueSuffix } from './lib/services.js';
 
 const { values: options } = parseArgs({
@@ -59,9 +62,13 @@ const { values: options } = parseArgs({
     profile: { type: 'boolean', default: false },
     'node-options': { type: 'string' },
     keep: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'sakila,small,large' },
+    only: { type: 'string', default: 'sakila,small,large,sync' },
     engine: { type: 'string' },
     peers: { type: 'boolean', default: false },
+    // the sync phase (bench/lib/sync-load.ts): sluice sync at two scales, and the first load of a new pipeline
+    'sync-roots-small': { type: 'string', default: '10000' },
+    'sync-roots': { type: 'string', default: '100000' },
+    'first-load-roots': { type: 'string', default: '100000' },
   },
 });
 const ROOTS = Number(options.roots);
@@ -374,6 +381,13 @@ async function main(): Promise<void> {
       if (only.has('sakila')) await phase(`${bench.kind}: sakila`, () => sakilaPhase(bench));
       if (only.has('small')) await phase(`${bench.kind}: shop (small)`, () => smallShopPhase(bench));
       if (only.has('large')) await phase(`${bench.kind}: shop (large)`, () => largeShopPhase(bench));
+      if (only.has('sync')) {
+        await phase(`${bench.kind}: sync`, async () => {
+          const context = { ...bench, ceiling: bench.report.ceilings.bulkShop, timeoutMs: PHASE_TIMEOUT_MS, ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }) };
+          const scales = { syncRootsSmall: Number(options['sync-roots-small']), syncRoots: Number(options['sync-roots']), firstLoadRoots: Number(options['first-load-roots']) };
+          bench.report.sluice.syncLoad = await syncLoadPhase(context, scales, errors);
+        });
+      }
       if (!options.keep) {
         note(`${bench.kind}: cleaning up`);
         await cleanUp(bench).catch((error: unknown) => note(`clean-up failed: ${String(error)}`));

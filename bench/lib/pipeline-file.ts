@@ -52,7 +52,8 @@ export function writeBenchPipeline(
     kafka: { brokers: [...endpoints.kafkaBrokers], ...(options.topicPrefix === undefined ? {} : { topicPrefix }), partitions: PARTITIONS },
     engine: options.engine,
     elasticsearch: { node: engineNode(options.engine) },
-    ...(options.sink === undefined ? {} : { sink: options.sink }),
+    // the throughput phases measure streaming a backlog: no first load unless asked (sink.firstLoad)
+    sink: { firstLoad: false, ...options.sink },
     documents: Object.fromEntries(Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition }])),
   };
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'pipeline.yml');

@@ -17,6 +17,7 @@ import type { RawRead } from './binlog.js';
 import type { MachineDescription } from './machine.js';
 import type { FullGcSummary, PipelineRunResult } from './pipeline-run.js';
 import { duration, integer, mebibytes, percent, ratio } from './stats.js';
+import { syncLoadDetails, syncLoadRows, type SyncLoadResult } from './sync-load.js';
 
 /** The folder of the reports. */
 export const RESULTS_DIRECTORY = join(PROJECT_ROOT, 'bench', 'results');
@@ -46,6 +47,8 @@ export interface EngineSection {
     readonly shopSmall?: RunFigures;
     readonly shopLarge?: RunFigures;
     readonly fullSync: { readonly measured: false; readonly reason: string };
+    /** The sync phase: sluice sync at two scales, the first load of a new pipeline (bench/lib/sync-load.ts). */
+    readonly syncLoad?: SyncLoadResult;
     readonly freshness?: FreshnessResult;
     /** With --profile: the large run's source heap after full GCs, at the end of the freshness run. */
     readonly sourceHeapAfterFreshness?: FullGcSummary;
@@ -129,7 +132,7 @@ function engineRows(section: EngineSection, settings: BenchReport['settings']): 
     ratio: percent(shopRatio),
     target: `>= 70 %: ${met(shopRatio === undefined ? undefined : shopRatio >= 0.7)}`,
   });
-  rows.push({ measure: 'full sync, documents/s', sluice: 'not measured: sluice sync does not exist yet (issue 5)', ceiling: '', ratio: '', target: '' });
+  rows.push(...syncLoadRows(sluice.syncLoad));
   const fresh = sluice.freshness;
   if (fresh !== undefined) {
     const p99 = fresh.acknowledged.p99;
@@ -319,7 +322,7 @@ function engineDetails(section: EngineSection, report: BenchReport): string[] {
     ...runDetails(`Sakila films (${settings.sakilaRounds} rounds of updating all ${integer(sluice.sakila?.films)} films; a page rebuilds a film once however often it changed in the page)`, sluice.sakila, machine.cores),
     ...runDetails(`shop, ${integer(settings.smallRoots)} roots (every product updated once, then the shared category renamed)`, sluice.shopSmall, machine.cores),
     ...runDetails(`shop, ${integer(settings.roots)} roots (every product updated once, then the shared category renamed)`, sluice.shopLarge, machine.cores),
-    `- full sync: ${sluice.fullSync.reason}`,
+    ...syncLoadDetails(sluice.syncLoad),
     fresh === undefined
       ? '- freshness: not measured (see errors)'
       : `- freshness: ${integer(fresh.changes)} single-row updates of random products at ${integer(fresh.achievedRate)}/s (target ${integer(fresh.targetRate)}/s, after ${fresh.warmUpSeconds} s at that rate not counted) through \`sluice source\` and an in-process sink (onPageAcknowledged): ` +

@@ -220,8 +220,12 @@ const sinkSchema = z
     bulk: bulkSchema.prefault({}),
     changeLog: changeLogSchema.prefault({}),
     deadLetters: deadLettersSchema.prefault({}),
+    firstLoad: z
+      .boolean()
+      .default(true)
+      .describe('true (default): a new pipeline builds every root once from the database, then streams; false: it streams the capture snapshot'),
   })
-  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk, changeLog and deadLetters');
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk, changeLog, deadLetters and firstLoad');
 
 /** Loopback: the HTTP endpoint is not reachable from other machines unless `http.host` says so. */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';

@@ -209,6 +209,17 @@ export class PipelineObserver {
     this.progress.sink = this.now();
   }
 
+  /** One operation of a first load settled (src/pipeline/first-load.ts): counted with the documents, and progress for readiness. */
+  firstLoadWritten(kind: 'index' | 'delete', status: 'acknowledged' | 'superseded' | 'rejected'): void {
+    const outcome = status === 'acknowledged' ? (kind === 'index' ? 'written' : 'deleted') : status;
+    if (outcome === 'written') this.sink.written += 1;
+    else if (outcome === 'deleted') this.sink.deleted += 1;
+    else if (outcome === 'superseded') this.sink.superseded += 1;
+    else this.sink.rejected += 1;
+    this.metrics.documents.inc({ outcome });
+    this.progress.sink = this.now();
+  }
+
   /** A dead letter stored in Kafka. */
   deadLetter(letter: ObservedDeadLetter): void {
     this.metrics.deadLetters.inc({ reason: deadLetterReasonLabel(letter.kind, letter.reason, letter.httpStatus) });

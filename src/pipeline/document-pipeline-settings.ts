@@ -5,6 +5,8 @@ import type { DocumentPipelineSettings } from './document-pipeline.js';
 import type { EngineConnectionSettings } from '../sinks/engine/connection-settings.js';
 import { engineConnection } from './engine-connection.js';
 import { changeTopicPolicy, pipelineTableFilter } from './capture-settings.js';
+import { positionTopic } from '../streams/topic-names.js';
+import { createSource } from './create-source.js';
 import { durationMs, type PipelineConfig } from '../config/pipeline-config.js';
 
 /**
@@ -38,6 +40,8 @@ export function documentPipelineSettings(config: PipelineConfig, file: string, l
     ...(sink.changeLog.enabled ? { changeLog: { maxAgeMs: durationMs(sink.changeLog.maxAge) } } : {}),
     ...(sink.deadLetters.index ? { deadLetterIndex: { maxAgeMs: durationMs(sink.deadLetters.maxAge) } } : {}),
     changeTopics: changeTopicPolicy(config),
+    // the change log keeps every change event, the snapshot's included: it needs the snapshot streamed
+    ...(sink.firstLoad && !sink.changeLog.enabled ? { firstLoad: { capture: { positionTopic: positionTopic(config.kafka.topicPrefix), sourceId: `${createSource(config, logger).source.connector}:${config.pipeline}` } } } : {}),
     logger,
     engine: engineConnection(config),
   };

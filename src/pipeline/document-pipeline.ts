@@ -37,6 +37,7 @@ import type { DocumentWriter } from '../sinks/writer.js';
 import { ChannelRouter } from '../sinks/orchestrator/channel-router.js';
 import { changedChannels, rebuildChannel } from '../sinks/orchestrator/mapping-change.js';
 import { SnapshotSweeper } from '../sinks/orchestrator/missing-roots-sweep.js';
+import { runFirstLoad, type FirstLoadReport } from './first-load.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
@@ -74,6 +75,16 @@ export interface DocumentPipelineSettings {
   readonly onPageAcknowledged?: (page: AcknowledgedPage) => void;
   /** Called once each dead letter is stored in Kafka (metrics, the status page). */
   readonly onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * sink.firstLoad: a new pipeline builds every root once from the database instead of streaming
+   * the capture's snapshot (src/pipeline/first-load.ts); `capture` is where it waits for the
+   * capture's completed snapshot. Off when absent.
+   */
+  readonly firstLoad?: { readonly capture?: { readonly positionTopic: string; readonly sourceId: string } };
+  /** Called once per settled operation of a first load (metrics). */
+  readonly onFirstLoadWritten?: (kind: 'index' | 'delete', status: 'acknowledged' | 'superseded' | 'rejected') => void;
+  /** Called when a first load is done (metrics, benchmarks). */
+  readonly onFirstLoad?: (report: FirstLoadReport) => void;
   readonly logger: Logger;
 }
 
@@ -98,6 +109,8 @@ export interface DocumentPipelineStats {
   undecodable: number;
   /** Commit (source ts_ms) to acknowledged in Elasticsearch, for streamed (non-snapshot) changes. */
   latency: LatencySummary;
+  /** The first load's writes (also counted in documents, deletes, superseded, rejected); `done` once it finished or was not needed. */
+  firstLoad: { documents: number; deletes: number; done: boolean; report?: FirstLoadReport };
 }
 
 /**
@@ -111,12 +124,13 @@ export interface DocumentPipelineStats {
  * with their snapshot's version, so re-processing is harmless.
  */
 export class DocumentPipeline {
-  private readonly counters: Omit<DocumentPipelineStats, 'latency'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
+  private readonly counters: Omit<DocumentPipelineStats, 'latency' | 'firstLoad'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
+  private readonly firstLoad: DocumentPipelineStats['firstLoad'] = { documents: 0, deletes: 0, done: false };
   private readonly latency = new LatencyRecorder(10_000);
 
   /** The counters so far, with latency percentiles computed when asked (not on every page). */
   get stats(): DocumentPipelineStats {
-    return { ...this.counters, latency: this.latency.summary() };
+    return { ...this.counters, latency: this.latency.summary(), firstLoad: { ...this.firstLoad } };
   }
 
   constructor(
@@ -188,7 +202,18 @@ export class DocumentPipeline {
           if (!signal.aborted) throw error;
         }),
       );
-      await Promise.all([this.consume(topics, descriptors, context), ...backfills, ...rebuilds]);
+      // a new pipeline builds every root once from the database, then streams from the offsets taken before
+      const streaming = (async () => {
+        try {
+          await startup('the first load', () => this.runFirstLoad(descriptors, admin, context));
+        } catch (error) {
+          // stopped during the first load: nothing was committed, the next start does it again
+          if (signal.aborted) return;
+          throw error;
+        }
+        await this.consume(topics, descriptors, context);
+      })();
+      await Promise.all([streaming, ...backfills, ...rebuilds]);
     } finally {
       await admin.disconnect().catch(() => undefined);
       if (grace === undefined) startGrace();
@@ -281,6 +306,49 @@ export class DocumentPipeline {
       this.count(result);
     };
     await runPages((handle) => consumer.run(context.signal, handle), this.stagesFor(descriptors, context, onSettled));
+  }
+
+  /** The first load (src/pipeline/first-load.ts) when sink.firstLoad is on and the sink's group has no offsets yet. */
+  private async runFirstLoad(descriptors: readonly DocumentDescriptor[], admin: Admin, context: StageContext): Promise<void> {
+    const { settings } = this;
+    if (settings.firstLoad !== undefined) {
+      const report = await runFirstLoad(
+        this.kafka,
+        admin,
+        {
+          pipeline: settings.pipeline,
+          group: sinkGroupId(settings.pipeline),
+          documents: descriptors.map((descriptor) => ({ descriptor, topics: this.topicsOf([descriptor]) })),
+          ...(settings.firstLoad.capture === undefined ? {} : { capture: settings.firstLoad.capture }),
+          pool: context.pool,
+          engine: this.elasticsearch,
+          writer: context.writer,
+          versioning: context.versioning,
+          buildBatchSize: settings.buildBatchSize,
+          buildConcurrency: BUILD_CONCURRENCY,
+          retryPolicy: context.retryPolicy,
+          file: settings.file,
+          logger: settings.logger,
+          onWritten: (_document, outcome, kind) => {
+            settings.onFirstLoadWritten?.(kind, outcome.status);
+            if (outcome.status === 'acknowledged') {
+              if (kind === 'index') {
+                this.counters.documents += 1;
+                this.firstLoad.documents += 1;
+              } else {
+                this.counters.deletes += 1;
+                this.firstLoad.deletes += 1;
+              }
+            } else if (outcome.status === 'superseded') this.counters.superseded += 1;
+            else this.counters.rejected += 1;
+          },
+        },
+        context.signal,
+      );
+      this.firstLoad.report = report;
+      if (report.documents.length > 0) settings.onFirstLoad?.(report);
+    }
+    this.firstLoad.done = true;
   }
 
   /** Reads a document's change topics from the beginning into it (see document-backfill.ts). */

@@ -95,7 +95,11 @@ async function runDocumentsObserved(config: PipelineConfig, file: string, signal
 }
 
 /** The sink's hooks that feed the observer (none without one). */
-function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentPipelineSettings, 'onPageAcknowledged' | 'onDeadLetter'> {
+function sinkHooks(observer: PipelineObserver | undefined): Pick<DocumentPipelineSettings, 'onPageAcknowledged' | 'onDeadLetter' | 'onFirstLoadWritten'> {
   if (observer === undefined) return {};
-  return { onPageAcknowledged: (page) => observer.pageAcknowledged(page), onDeadLetter: (letter) => observer.deadLetter(letter) };
+  return {
+    onPageAcknowledged: (page) => observer.pageAcknowledged(page),
+    onDeadLetter: (letter) => observer.deadLetter(letter),
+    onFirstLoadWritten: (kind, status) => observer.firstLoadWritten(kind, status),
+  };
 }

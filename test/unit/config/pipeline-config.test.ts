@@ -47,6 +47,7 @@ describe('pipelineConfigSchema', () => {
         bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 20, concurrency: 2 },
         changeLog: { enabled: false, maxAge: '7d' },
         deadLetters: { index: true, maxAge: '90d' },
+        firstLoad: true,
       },
       documents: {},
       indexes: {},
