@@ -6,6 +6,7 @@ import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
 import type { SearchEngine } from './search-engine.js';
+import { RestartAwareTransport } from './restart-aware-transport.js';
 
 /** The @elastic/elasticsearch client options for the settings (auth, TLS, no client-side retries). */
 export function elasticsearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
@@ -82,7 +83,7 @@ export function elasticsearchTransport(settings: EngineConnectionSettings): Engi
 
 /** The Elasticsearch adapter (8.x and 9.x servers) over @elastic/elasticsearch. */
 export function elasticsearchEngine(settings: EngineConnectionSettings): SearchEngine {
-  return new RestEngine(elasticsearchTransport(settings), {
+  return new RestEngine(new RestartAwareTransport(elasticsearchTransport(settings)), {
     tiebreaker: { _shard_doc: 'asc' },
     async open(engine, index, keepAlive) {
       const { body } = await engine.request<{ id: string }>({ method: 'POST', path: `/${segment(index)}/_pit`, querystring: { keep_alive: keepAlive } });

@@ -4,7 +4,7 @@ import type { EngineErrorCause, EngineKind } from './search-engine.js';
 /**
  * A failed request to the search engine. `status` is the HTTP status (0 when there was no
  * answer: connection refused, timeout, aborted); `cause` keeps the client's error. Retriable:
- * no answer, 408, 429 and 5xx.
+ * no answer, 408, 429 and 5xx, unless `retriable` says otherwise.
  */
 export class EngineError extends SluiceError {
   readonly status: number;
@@ -12,9 +12,9 @@ export class EngineError extends SluiceError {
   readonly type: string | undefined;
   readonly aborted: boolean;
 
-  constructor(message: string, options: { status: number; type?: string; aborted?: boolean; cause?: unknown; context?: Record<string, unknown> }) {
+  constructor(message: string, options: { status: number; type?: string; aborted?: boolean; retriable?: boolean; cause?: unknown; context?: Record<string, unknown> }) {
     const { status } = options;
-    super(message, { cause: options.cause, context: { ...options.context, status }, retriable: status === 0 || status === 408 || status === 429 || status >= 500 });
+    super(message, { cause: options.cause, context: { ...options.context, status }, retriable: options.retriable ?? (status === 0 || status === 408 || status === 429 || status >= 500) });
     this.status = status;
     this.type = options.type;
     this.aborted = options.aborted ?? false;

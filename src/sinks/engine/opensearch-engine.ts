@@ -6,6 +6,7 @@ import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
 import type { SearchEngine } from './search-engine.js';
+import { RestartAwareTransport } from './restart-aware-transport.js';
 
 /** The @opensearch-project/opensearch client options for the settings (basic auth, TLS, no client-side retries). */
 export function opensearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
@@ -76,7 +77,7 @@ class OpenSearchTransport implements EngineTransport {
 
 /** The OpenSearch adapter (2.x and 3.x servers) over @opensearch-project/opensearch. */
 export function opensearchEngine(settings: EngineConnectionSettings): SearchEngine {
-  return new RestEngine(new OpenSearchTransport(new Client(opensearchClientOptions(settings))), {
+  return new RestEngine(new RestartAwareTransport(new OpenSearchTransport(new Client(opensearchClientOptions(settings)))), {
     tiebreaker: { _id: 'asc' },
     async open(engine, index, keepAlive) {
       const { body } = await engine.request<{ pit_id: string }>({ method: 'POST', path: `/${segment(index)}/_search/point_in_time`, querystring: { keep_alive: keepAlive } });
