@@ -115,10 +115,27 @@ async function waitInStep(engine: SearchEngine, shop: Shop, source: SluiceProces
 }
 
 /** A document pipeline in this process (its stats are read by the test), stopped by cleanup or `stop`. */
-function startSink(shop: Shop, engine: SearchEngine): { sink: DocumentPipeline; stop: () => Promise<void> } {
+/**
+ * Starts an in-process sink on the shop. `stopAfterFirstLoadWrites`: the sink builds in small
+ * batches and is stopped from inside the first load once that many writes settled, so the stop
+ * lands mid-load however fast the machine is.
+ */
+function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAfterFirstLoadWrites?: number } = {}): { sink: DocumentPipeline; stop: () => Promise<void> } {
   const config = loadPipelineConfig(shop.file);
-  const sink = new DocumentPipeline(testKafka(), engine, { ...documentPipelineSettings(config, shop.file, pino({ level: 'silent' })), sessionTimeoutMs: 10_000 });
   const controller = new AbortController();
+  const limit = options.stopAfterFirstLoadWrites;
+  let firstLoadWrites = 0;
+  const stopMidLoad =
+    limit === undefined
+      ? {}
+      : {
+          buildBatchSize: 50,
+          onFirstLoadWritten: (): void => {
+            firstLoadWrites += 1;
+            if (firstLoadWrites >= limit) controller.abort();
+          },
+        };
+  const sink = new DocumentPipeline(testKafka(), engine, { ...documentPipelineSettings(config, shop.file, pino({ level: 'silent' })), sessionTimeoutMs: 10_000, ...stopMidLoad });
   const running = sink.run(controller.signal);
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -243,7 +260,7 @@ describe('the first load of a new pipeline', () => {
     const engine = testEngine(ENGINE, cleanup);
     cleanup.add(() => engine.deleteIndex(shop.index));
     const source = startSluice(['source', '-c', shop.file], cleanup);
-    const first = startSink(shop, engine);
+    const first = startSink(shop, engine, { stopAfterFirstLoadWrites: 100 });
     await waitFor(() => first.sink.stats.firstLoad.documents >= 100, { timeoutMs: 120_000, intervalMs: 10, description: 'the first load writing' });
     await first.stop();
     expect(first.sink.stats.firstLoad.done).toBe(false);
