@@ -94,7 +94,9 @@ export const kafkaService: LocalService = {
   endpoint: (context) => context.endpoints.kafkaBrokers.join(','),
   port: LOCAL_STACK_PORTS.kafka,
   paths: (context) => servicePaths(context.stackDir, 'kafka'),
-  startTimeoutMs: 120_000,
+  // A broker holding many partitions loads each before it answers (about 4 minutes for 17,000 on
+  // two cores), with its log silent for minutes at a time.
+  startTimeoutMs: 600_000,
   stopGraceMs: 30_000,
   writesOwnPidFile: false,
   startFailureFix: 'read the log; a damaged metadata log can be reset with `npm run stack -- down --purge`',
