@@ -46,7 +46,8 @@ export type { BinlogPosition } from './sources/mysql/binlog-reader.js';
 // The composition root: a pipeline file in, a running pipeline out.
 export { createSource } from './pipeline/create-source.js';
 export type { PipelineSource } from './pipeline/create-source.js';
-export { runCapture, runDocuments } from './pipeline/run-pipeline.js';
+export { runCapture } from './pipeline/run-capture.js';
+export { runDocuments } from './pipeline/run-documents.js';
 export { MysqlCapture, mysqlCapture } from './pipeline/mysql-capture.js';
 export type { MysqlCaptureSettings, SavedCapturePosition } from './pipeline/mysql-capture.js';
 export { DocumentPipeline } from './pipeline/document-pipeline.js';
@@ -72,7 +73,8 @@ export { sinkGroupId } from './streams/consumer-groups.js';
 
 // The writer contract (the bulk channel implements it) and the search engine port (Elasticsearch and OpenSearch).
 export type { DocumentWriter, DocumentOperation, WriteOutcome, ReferenceLookup } from './sinks/writer.js';
-export { connectEngine, createEngine, detectEngine } from './sinks/engine/connect.js';
+export { connectEngine, detectEngine } from './sinks/engine/connect.js';
+export { createEngine } from './sinks/engine/create-engine.js';
 export type { EngineConnectionSettings } from './sinks/engine/connection-settings.js';
 export type * from './sinks/engine/search-engine.js';
 export { EngineError, EngineAccessError } from './sinks/engine/engine-error.js';

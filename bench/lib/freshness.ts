@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import { DocumentPipeline, type AcknowledgedPage } from '../../src/pipeline/document-pipeline.js';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 import type { BenchPipeline } from './pipeline-file.js';

@@ -7,7 +7,7 @@ import { logLevel, type Kafka } from 'kafkajs';
 import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { createKafka } from '../../src/streams/kafka-client.js';
 

@@ -13,7 +13,7 @@ import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
 import { describeError } from '../../src/errors.js';
 import { createLogger } from '../../src/logging.js';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { demoEngine } from './demo-engine.js';
 import { mysqlConnectionOptions, redactUrl } from '../../src/sources/mysql/connection-options.js';

@@ -31,7 +31,7 @@ import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { ConfigurationError, describeError } from '../../src/errors.js';
 import { createLogger, type Logger } from '../../src/logging.js';
 import { runSync } from '../../src/pipeline/run-sync.js';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { channelNames } from '../../src/sinks/orchestrator/channel.js';
 import { requireSyncModules } from '../../src/sinks/orchestrator/orchestrator.js';

@@ -1,6 +1,7 @@
 import { describeError } from '../../src/errors.js';
 import { missingModules, REQUIRED_MODULES } from '../../src/sinks/engine/capabilities.js';
-import { createEngine, detectEngine } from '../../src/sinks/engine/connect.js';
+import { detectEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
 import type { ProbeResult } from '../service.js';
 

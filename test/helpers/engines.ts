@@ -1,5 +1,5 @@
 import type { TestContext } from 'vitest';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineCapabilities, EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { endpoints, type Cleanup } from './services.js';
 

@@ -3,7 +3,7 @@
  * it saved (`phase copy <taskId>`), so a test can kill it -9 at a chosen point. Argument: the
  * versioned index spec as JSON, then the lock TTL in ms and the copy batch size.
  */
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import { migrateVersionedIndex } from '../../src/sinks/indexes/migrate-index.js';
 import type { VersionedIndexSpec } from '../../src/sinks/indexes/versioned-index.js';
 import { ENGINE_NODES } from './engines.js';

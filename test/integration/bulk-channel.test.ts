@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import type { RetryPolicy } from '../../src/retry.js';
 import { BulkChannel, type BulkChannelOptions, type BulkOperation, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { uniqueName } from '../helpers/names.js';

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { createEngine } from '../../src/sinks/engine/connect.js';
+import { createEngine } from '../../src/sinks/engine/create-engine.js';
 import type { EngineCapabilities, EngineKind } from '../../src/sinks/engine/search-engine.js';
 import { endpointsFromEnvironment } from '../../src/config/endpoints.js';
 import { formatReports } from '../../stack/report.js';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { runDocuments } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { httpPortOption } from '../http-port-option.js';
 
@@ -15,6 +14,8 @@ export interface SinkCommandOptions {
  * the capture too, in the same process.
  */
 export async function runSink(options: SinkCommandOptions, signal: AbortSignal, withCapture: boolean): Promise<void> {
+  // loaded on use: `sluice source` and the short commands do not load the search-engine clients
+  const { runDocuments } = await import('../../pipeline/run-documents.js');
   await runDocuments(loadPipelineConfig(options.config), options.config, signal, withCapture, options.httpPort === undefined ? {} : { httpPort: options.httpPort });
 }
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadPipelineConfig } from '../../config/load-pipeline-config.js';
-import { runCapture } from '../../pipeline/run-pipeline.js';
 import { runUntilSignal } from '../run-until-signal.js';
 import { httpPortOption } from '../http-port-option.js';
 
@@ -13,6 +12,8 @@ export interface SourceCommandOptions {
 
 /** Runs the capture of a pipeline file until `signal` aborts (see runCapture). */
 export async function runSource(options: SourceCommandOptions, signal: AbortSignal): Promise<void> {
+  // loaded on use: `sluice sink` and the short commands do not load the binlog reader
+  const { runCapture } = await import('../../pipeline/run-capture.js');
   await runCapture(loadPipelineConfig(options.config), signal, { resnapshot: options.resnapshot === true, ...(options.httpPort === undefined ? {} : { httpPort: options.httpPort }) });
 }
 

@@ -1,7 +1,8 @@
 import type { EngineConnectionSettings } from './connection-settings.js';
-import { elasticsearchEngine, elasticsearchTransport, NotElasticsearchError } from './elasticsearch-engine.js';
-import { opensearchEngine } from './opensearch-engine.js';
 import type { EngineKind, SearchEngine } from './search-engine.js';
+
+// The engine adapters are imported on use: each pulls in its client library (20 to 30 MiB of
+// resident memory), and a process needs one of them, or none (`sluice source`).
 
 /**
  * Which engine a node is, without `GET /` (the stack's Elasticsearch has no rest-root module and
@@ -10,6 +11,7 @@ import type { EngineKind, SearchEngine } from './search-engine.js';
  * EngineAccessError; an unreachable node a retriable EngineError.
  */
 export async function detectEngine(settings: EngineConnectionSettings): Promise<EngineKind> {
+  const { elasticsearchTransport, NotElasticsearchError } = await import('./elasticsearch-engine.js');
   const transport = elasticsearchTransport(settings);
   try {
     await transport.request({ method: 'GET', path: '/_nodes/_local', querystring: { filter_path: 'nodes.*.version' } });
@@ -22,13 +24,9 @@ export async function detectEngine(settings: EngineConnectionSettings): Promise<
   }
 }
 
-/** The port for the configured engine; `auto` asks the node first (see {@link detectEngine}). */
+/** The port for the configured engine, loading only its adapter; `auto` asks the node first (see {@link detectEngine}). */
 export async function connectEngine(settings: EngineConnectionSettings): Promise<SearchEngine> {
   const engine = settings.engine === 'auto' ? await detectEngine(settings) : settings.engine;
-  return createEngine(engine, settings);
-}
-
-/** The adapter of a known engine (no request sent). */
-export function createEngine(engine: EngineKind, settings: EngineConnectionSettings): SearchEngine {
-  return engine === 'elasticsearch' ? elasticsearchEngine(settings) : opensearchEngine(settings);
+  if (engine === 'elasticsearch') return (await import('./elasticsearch-engine.js')).elasticsearchEngine(settings);
+  return (await import('./opensearch-engine.js')).opensearchEngine(settings);
 }
