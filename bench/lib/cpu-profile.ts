@@ -123,7 +123,7 @@ export function summarizeProfile(file: string, top = 15, window?: { readonly fro
       const frame = nodes.get(node)?.callFrame;
       if (frame === undefined) continue;
       const where = location(frame.url, frame.functionName);
-      if (!where.startsWith('sluice src/')) continue;
+      if (!where.startsWith('sluice src/') && !where.startsWith('sluice dist/')) continue;
       const name = `${frame.functionName === '' ? '(anonymous)' : frame.functionName} (${where}:${frame.lineNumber + 1})`;
       if (seen.has(name)) continue;
       seen.add(name);

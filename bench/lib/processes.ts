@@ -137,7 +137,8 @@ export class SluiceProcess {
   private readonly sampler: NodeJS.Timeout;
 
   /**
-   * Starts `node [--cpu-prof] --import tsx src/cli/main.ts <args>` in the project folder, logging
+   * Starts `node [--cpu-prof] bin/sluice.js <args>` (the compiled command users run: `npm run bench`
+   * builds it first) in the project folder, logging
    * at warn level. With `profileDir`, V8 writes CPU profiles to `<profileDir>/<name>/` when the
    * process exits.
    */
@@ -146,10 +147,10 @@ export class SluiceProcess {
     args: readonly string[],
     options: { profileDir?: string; env?: Record<string, string> } = {},
   ) {
-    // one folder per process: V8 writes one profile per thread (tsx's module loader runs on its own thread)
+    // one folder per process: V8 writes one profile per thread
     // --trace-gc: every full GC prints the heap left after it (the live heap), parsed below
     const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`, '--trace-gc'];
-    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', join('src', 'cli', 'main.ts'), ...args], {
+    this.child = spawn(process.execPath, [...profile, join('bin', 'sluice.js'), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
