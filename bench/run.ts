@@ -394,7 +394,7 @@ async function main(): Promise<void> {
       }
     }
     // --peers (issue 18): the same workloads through Debezium Server and PGSync, a ratio table (bench/peers/)
-    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS });
+    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS, ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }) });
   } finally {
     await watch.disconnect();
     for (const engine of engines) await engine.close();

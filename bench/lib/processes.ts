@@ -137,8 +137,9 @@ export class SluiceProcess {
   private readonly sampler: NodeJS.Timeout;
 
   /**
-   * Starts `node [--cpu-prof] bin/sluice.js <args>` (the compiled command users run: `npm run bench`
-   * builds it first) in the project folder, logging
+   * Starts `bin/sluice-node [--cpu-prof] bin/sluice.js <args>` (the compiled command users run,
+   * under the same Node.js settings as `bin/sluice`: `npm run bench` builds it first) in the
+   * project folder, logging
    * at warn level. With `profileDir`, V8 writes CPU profiles to `<profileDir>/<name>/` when the
    * process exits.
    */
@@ -150,7 +151,7 @@ export class SluiceProcess {
     // one folder per process: V8 writes one profile per thread
     // --trace-gc: every full GC prints the heap left after it (the live heap), parsed below
     const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`, '--trace-gc'];
-    this.child = spawn(process.execPath, [...profile, join('bin', 'sluice.js'), ...args], {
+    this.child = spawn(join(PROJECT_ROOT, 'bin', 'sluice-node'), [...profile, join('bin', 'sluice.js'), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

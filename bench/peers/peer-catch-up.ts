@@ -70,24 +70,27 @@ async function timeCatchUp(
   return (now() - started) / 1000;
 }
 
-/** Part 2, sluice: source and sink on the MariaDB shop, writing to OpenSearch. */
-export async function sluiceCatchUp(options: PeersOptions, products: number, node: string, cleanUp: CleanUp): Promise<CatchUpFigures> {
-  const database = `bench_peers_catchup_${options.suffix}`;
+/** How sluice runs in the catch-up: `sluice source` + `sluice sink` (two processes) or `sluice run` (one). */
+export type SluiceLayout = 'source + sink' | 'run';
+
+/** Part 2, sluice: source and sink (or `sluice run`) on the MariaDB shop, writing to OpenSearch. */
+export async function sluiceCatchUp(options: PeersOptions, products: number, node: string, cleanUp: CleanUp, layout: SluiceLayout): Promise<CatchUpFigures> {
+  const tag = layout === 'run' ? 'run' : 'catchup';
+  const database = `bench_peers_${tag}_${options.suffix}`;
   cleanUp.databases.push(database);
   const sql = await openSql();
-  let source: SluiceProcess | undefined;
-  let sink: SluiceProcess | undefined;
+  const processes: SluiceProcess[] = [];
   try {
-    note(`peers: sluice catch-up on ${products.toLocaleString('en-US')} products`);
+    note(`peers: sluice catch-up (${layout}) on ${products.toLocaleString('en-US')} products`);
     await createShop(sql, database, products);
-    const pipeline = writeBenchPipeline(`bench-peers-catchup-${options.suffix}`, database, SHOP_DOCUMENTS, { engine: 'opensearch' });
+    const pipeline = writeBenchPipeline(`bench-peers-${tag}-${options.suffix}`, database, SHOP_DOCUMENTS, { engine: 'opensearch' });
     cleanUp.topicPrefixes.push(pipeline.pipeline);
     const index = pipeline.indexes.products ?? '';
     cleanUp.indexes.push(`${pipeline.pipeline}-*`);
     await seedCapturePosition(options.kafka, pipeline.pipeline, await gtidPosition(sql));
-    source = new SluiceProcess('peers-catchup-source', ['source', '-c', pipeline.file]);
-    sink = new SluiceProcess('peers-catchup-sink', ['sink', '-c', pipeline.file]);
-    const running = { source, sink };
+    const spawnOptions = options.nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: options.nodeOptions } };
+    if (layout === 'run') processes.push(new SluiceProcess(`peers-${tag}-run`, ['run', '-c', pipeline.file], spawnOptions));
+    else processes.push(new SluiceProcess(`peers-${tag}-source`, ['source', '-c', pipeline.file], spawnOptions), new SluiceProcess(`peers-${tag}-sink`, ['sink', '-c', pipeline.file], spawnOptions));
     const seconds = await timeCatchUp(
       node,
       index,
@@ -96,12 +99,11 @@ export async function sluiceCatchUp(options: PeersOptions, products: number, nod
         warmUp: async () => void (await sql.query(`UPDATE \`${database}\`.product SET stock = stock + 1000 WHERE id = 1`)),
         backlog: () => updateEveryProduct(sql, database, products),
       },
-      { timeoutMs: options.timeoutMs, check: () => (running.source.assertRunning(), running.sink.assertRunning()), label: 'sluice catch-up' },
+      { timeoutMs: options.timeoutMs, check: () => processes.forEach((process) => process.assertRunning()), label: `sluice catch-up (${layout})` },
     );
-    return { products, seconds, peakRss: source.peakRss() + sink.peakRss() };
+    return { products, seconds, peakRss: processes.reduce((sum, process) => sum + process.peakRss(), 0) };
   } finally {
-    await sink?.stop();
-    await source?.stop();
+    for (const process of processes.reverse()) await process.stop();
     await sql.end();
   }
 }

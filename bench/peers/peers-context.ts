@@ -12,6 +12,8 @@ export interface PeersOptions {
   readonly watch: KafkaWatch;
   readonly suffix: string;
   readonly timeoutMs: number;
+  /** NODE_OPTIONS of the sluice processes (--node-options). */
+  readonly nodeOptions?: string;
 }
 
 /** What the phase created, dropped at the end. */

@@ -39,7 +39,10 @@ export interface PeersResult {
   };
   readonly catchUp: {
     readonly products: number;
+    /** `sluice source` + `sluice sink`, two processes. */
     readonly sluice: Measured<CatchUpFigures>;
+    /** `sluice run`: capture and sink in one process. */
+    readonly sluiceRun: Measured<CatchUpFigures>;
     readonly pgsync: Measured<CatchUpFigures>;
   };
   /** Load averages (1 min) at the start and the end of the phase. */
@@ -97,10 +100,22 @@ export function peersTableMarkdown(result: PeersResult): string {
       ratio(catchUp.pgsync, catchUp.sluice, (value) => value.seconds, ['faster', 'slower']),
     ],
     [
+      `streaming catch-up, ${count(catchUp.products)} products updated, \`sluice run\` (one process)`,
+      cell(catchUp.sluiceRun, (value) => `${value.seconds.toFixed(1)} s`),
+      `PGSync: ${cell(catchUp.pgsync, (value) => `${value.seconds.toFixed(1)} s`)}`,
+      ratio(catchUp.pgsync, catchUp.sluiceRun, (value) => value.seconds, ['faster', 'slower']),
+    ],
+    [
       'peak RSS, the whole tool',
       cell(catchUp.sluice, (value) => `source + sink ${mib(value.peakRss)}`),
       `PGSync + Redis ${cell(catchUp.pgsync, (value) => mib(value.peakRss))}`,
       ratio(catchUp.sluice, catchUp.pgsync, (value) => value.peakRss, ['worse', 'better']),
+    ],
+    [
+      'peak RSS, the whole tool, `sluice run` (one process)',
+      cell(catchUp.sluiceRun, (value) => `sluice run ${mib(value.peakRss)}`),
+      `PGSync + Redis ${cell(catchUp.pgsync, (value) => mib(value.peakRss))}`,
+      ratio(catchUp.sluiceRun, catchUp.pgsync, (value) => value.peakRss, ['worse', 'better']),
     ],
   ];
   const table = rows.map((row) => `| ${row.join(' | ')} |`).join('\n');

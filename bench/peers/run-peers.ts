@@ -48,7 +48,7 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
     'Catch-up: from the first UPDATE until every document in OpenSearch shows it; both tools were running and had applied one warm-up change. ' +
       'PGSync runs on a Postgres from Debian with the same rows: its MySQL/MariaDB mode builds wrong documents and never checkpoints on MariaDB 10.11 without GTIDs. ' +
       'Both write to OpenSearch: the stack\'s Elasticsearch build answers 405 to GET /, which PGSync\'s Elasticsearch client requires.',
-    'Peak RSS: VmHWM of sluice source + sink during the catch-up; of PGSync\'s daemon (every process of its tree, after a separate initial-load run) + redis-server.',
+    'Peak RSS: VmHWM of sluice source + sink during the catch-up (two processes), and of `sluice run` (capture and sink in one process) in a second catch-up on a fresh shop; of PGSync\'s daemon (every process of its tree, after a separate initial-load run) + redis-server.',
   ];
   try {
     const { capture, steady } = await capturePart(options, cleanUp).catch((error: unknown) => {
@@ -59,19 +59,21 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
       };
     });
     let sluiceCatch: Measured<CatchUpFigures>;
+    let sluiceRunCatch: Measured<CatchUpFigures>;
     let pgsyncCatch: Measured<CatchUpFigures>;
     if (await engineReachable('opensearch')) {
-      sluiceCatch = await sluiceCatchUp(options, products, node, cleanUp).then((value) => ({ value }), skipped);
+      sluiceCatch = await sluiceCatchUp(options, products, node, cleanUp, 'source + sink').then((value) => ({ value }), skipped);
+      sluiceRunCatch = await sluiceCatchUp(options, products, node, cleanUp, 'run').then((value) => ({ value }), skipped);
       pgsyncCatch = await pgsyncCatchUp(options, products, node, cleanUp).catch(skipped);
     } else {
-      sluiceCatch = pgsyncCatch = { skipped: `OpenSearch does not answer at ${node} (npm run stack -- up)` };
+      sluiceCatch = sluiceRunCatch = pgsyncCatch = { skipped: `OpenSearch does not answer at ${node} (npm run stack -- up)` };
     }
     return {
       debeziumLabel: `Debezium Server ${PEER_VERSIONS.debezium} (MariaDB connector)`,
       pgsyncLabel: `PGSync ${PEER_VERSIONS.pgsync} (on Postgres)`,
       capture,
       steady,
-      catchUp: { products, sluice: sluiceCatch, pgsync: pgsyncCatch },
+      catchUp: { products, sluice: sluiceCatch, sluiceRun: sluiceRunCatch, pgsync: pgsyncCatch },
       load: { start: loadStart, end: loadavg()[0] ?? 0 },
       notes,
     };
