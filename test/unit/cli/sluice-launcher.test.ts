@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const launcher = fileURLToPath(new URL('../../../bin/sluice-node', import.meta.url));
+const command = fileURLToPath(new URL('../../../bin/sluice', import.meta.url));
+
+/** The old-space limit (MiB) of a Node.js started by bin/sluice-node with `env` and `flags`. */
+function oldSpaceLimitMiB(env: Record<string, string>, flags: string[] = []): number {
+  const { NODE_OPTIONS: _ignored, SLUICE_MAX_OLD_SPACE_MIB: _alsoIgnored, ...inherited } = process.env;
+  const script = "const v8 = require('node:v8'); process.stdout.write(String(v8.getHeapStatistics().heap_size_limit))";
+  const limit = Number(execFileSync(launcher, [...flags, '-e', script], { env: { ...inherited, ...env }, encoding: 'utf8' }));
+  return limit / 1024 / 1024;
+}
+
+describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
+  // heap_size_limit is the old space plus the young generation (a few tens of MiB)
+  const near = (limit: number, oldSpace: number): void => {
+    expect(limit).toBeGreaterThanOrEqual(oldSpace);
+    expect(limit).toBeLessThan(oldSpace + 100);
+  };
+
+  it('caps the old space at 1 GiB by default', () => {
+    near(oldSpaceLimitMiB({}), 1024);
+  });
+
+  it('takes the cap from SLUICE_MAX_OLD_SPACE_MIB', () => {
+    near(oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '300' }), 300);
+  });
+
+  it('leaves a --max-old-space-size of NODE_OPTIONS or of its own flags alone', () => {
+    near(oldSpaceLimitMiB({ NODE_OPTIONS: '--max-old-space-size=2000' }), 2000);
+    near(oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '300' }, ['--max-old-space-size=700']), 700);
+  });
+
+  it('runs the compiled command through it (bin/sluice, built by npm ci)', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(execFileSync(command, ['--version'], { encoding: 'utf8' }).trim()).toBe(version);
+  });
+});
