@@ -78,6 +78,8 @@ const RATE = Number(options.rate);
 const SECONDS = Number(options.seconds);
 const PASSES = Number(options.passes);
 const PHASE_TIMEOUT_MS = 600_000;
+/** --node-options, as the `nodeOptions` setting of the phases that start sluice processes. */
+const NODE_OPTIONS_SETTING = options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] };
 
 /** One engine's section of the report, filled in by the phases. */
 type Mutable = {
@@ -125,7 +127,7 @@ interface Bench {
 function runOptions(bench: Bench): Pick<PipelineRunOptions, 'profileDir' | 'nodeOptions' | 'timeoutMs'> {
   return {
     ...(bench.profileDir === undefined ? {} : { profileDir: bench.profileDir }),
-    ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }),
+    ...NODE_OPTIONS_SETTING,
     timeoutMs: PHASE_TIMEOUT_MS,
   };
 }
@@ -383,7 +385,7 @@ async function main(): Promise<void> {
       if (only.has('large')) await phase(`${bench.kind}: shop (large)`, () => largeShopPhase(bench));
       if (only.has('sync')) {
         await phase(`${bench.kind}: sync`, async () => {
-          const context = { ...bench, ceiling: bench.report.ceilings.bulkShop, timeoutMs: PHASE_TIMEOUT_MS, ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }) };
+          const context = { ...bench, ceiling: bench.report.ceilings.bulkShop, timeoutMs: PHASE_TIMEOUT_MS, ...NODE_OPTIONS_SETTING };
           const scales = { syncRootsSmall: Number(options['sync-roots-small']), syncRoots: Number(options['sync-roots']), firstLoadRoots: Number(options['first-load-roots']) };
           bench.report.sluice.syncLoad = await syncLoadPhase(context, scales, errors);
         });
@@ -394,7 +396,7 @@ async function main(): Promise<void> {
       }
     }
     // --peers (issue 18): the same workloads through Debezium Server and PGSync, a ratio table (bench/peers/)
-    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS, ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }) });
+    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS, ...NODE_OPTIONS_SETTING });
   } finally {
     await watch.disconnect();
     for (const engine of engines) await engine.close();
@@ -422,7 +424,7 @@ async function main(): Promise<void> {
       freshnessSeconds: SECONDS,
       sinkPasses: PASSES,
       profiled: options.profile,
-      ...(options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] }),
+      ...NODE_OPTIONS_SETTING,
       engines: kinds,
     },
     engines: benches.map(({ report: { engine, ceilings, sluice } }) => ({ engine, ceilings, sluice })),

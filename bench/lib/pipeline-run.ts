@@ -17,7 +17,7 @@
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import type { BenchPipeline } from './pipeline-file.js';
-import { CpuMeter, servicePids, SluiceProcess } from './processes.js';
+import { CpuMeter, nodeOptionsEnv, servicePids, SluiceProcess } from './processes.js';
 import { followUntil, indexOperations, type KafkaWatch } from './progress.js';
 import { note, now, sleep } from './services.js';
 
@@ -118,7 +118,7 @@ export async function runPipeline(options: PipelineRunOptions, watch: KafkaWatch
   const services: Services = { ...servicePids(), bench: process.pid };
   const spawnOptions = {
     ...(options.profileDir === undefined ? {} : { profileDir: options.profileDir }),
-    ...(options.nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: options.nodeOptions } }),
+    ...nodeOptionsEnv(options.nodeOptions),
   };
   note(`${options.label}: sluice source captures ${options.backlogMessages.toLocaleString('en-US')} changes`);
   const source = new SluiceProcess(`${options.label}-source`, ['source', '-c', options.pipeline.file], spawnOptions);

@@ -122,6 +122,11 @@ export class CpuMeter {
 /** A --trace-gc line of a full GC: `Mark-Compact 95.3 (112.6) -> 61.2 (105.4) MB`; captures the heap after it (used, committed). */
 const FULL_GC = /^\[\d+:(0x[0-9a-f]+)\].*Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
 
+/** The spawn environment that gives sluice processes `nodeOptions` (--node-options) as NODE_OPTIONS; none without. */
+export function nodeOptionsEnv(nodeOptions: string | undefined): { env?: Record<string, string> } {
+  return nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: nodeOptions } };
+}
+
 /** A `sluice <command>` process started by the benchmark. */
 export class SluiceProcess {
   readonly child: ChildProcess;

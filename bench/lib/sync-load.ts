@@ -15,7 +15,7 @@ import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { engineCeiling, readDocuments } from './engine-ceiling.js';
 import { writeBenchPipeline, type BenchPipeline } from './pipeline-file.js';
-import { cpuSeconds, CpuMeter, servicePids, SluiceProcess } from './processes.js';
+import { cpuSeconds, CpuMeter, nodeOptionsEnv, servicePids, SluiceProcess } from './processes.js';
 import { indexOperations, type KafkaWatch } from './progress.js';
 import type { BulkCeiling } from './report.js';
 import { createShop, SHOP_DOCUMENTS } from './shop.js';
@@ -98,7 +98,7 @@ async function shopPipeline(context: SyncLoadContext, kind: string, roots: numbe
 }
 
 function spawnOptions(context: SyncLoadContext): { env?: Record<string, string> } {
-  return context.nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: context.nodeOptions } };
+  return nodeOptionsEnv(context.nodeOptions);
 }
 
 const SUMMARY = /written (\d+), unchanged (\d+), superseded (\d+), deleted (\d+), strategy (\S+), duration ([\d.]+) s \(index ([^)]+)\)/;

@@ -8,7 +8,7 @@ import { ensureHostTools } from '../../stack/host-tools.js';
 import { runsAsRoot, stackDirectory } from '../../stack/settings.js';
 import { gtidPosition, seedCapturePosition } from '../lib/binlog.js';
 import { writeBenchPipeline } from '../lib/pipeline-file.js';
-import { processMemory, SluiceProcess } from '../lib/processes.js';
+import { nodeOptionsEnv, processMemory, SluiceProcess } from '../lib/processes.js';
 import { note, now, openSql, waitUntil } from '../lib/services.js';
 import { createShop, SHOP_DOCUMENTS, updateEveryProduct } from '../lib/shop.js';
 import { findPostgres, findRedis, installPgsync } from './install.js';
@@ -88,7 +88,7 @@ export async function sluiceCatchUp(options: PeersOptions, products: number, nod
     const index = pipeline.indexes.products ?? '';
     cleanUp.indexes.push(`${pipeline.pipeline}-*`);
     await seedCapturePosition(options.kafka, pipeline.pipeline, await gtidPosition(sql));
-    const spawnOptions = options.nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: options.nodeOptions } };
+    const spawnOptions = nodeOptionsEnv(options.nodeOptions);
     if (layout === 'run') processes.push(new SluiceProcess(`peers-${tag}-run`, ['run', '-c', pipeline.file], spawnOptions));
     else processes.push(new SluiceProcess(`peers-${tag}-source`, ['source', '-c', pipeline.file], spawnOptions), new SluiceProcess(`peers-${tag}-sink`, ['sink', '-c', pipeline.file], spawnOptions));
     const seconds = await timeCatchUp(

@@ -45,16 +45,15 @@ export async function deleteStaleTestTopics(kafka: Kafka, now = Date.now()): Pro
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const found = staleTestTopics(await admin.listTopics(), now).length;
-    let remaining = found;
-    for (let round = 0; round < SWEEP_ROUNDS && remaining > 0; round += 1) {
-      const stale = staleTestTopics(await admin.listTopics(), now);
+    let stale = staleTestTopics(await admin.listTopics(), now);
+    const found = stale.length;
+    for (let round = 0; round < SWEEP_ROUNDS && stale.length > 0; round += 1) {
       for (let start = 0; start < stale.length; start += DELETE_CHUNK) {
         await admin.deleteTopics({ topics: stale.slice(start, start + DELETE_CHUNK), timeout: 60_000 }).catch(() => undefined);
       }
-      remaining = staleTestTopics(await admin.listTopics(), now).length;
+      stale = staleTestTopics(await admin.listTopics(), now);
     }
-    return { deleted: found - remaining, remaining };
+    return { deleted: found - stale.length, remaining: stale.length };
   } finally {
     await admin.disconnect();
   }
