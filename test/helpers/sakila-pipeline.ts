@@ -4,6 +4,9 @@ import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
 import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
+import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
+import { readPipelineStatus } from '../../src/pipeline/pipeline-status.js';
+import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from './sakila-oracle.js';
 import { ENGINE_NODES } from './engines.js';
 import { endpoints, openMysql, type Cleanup } from './services.js';
@@ -84,6 +87,30 @@ export async function waitForSakilaInStep(elasticsearch: SearchEngine, sakila: S
     );
   } catch (error) {
     throw new Error(`${String(error)}\nremaining differences:\n${last.slice(0, 20).join('\n')}`);
+  }
+}
+
+/**
+ * Waits until the capture has completed its snapshot and the sink's consumer group has read every
+ * change topic to its end (lag 0 on every partition): from then on, no snapshot row is left to
+ * rebuild a document behind a test's back. Read the way `sluice status` reads it.
+ */
+export async function waitForSinkDrained(sakila: SakilaPipeline, timeoutMs: number): Promise<void> {
+  const config = loadPipelineConfig(sakila.file);
+  let last = 'no status read yet';
+  try {
+    await waitFor(
+      async () => {
+        const status = await readPipelineStatus(config);
+        const sink = status.groups.find((group) => group.group === sinkGroupId(sakila.pipeline));
+        const lag = sink?.partitions.reduce((sum, partition) => sum + partition.lag, 0);
+        last = `snapshot completed: ${String(status.position?.snapshotCompleted ?? false)}, sink lag: ${String(lag)}`;
+        return status.position?.snapshotCompleted === true && sink !== undefined && sink.partitions.length > 0 && lag === 0;
+      },
+      { timeoutMs, intervalMs: 1000, description: `the sink of ${sakila.pipeline} to read every change` },
+    );
+  } catch (error) {
+    throw new Error(`${String(error)} (last seen: ${last})`, { cause: error });
   }
 }
 
