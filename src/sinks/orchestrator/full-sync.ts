@@ -7,6 +7,7 @@ import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
 import type { SearchEngine } from '../engine/search-engine.js';
 import type { ChannelSpec } from './channel.js';
 import { SyncSession, type SyncHooks, type SyncReport } from './orchestrator.js';
+import { forEachPageInFlight } from './pages-in-flight.js';
 import { countRoots, existingRoots, rootIdPages } from './root-ids.js';
 
 /** Progress of a full sync, reported after each page. */
@@ -19,6 +20,9 @@ export interface SyncProgress {
   readonly unchanged: number;
 }
 
+/** Pages a full sync builds and writes at once unless told otherwise: one building while others are written. */
+export const DEFAULT_SYNC_PAGES_IN_FLIGHT = 3;
+
 /** Settings of {@link runFullSync}. */
 export interface FullSyncSettings {
   readonly descriptor: DocumentDescriptor;
@@ -27,6 +31,8 @@ export interface FullSyncSettings {
   readonly gcDeletes: string;
   /** Root ids per page (key page and build batch). */
   readonly pageSize: number;
+  /** Pages built and written at once (default {@link DEFAULT_SYNC_PAGES_IN_FLIGHT}): builds overlap writes. */
+  readonly pagesInFlight?: number;
   readonly versioning?: SnapshotVersioning;
   readonly hooks?: SyncHooks;
   readonly onProgress?: (progress: SyncProgress) => void;
@@ -57,22 +63,20 @@ export async function runFullSync(engine: SearchEngine, pool: Pool, settings: Fu
     ...(settings.hooks === undefined ? {} : { hooks: settings.hooks }),
   });
   const total = await countRoots(pool, descriptor);
-  let done = 0;
-  let written = 0;
-  let unchanged = 0;
-  for await (const ids of rootIdPages(pool, descriptor, settings.pageSize)) {
-    settings.signal?.throwIfAborted();
+  const progress = { done: 0, written: 0, unchanged: 0 };
+  const syncPage = async (ids: readonly string[]): Promise<void> => {
     const page = await retry(() => withConnection(pool, (connection) => buildDocuments(connection, descriptor, ids, settings.versioning)), {
       policy: DEFAULT_RETRY_POLICY,
       what: `building ${descriptor.name} documents`,
       ...(settings.signal === undefined ? {} : { signal: settings.signal }),
     });
     const counts = await session.write(page, settings.signal);
-    done += ids.length;
-    written += counts.written;
-    unchanged += counts.unchanged;
-    settings.onProgress?.({ document: descriptor.name, done, total: Math.max(total, done), written, unchanged });
-  }
+    progress.done += ids.length;
+    progress.written += counts.written;
+    progress.unchanged += counts.unchanged;
+    settings.onProgress?.({ document: descriptor.name, ...progress, total: Math.max(total, progress.done) });
+  };
+  await forEachPageInFlight(rootIdPages(pool, descriptor, settings.pageSize), settings.pagesInFlight ?? DEFAULT_SYNC_PAGES_IN_FLIGHT, syncPage, settings.signal);
   return session.complete();
 }
 
