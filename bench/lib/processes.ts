@@ -1,12 +1,11 @@
 /**
- * sluice processes started by the benchmark (the CLI run from the TypeScript sources, as the tests
- * do), and what Linux says about any process: peak and current resident memory, CPU time.
+ * sluice processes started by the benchmark (the compiled command, as users run it), and what Linux says about any process: peak and current resident memory, CPU time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, servicePaths, stackDirectory } from '../../stack/settings.js';
-import { sleep } from './services.js';
+import { BenchProcess } from './bench-process.js';
 
 /** Memory of a process from /proc/<pid>/status, in bytes. */
 export interface ProcessMemory {
@@ -128,92 +127,48 @@ export function nodeOptionsEnv(nodeOptions: string | undefined): { env?: Record<
 }
 
 /** A `sluice <command>` process started by the benchmark. */
-export class SluiceProcess {
-  readonly child: ChildProcess;
+export class SluiceProcess extends BenchProcess {
   /** performance.now() when it was spawned (its CPU profile starts about then). */
   readonly startedAt = performance.now();
-  readonly exited: Promise<number>;
-  private output = '';
   private lastMemory: ProcessMemory | undefined;
   /** Heap after each full GC (with --trace-gc, in profile mode): the live heap, and the heap V8 kept. */
   readonly fullGcs: Array<{ isolate: string; atMs: number; liveMiB: number; committedMiB: number }> = [];
   /** RSS samples: milliseconds since start (performance.now() based) and bytes, one a second. */
   private readonly rssSeries: Array<{ atMs: number; rss: number }> = [];
-  private readonly sampler: NodeJS.Timeout;
 
   /**
    * Starts `bin/sluice-node [--cpu-prof] bin/sluice.js <args>` (the compiled command users run,
    * under the same Node.js settings as `bin/sluice`: `npm run bench` builds it first) in the
-   * project folder, logging
-   * at warn level. With `profileDir`, V8 writes CPU profiles to `<profileDir>/<name>/` when the
-   * process exits.
+   * project folder, logging at warn level. With `profileDir`, V8 writes CPU profiles to
+   * `<profileDir>/<name>/` when the process exits. VmHWM is read every 250 ms while it lives; the
+   * last reading is kept for after it exits.
    */
-  constructor(
-    readonly name: string,
-    args: readonly string[],
-    options: { profileDir?: string; env?: Record<string, string> } = {},
-  ) {
+  constructor(name: string, args: readonly string[], options: { profileDir?: string; env?: Record<string, string> } = {}) {
     // one folder per process: V8 writes one profile per thread
     // --trace-gc: every full GC prints the heap left after it (the live heap), parsed below
     const profile = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, name)}`, '--trace-gc'];
-    this.child = spawn(join(PROJECT_ROOT, 'bin', 'sluice-node'), [...profile, join('bin', 'sluice.js'), ...args], {
+    const child = spawn(join(PROJECT_ROOT, 'bin', 'sluice-node'), [...profile, join('bin', 'sluice.js'), ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-20_000);
-    };
+    super(name, child, { outputLimit: 20_000, sampleEveryMs: 250, ownStdout: true, label: `sluice ${name}` });
     let partial = '';
-    this.child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
         const gc = FULL_GC.exec(line);
-        if (gc === null) keep(Buffer.from(`${line}\n`));
+        if (gc === null) this.keep(`${line}\n`);
         else this.fullGcs.push({ isolate: gc[1] ?? '', atMs: performance.now(), liveMiB: Number(gc[2]), committedMiB: Number(gc[3]) });
       }
     });
-    this.child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
-    // VmHWM is read while the process lives; the sampler keeps the last reading for after it exits
-    this.sampler = setInterval(() => this.sample(), 250);
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  /** True while the process runs. */
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The last lines it printed. */
-  tail(characters = 2_000): string {
-    return this.output.slice(-characters);
   }
 
   /** Peak RSS (VmHWM) so far, in bytes. */
   peakRss(): number {
     this.sample();
     return this.lastMemory?.peakRss ?? 0;
-  }
-
-  /** Throws with its output when the process has exited. */
-  assertRunning(): void {
-    if (!this.running) throw new Error(`sluice ${this.name} exited (${this.child.exitCode ?? this.child.signalCode}): ${this.tail()}`);
-  }
-
-  /** Stops it with SIGTERM (a clean stop), SIGKILL after `graceMs`; resolves with the exit code. */
-  async stop(graceMs = 30_000): Promise<number> {
-    this.sample();
-    clearInterval(this.sampler);
-    if (this.running) this.child.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
-    if (code !== undefined) return code;
-    this.child.kill('SIGKILL');
-    return this.exited;
   }
 
   /** The full GCs of the main thread (the isolate with the largest heap; tsx's loader thread has its own). */
@@ -229,7 +184,7 @@ export class SluiceProcess {
     return this.rssSeries.filter((sample) => sample.atMs >= fromMs && sample.atMs <= toMs);
   }
 
-  private sample(): void {
+  protected sample(): void {
     if (!this.running) return;
     const memory = processMemory(this.pid);
     if (memory === undefined) return;

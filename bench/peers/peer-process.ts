@@ -3,10 +3,10 @@
  * output kept for errors, its CPU time and the peak RSS of its whole process tree (PGSync may
  * fork workers), sampled while it lives, and a clean stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpuSeconds, processMemory } from '../lib/processes.js';
-import { sleep } from '../lib/services.js';
+import { BenchProcess } from '../lib/bench-process.js';
 
 /** The pids of `pid` and all its descendants (from /proc). */
 export function processTree(pid: number): number[] {
@@ -30,52 +30,13 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-/** A running peer process. */
-export class PeerProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number>;
-  private output = '';
+/** A running peer process; its peak RSS is the sum over its process tree. */
+export class PeerProcess extends BenchProcess {
   /** The highest VmHWM seen of each pid of the tree (a worker may exit before the end). */
   private readonly peaks = new Map<number, number>();
-  private readonly sampler: NodeJS.Timeout;
 
-  constructor(
-    readonly name: string,
-    command: string,
-    args: readonly string[],
-    options: { cwd: string; env?: NodeJS.ProcessEnv },
-  ) {
-    this.child = spawn(command, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-50_000);
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
-    this.sampler = setInterval(() => this.sample(), 1_000);
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** What it printed lately. */
-  tail(characters = 2_000): string {
-    return this.output.slice(-characters);
-  }
-
-  /** All it printed (the last 50,000 characters). */
-  get log(): string {
-    return this.output;
-  }
-
-  /** Throws with its output when it has exited. */
-  assertRunning(): void {
-    if (!this.running) throw new Error(`${this.name} exited (${this.child.exitCode ?? this.child.signalCode}): ${this.tail()}`);
+  constructor(name: string, command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+    super(name, spawn(command, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] }), { outputLimit: 50_000, sampleEveryMs: 1_000 });
   }
 
   /** CPU seconds of the main process so far (the JVM's threads are in it). */
@@ -89,13 +50,8 @@ export class PeerProcess {
     return [...this.peaks.values()].reduce((a, b) => a + b, 0);
   }
 
-  /** SIGTERM (a clean stop: offsets flushed), SIGKILL after `graceMs`. */
-  async stop(graceMs = 30_000): Promise<number> {
-    this.sample();
-    clearInterval(this.sampler);
-    if (this.running) this.child.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
-    if (code !== undefined) return code;
+  /** SIGKILL of every process of its tree, the deepest first. */
+  protected override killHard(): void {
     for (const pid of processTree(this.pid).reverse()) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -103,10 +59,9 @@ export class PeerProcess {
         // gone
       }
     }
-    return this.exited;
   }
 
-  private sample(): void {
+  protected sample(): void {
     if (!this.running) return;
     for (const pid of processTree(this.pid)) {
       const memory = processMemory(pid);
