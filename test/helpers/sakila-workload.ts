@@ -18,6 +18,8 @@ export interface SakilaWorkloadOptions {
   readonly seed: number;
   /** Called after each committed mutation, with its index (0-based). */
   readonly onMutation?: (index: number) => Promise<void> | void;
+  /** Checked before each mutation: the workload ends early once it returns true. */
+  readonly until?: () => boolean;
 }
 
 /** A small, fast, seeded PRNG (mulberry32). */
@@ -151,8 +153,8 @@ const WEIGHTS: Record<Kind, number> = {
 type Row = Record<string, unknown>;
 
 /**
- * Runs `mutations` random mutations on the Sakila database `database` through `connection` (which
- * must not be inside a transaction) and returns how many of each kind ran (every kind is present,
+ * Runs `mutations` random mutations (fewer when `until` ends it early) on the Sakila database
+ * `database` through `connection` (which must not be inside a transaction) and returns how many of each kind ran (every kind is present,
  * 0 when it did not occur).
  */
 export async function runSakilaWorkload(connection: Connection, database: string, options: SakilaWorkloadOptions): Promise<Record<string, number>> {
@@ -574,7 +576,7 @@ export async function runSakilaWorkload(connection: Connection, database: string
   };
 
   const counts: Record<string, number> = Object.fromEntries(kinds.map((kind) => [kind, 0]));
-  for (let index = 0; index < options.mutations; index += 1) {
+  for (let index = 0; index < options.mutations && options.until?.() !== true; index += 1) {
     let done = false;
     for (let attempt = 0; !done; attempt += 1) {
       if (attempt === 100) throw new Error(`the Sakila workload found nothing to mutate in ${database} (mutation ${index})`);
