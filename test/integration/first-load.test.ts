@@ -114,13 +114,13 @@ async function waitInStep(engine: SearchEngine, shop: Shop, source: SluiceProces
   }
 }
 
-/** A document pipeline in this process (its stats are read by the test), stopped by cleanup or `stop`. */
 /**
- * Starts an in-process sink on the shop. `stopAfterFirstLoadWrites`: the sink builds in small
- * batches and is stopped from inside the first load once that many writes settled, so the stop
- * lands mid-load however fast the machine is.
+ * Starts an in-process sink on the shop (its stats are read by the test; its log lines are kept
+ * for failure messages), stopped by cleanup or `stop`. `stopAfterFirstLoadWrites`: the sink builds
+ * in small batches and is stopped from inside the first load once that many writes settled, so
+ * the stop lands mid-load however fast the machine is.
  */
-function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAfterFirstLoadWrites?: number } = {}): { sink: DocumentPipeline; stop: () => Promise<void> } {
+function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAfterFirstLoadWrites?: number } = {}): { sink: DocumentPipeline; stop: () => Promise<void>; output: () => string } {
   const config = loadPipelineConfig(shop.file);
   const controller = new AbortController();
   const limit = options.stopAfterFirstLoadWrites;
@@ -135,7 +135,9 @@ function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAft
             if (firstLoadWrites >= limit) controller.abort();
           },
         };
-  const sink = new DocumentPipeline(testKafka(), engine, { ...documentPipelineSettings(config, shop.file, pino({ level: 'silent' })), sessionTimeoutMs: 10_000, ...stopMidLoad });
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const sink = new DocumentPipeline(testKafka(), engine, { ...documentPipelineSettings(config, shop.file, logger), sessionTimeoutMs: 10_000, ...stopMidLoad });
   const running = sink.run(controller.signal);
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -145,7 +147,7 @@ function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAft
     await running;
   };
   cleanup.add(stop);
-  return { sink, stop };
+  return { sink, stop, output: () => lines.join('') };
 }
 
 function groupHasOffsets(shop: Shop): Promise<boolean> {
@@ -260,25 +262,33 @@ describe('the first load of a new pipeline', () => {
     const engine = testEngine(ENGINE, cleanup);
     cleanup.add(() => engine.deleteIndex(shop.index));
     const source = startSluice(['source', '-c', shop.file], cleanup);
-    const first = startSink(shop, engine, { stopAfterFirstLoadWrites: 100 });
-    await waitFor(() => first.sink.stats.firstLoad.documents >= 100, { timeoutMs: 120_000, intervalMs: 10, description: 'the first load writing' });
-    await first.stop();
-    expect(first.sink.stats.firstLoad.done).toBe(false);
-    // nothing committed: the next start does the first load again
-    expect(await groupHasOffsets(shop)).toBe(false);
-    await engine.refresh(shop.index);
-    const written = await readIndexDocuments(engine, shop.index);
-    expect(written.size).toBeGreaterThan(0);
-    expect(written.size).toBeLessThan(products);
-    // rows of documents already written are deleted before the second start: only the first load's sweep can remove them
-    const gone = [...written.keys()].slice(0, 20);
-    await shop.sql.query(`DELETE FROM product WHERE id IN (${gone.map(Number).join(',')})`);
-    await shop.sql.query("UPDATE category SET name = 'renamed between the starts' WHERE id = 3");
+    const sinks: Array<ReturnType<typeof startSink>> = [];
+    try {
+      const first = startSink(shop, engine, { stopAfterFirstLoadWrites: 100 });
+      sinks.push(first);
+      await waitFor(() => first.sink.stats.firstLoad.documents >= 100, { timeoutMs: 120_000, intervalMs: 10, description: 'the first load writing' });
+      await first.stop();
+      expect(first.sink.stats.firstLoad.done).toBe(false);
+      // nothing committed: the next start does the first load again
+      expect(await groupHasOffsets(shop)).toBe(false);
+      await engine.refresh(shop.index);
+      const written = await readIndexDocuments(engine, shop.index);
+      expect(written.size).toBeGreaterThan(0);
+      expect(written.size).toBeLessThan(products);
+      // rows of documents already written are deleted before the second start: only the first load's sweep can remove them
+      const gone = [...written.keys()].slice(0, 20);
+      await shop.sql.query(`DELETE FROM product WHERE id IN (${gone.map(Number).join(',')})`);
+      await shop.sql.query("UPDATE category SET name = 'renamed between the starts' WHERE id = 3");
 
-    const second = startSink(shop, engine);
-    await waitFor(() => second.sink.stats.firstLoad.done, { timeoutMs: 120_000, description: 'the second first load done' });
-    expect(second.sink.stats.firstLoad.report).toMatchObject({ documents: ['products'], roots: products - gone.length });
-    expect(second.sink.stats.firstLoad.report?.deleted).toBeGreaterThanOrEqual(gone.length);
-    await waitInStep(engine, shop, source);
+      const second = startSink(shop, engine);
+      sinks.push(second);
+      await waitFor(() => second.sink.stats.firstLoad.done, { timeoutMs: 120_000, description: 'the second first load done' });
+      expect(second.sink.stats.firstLoad.report).toMatchObject({ documents: ['products'], roots: products - gone.length });
+      expect(second.sink.stats.firstLoad.report?.deleted).toBeGreaterThanOrEqual(gone.length);
+      await waitInStep(engine, shop, source);
+    } catch (error) {
+      const logs = sinks.map((sink, index) => `--- sink ${index + 1} (stats ${JSON.stringify(sink.sink.stats.firstLoad)}) ---\n${sink.output().slice(-3000)}`).join('\n');
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`, { cause: error });
+    }
   }, 240_000);
 });
