@@ -161,35 +161,41 @@ async function loadDocument(settings: FirstLoadSettings, descriptor: DocumentDes
     void tracked.finally(() => set.delete(tracked));
   };
   const buildSettings = { retryPolicy: settings.retryPolicy, file: settings.file, logger: settings.logger, signal, pool: settings.pool, versioning: settings.versioning };
-  for await (const ids of rootIdPages(settings.pool, descriptor, settings.buildBatchSize)) {
-    signal.throwIfAborted();
-    if (failure !== undefined) break;
-    roots += ids.length;
-    track(
-      building,
-      (async () => {
-        const built = await buildBatch({ descriptor, ids, triggers: new Map(), done: () => undefined }, buildSettings);
-        const writes: Array<Promise<void>> = [];
-        for (const operation of built.operations) {
-          await settings.writer.waitForCapacity();
-          writes.push(
-            settings.writer.write(operation).then((outcome) => {
-              if (outcome.status === 'acknowledged') {
-                if (operation.kind === 'index') indexed += 1;
-                else deleted += 1;
-              }
-              settings.onWritten?.(descriptor.name, outcome, operation.kind);
-            }),
-          );
-        }
-        track(settling, Promise.all(writes).then(() => undefined));
-      })(),
-    );
-    while (building.size >= settings.buildConcurrency) await Promise.race(building);
+  try {
+    for await (const ids of rootIdPages(settings.pool, descriptor, settings.buildBatchSize)) {
+      signal.throwIfAborted();
+      if (failure !== undefined) break;
+      roots += ids.length;
+      track(
+        building,
+        (async () => {
+          const built = await buildBatch({ descriptor, ids, triggers: new Map(), done: () => undefined }, buildSettings);
+          const writes: Array<Promise<void>> = [];
+          for (const operation of built.operations) {
+            await settings.writer.waitForCapacity();
+            writes.push(
+              settings.writer.write(operation).then((outcome) => {
+                if (outcome.status === 'acknowledged') {
+                  if (operation.kind === 'index') indexed += 1;
+                  else deleted += 1;
+                }
+                settings.onWritten?.(descriptor.name, outcome, operation.kind);
+              }),
+            );
+          }
+          track(settling, Promise.all(writes).then(() => undefined));
+        })(),
+      );
+      while (building.size >= settings.buildConcurrency) await Promise.race(building);
+    }
+    await Promise.all(building);
+    await settings.writer.flush();
+  } finally {
+    // a stop or a failure returns only once the batches already started have settled (the bulk
+    // channel's age timer sends what they queued), so no write of this load lands after it
+    await Promise.all(building);
+    await Promise.all(settling);
   }
-  await Promise.all(building);
-  await settings.writer.flush();
-  await Promise.all(settling);
   if (failure !== undefined) throw failure;
   signal.throwIfAborted();
   return { roots, indexed, deleted };
