@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { MysqlCapture, type MysqlCaptureSettings } from '../../src/pipeline/mysql-capture.js';
 import { TEST_RETRY_POLICY } from './retry-timings.js';
-import { endpoints, testKafka, type Cleanup } from './services.js';
+import { endpoints, startStoppable, testKafka, type Cleanup } from './services.js';
 
 /** A running capture of a test database and the function that stops it (also registered with `cleanup`). */
 export interface TestCapture {
@@ -32,16 +32,6 @@ export function startTestCapture(cleanup: Cleanup, db: string, prefix: string, o
     logger: pino({ level: process.env.SLUICE_TEST_LOG ?? 'silent' }),
     ...overrides,
   });
-  const running = capture.run(controller.signal);
-  // a capture that dies is reported by stop() (through cleanup), not as an unhandled rejection
-  running.catch(() => undefined);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    controller.abort();
-    await running;
-  };
-  cleanup.add(stop);
+  const stop = startStoppable(cleanup, (signal) => capture.run(signal), controller);
   return { capture, stop };
 }

@@ -33,6 +33,25 @@ export class Cleanup {
   }
 }
 
+/**
+ * Starts `run` with `controller`'s signal and returns `stop`, which aborts the controller and
+ * waits for the run to end; `cleanup` stops it too, and later calls return at once. A run that
+ * fails is reported by the first `stop`, never as an unhandled rejection.
+ */
+export function startStoppable(cleanup: Cleanup, run: (signal: AbortSignal) => Promise<void>, controller = new AbortController()): () => Promise<void> {
+  const running = run(controller.signal);
+  running.catch(() => undefined);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    controller.abort();
+    await running;
+  };
+  cleanup.add(stop);
+  return stop;
+}
+
 /** A connection to the test MariaDB (no database selected), closed by `cleanup`. */
 export async function openMysql(cleanup: Cleanup, database?: string): Promise<Connection> {
   const connection = await createConnection({ ...mysqlConnectionOptions(endpoints.mysqlUrl), ...(database === undefined ? {} : { database }) });

@@ -12,7 +12,7 @@ import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { ENGINE_NODES, testEngine } from '../helpers/engines.js';
 import { diffDocuments } from '../helpers/sakila-oracle.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, endpoints, openMysql, startStoppable, testKafka } from '../helpers/services.js';
 import { startSluice, writePipelineFile, type SluiceProcess } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -138,15 +138,7 @@ function startSink(shop: Shop, engine: SearchEngine, options: { readonly stopAft
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const sink = new DocumentPipeline(testKafka(), engine, { ...documentPipelineSettings(config, shop.file, logger), sessionTimeoutMs: 10_000, ...stopMidLoad });
-  const running = sink.run(controller.signal);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    controller.abort();
-    await running;
-  };
-  cleanup.add(stop);
+  const stop = startStoppable(cleanup, (signal) => sink.run(signal), controller);
   return { sink, stop, output: () => lines.join('') };
 }
 
