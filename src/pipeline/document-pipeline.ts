@@ -33,7 +33,7 @@ import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
 import { decodeChangePage } from './page-decoder.js';
-import type { DocumentWriter } from '../sinks/writer.js';
+import { sourceDocument, type DocumentWriter } from '../sinks/writer.js';
 import { ChannelRouter } from '../sinks/orchestrator/channel-router.js';
 import { changedChannels, rebuildChannel } from '../sinks/orchestrator/mapping-change.js';
 import { SnapshotSweeper } from '../sinks/orchestrator/missing-roots-sweep.js';
@@ -272,7 +272,7 @@ export class DocumentPipeline {
           httpStatus,
           index: operation.index,
           documentId: operation.id,
-          ...(operation.kind === 'index' ? { document: operation.document } : {}),
+          ...(operation.kind === 'index' ? { document: sourceDocument(operation) } : {}),
           ...(operation.trigger === undefined ? {} : { trigger: operation.trigger }),
           atMs: Date.now(),
         });

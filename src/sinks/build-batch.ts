@@ -26,7 +26,8 @@ export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings)
     const trigger = batch.triggers.get(id);
     return trigger === undefined ? {} : { trigger };
   };
-  const operations: DocumentOperation[] = built.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, document: document.source, json: document.json, version: built.version, ...triggerOf(document.id) }));
+  // the text alone: the object tree is garbage once built, not kept while the operation is buffered
+  const operations: DocumentOperation[] = built.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, json: document.json, version: built.version, ...triggerOf(document.id) }));
   for (const id of built.missing) operations.push({ kind: 'delete', index: descriptor.index, id, version: built.version, ...triggerOf(id) });
   return { batch, operations, indexed: built.documents.length, where: documentWhere(descriptor, settings.file) };
 }

@@ -12,17 +12,36 @@ import type { TriggerReference } from './dead-letters.js';
  * letter of a rejected operation names it.
  */
 export type DocumentOperation =
-  | {
+  | ({
       kind: 'index';
       index: string;
       id: string;
+      version?: number;
+      trigger?: TriggerReference;
+    } & IndexedSource)
+  | { kind: 'delete'; index: string; id: string; version?: number; trigger?: TriggerReference };
+
+/**
+ * The source of an indexed document: the object, or only its JSON text. The sink passes the text
+ * alone, so that no object tree stays alive while an operation waits in the writer's buffer.
+ */
+export type IndexedSource =
+  | {
       document: Record<string, unknown>;
       /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
       json?: string;
-      version?: number;
-      trigger?: TriggerReference;
     }
-  | { kind: 'delete'; index: string; id: string; version?: number; trigger?: TriggerReference };
+  | { document?: undefined; json: string };
+
+/** The JSON text of an indexed document's source. */
+export function sourceJson(source: IndexedSource): string {
+  return source.json ?? JSON.stringify(source.document);
+}
+
+/** An indexed document's source as an object (parsed again when only its text travelled). */
+export function sourceDocument(source: IndexedSource): Record<string, unknown> {
+  return source.document ?? (JSON.parse(source.json) as Record<string, unknown>);
+}
 
 /** How one operation ended. Only `acknowledged` and `superseded` mean the store holds it (or something newer). */
 export type WriteOutcome =

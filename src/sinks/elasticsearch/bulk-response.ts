@@ -2,7 +2,7 @@ import { describeError, isProgrammerError } from '../../errors.js';
 import { isRetriable } from '../../retry.js';
 import { describeErrorCause, EngineAccessError, EngineError } from '../engine/engine-error.js';
 import type { BulkItemResult } from '../engine/search-engine.js';
-import type { DocumentOperation } from '../writer.js';
+import { sourceJson, type DocumentOperation } from '../writer.js';
 
 export { describeErrorCause } from '../engine/engine-error.js';
 
@@ -43,7 +43,7 @@ export function serializeOperation(operation: BulkOperation): string {
     meta.version_type = 'external_gte';
   }
   if (operation.kind === 'delete') return `${JSON.stringify({ delete: meta })}\n`;
-  return `${JSON.stringify({ index: meta })}\n${operation.json ?? JSON.stringify(operation.document)}\n`;
+  return `${JSON.stringify({ index: meta })}\n${sourceJson(operation)}\n`;
 }
 
 /**
