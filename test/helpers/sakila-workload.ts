@@ -154,8 +154,8 @@ type Row = Record<string, unknown>;
 
 /**
  * Runs `mutations` random mutations (fewer when `until` ends it early) on the Sakila database
- * `database` through `connection` (which must not be inside a transaction) and returns how many of each kind ran (every kind is present,
- * 0 when it did not occur).
+ * `database` through `connection` (which must not be inside a transaction) and returns how many
+ * of each kind ran (every kind is present, 0 when it did not occur).
  */
 export async function runSakilaWorkload(connection: Connection, database: string, options: SakilaWorkloadOptions): Promise<Record<string, number>> {
   if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) throw new Error(`invalid database name "${database}"`);
