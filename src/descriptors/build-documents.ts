@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
@@ -76,7 +76,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const refs: string[] = [];
       const body = assemble(descriptor.root, entry, groups, refs);
       const bodyJson = JSON.stringify(body);
-      const metadata: DocumentMetadata = { id, hash: createHash('sha256').update(bodyJson).digest('hex').slice(0, 32), refs: [...new Set(refs)] };
+      const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: [...new Set(refs)] };
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
       const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
       body[METADATA_PROPERTY] = metadata;

@@ -37,13 +37,11 @@ const RETRIABLE_ITEM_STATUSES = new Set([429, 500, 502, 503, 504]);
  * in a newline, ready to be concatenated into a bulk body.
  */
 export function serializeOperation(operation: BulkOperation): string {
-  const meta: Record<string, unknown> = { _index: operation.index, _id: operation.id };
-  if (operation.version !== undefined) {
-    meta.version = operation.version;
-    meta.version_type = 'external_gte';
-  }
-  if (operation.kind === 'delete') return `${JSON.stringify({ delete: meta })}\n`;
-  return `${JSON.stringify({ index: meta })}\n${sourceJson(operation)}\n`;
+  // the text JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the objects
+  const version = operation.version === undefined ? '' : `,"version":${JSON.stringify(operation.version)},"version_type":"external_gte"`;
+  const meta = `{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}`;
+  if (operation.kind === 'delete') return `{"delete":${meta}}\n`;
+  return `{"index":${meta}}\n${sourceJson(operation)}\n`;
 }
 
 /**

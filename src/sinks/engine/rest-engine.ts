@@ -48,6 +48,13 @@ function byQueryResult(body: ByQueryBody): ByQueryResult {
 }
 
 /**
+ * What a bulk response is cut down to (`filter_path`): the fields a `BulkItemResult` holds.
+ * The engine then serializes, and the client parses, about a quarter of the bytes (no `_index`,
+ * `_id`, `_version`, `_shards`, `_seq_no`, `_primary_term` per item).
+ */
+const BULK_RESPONSE_FIELDS = 'errors,items.*.status,items.*.result,items.*.error';
+
+/**
  * The port implemented once over the REST API both engines share (bulk, search, reindex, tasks,
  * index templates, aliases, stored scripts); each adapter brings its client's transport and the
  * few differences (point in time).
@@ -84,13 +91,14 @@ export class RestEngine implements SearchEngine {
   }
 
   async bulk(body: string, options: RequestOptions & { refresh?: boolean | 'wait_for' } = {}): Promise<BulkResult> {
-    const response = await this.transport.request<{ errors: boolean; items: Array<Record<string, { status: number; result?: string; error?: EngineErrorCause }>> }>(
-      { method: 'POST', path: '/_bulk', bulkBody: body, ...(options.refresh === undefined ? {} : { querystring: { refresh: String(options.refresh) } }) },
+    const querystring = { filter_path: BULK_RESPONSE_FIELDS, ...(options.refresh === undefined ? {} : { refresh: String(options.refresh) }) };
+    const response = await this.transport.request<{ errors: boolean; items?: Array<Record<string, { status: number; result?: string; error?: EngineErrorCause }>> }>(
+      { method: 'POST', path: '/_bulk', bulkBody: body, querystring },
       options.signal === undefined ? {} : { signal: options.signal },
     );
     return {
       errors: response.body.errors,
-      items: response.body.items.map((item) => {
+      items: (response.body.items ?? []).map((item) => {
         const result = Object.values(item)[0];
         if (result === undefined) return { status: 0 };
         return { status: result.status, ...(result.result === undefined ? {} : { result: result.result }), ...(result.error === undefined ? {} : { error: result.error }) };

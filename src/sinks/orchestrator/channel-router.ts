@@ -27,9 +27,21 @@ export class ChannelRouter implements DocumentWriter {
     return this.routes.get(alias) ?? [alias];
   }
 
-  async write(operation: DocumentOperation): Promise<WriteOutcome> {
+  write(operation: DocumentOperation): Promise<WriteOutcome> {
     const targets = this.routes.get(operation.index);
-    if (targets === undefined) return this.inner.write(operation);
+    if (targets === undefined) {
+      // unrouted (nearly every write): the inner writer's own promise, no extra one per operation;
+      // what the inner writer throws rejects the promise, as from an async method
+      try {
+        return this.inner.write(operation);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    return this.writeToEach(operation, targets);
+  }
+
+  private async writeToEach(operation: DocumentOperation, targets: readonly string[]): Promise<WriteOutcome> {
     // the operation object itself goes to its own name (the dead-letter trigger is looked up by identity)
     const outcomes = await Promise.all(targets.map((index) => this.inner.write(index === operation.index ? operation : { ...operation, index })));
     return combineOutcomes(outcomes);

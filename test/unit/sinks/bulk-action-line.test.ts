@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { serializeOperation } from '../../../src/sinks/elasticsearch/bulk-response.js';
+
+/** The action line as JSON.stringify writes it from the objects (what serializeOperation must equal). */
+function stringified(kind: 'index' | 'delete', index: string, id: string, version?: number): string {
+  const meta: Record<string, unknown> = { _index: index, _id: id };
+  if (version !== undefined) Object.assign(meta, { version, version_type: 'external_gte' });
+  return JSON.stringify({ [kind]: meta });
+}
+
+describe('the action line of a bulk operation', () => {
+  const ids = ['7', 'a "quoted" \\ id', 'line\nbreak', 'café ✓', '[1,"x"]'];
+
+  it('is the text JSON.stringify gives for the action object, for index and delete, with and without a version', () => {
+    for (const id of ids) {
+      for (const version of [undefined, 0, 1_733_000_000_123]) {
+        const versioned = version === undefined ? {} : { version };
+        const [indexLine, source] = serializeOperation({ kind: 'index', index: 'shop-products', id, json: '{"n":1}', ...versioned }).split('\n');
+        expect(indexLine).toBe(stringified('index', 'shop-products', id, version));
+        expect(source).toBe('{"n":1}');
+        expect(serializeOperation({ kind: 'delete', index: 'shop-products', id, ...versioned })).toBe(`${stringified('delete', 'shop-products', id, version)}\n`);
+      }
+    }
+  });
+
+  it('parses back to the operation', () => {
+    const line = serializeOperation({ kind: 'delete', index: 'x"y', id: 'a\\b', version: 42 });
+    expect(JSON.parse(line)).toEqual({ delete: { _index: 'x"y', _id: 'a\\b', version: 42, version_type: 'external_gte' } });
+  });
+});
