@@ -56,4 +56,20 @@ describe('the channel router (a mapping change while the continuous sink runs)',
     router.route('films', ['films', 'films__new']);
     expect(await router.write({ kind: 'index', index: 'films', id: '1', document: {}, version: 1 })).toEqual({ status: 'acknowledged' });
   });
+
+  it('turns what the inner writer throws (a closed channel) into a rejected promise, routed or not', async () => {
+    const closed = new Error('the bulk channel is closed: no more writes');
+    const router = new ChannelRouter({
+      ...recordingWriter(),
+      write: () => {
+        throw closed;
+      },
+    });
+    const operation: DocumentOperation = { kind: 'delete', index: 'films', id: '7', version: 1 };
+    let unrouted: Promise<WriteOutcome> | undefined;
+    expect(() => (unrouted = router.write(operation))).not.toThrow();
+    await expect(unrouted).rejects.toBe(closed);
+    router.route('films', ['films', 'films__new']);
+    await expect(router.write(operation)).rejects.toBe(closed);
+  });
 });
