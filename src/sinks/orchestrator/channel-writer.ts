@@ -2,6 +2,7 @@ import type { BuiltDocument } from '../../descriptors/build-documents.js';
 import { SluiceError } from '../../errors.js';
 import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
 import type { SearchEngine } from '../engine/search-engine.js';
+import { serializeOperation } from '../elasticsearch/bulk-response.js';
 import { BATCH_FIELD, LAST_UPDATED_FIELD } from './channel.js';
 import { TOUCH_SCRIPT_ID } from './sync-scripts.js';
 
@@ -48,14 +49,13 @@ export async function writePage(
       const lines: string[] = [];
       for (const document of pending) {
         if (stored.get(document.id) === document.source._sluice.hash) {
-          lines.push(JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } }));
-          lines.push(JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } }));
+          lines.push(`${JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } })}\n`);
+          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } })}\n`);
         } else {
-          lines.push(JSON.stringify({ index: { _index: index, _id: document.id, version: options.version, version_type: 'external_gte' } }));
-          lines.push(syncDocumentJson(document, options.version, options.batchMs));
+          lines.push(serializeOperation({ kind: 'index', index, id: document.id, version: options.version, json: syncDocumentJson(document, options.version, options.batchMs) }));
         }
       }
-      const result = await engine.bulk(`${lines.join('\n')}\n`, options.signal === undefined ? {} : { signal: options.signal });
+      const result = await engine.bulk(lines.join(''), options.signal === undefined ? {} : { signal: options.signal });
       const again: BuiltDocument[] = [];
       for (const [position, item] of result.items.entries()) {
         const document = pending[position];

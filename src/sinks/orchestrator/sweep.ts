@@ -1,5 +1,6 @@
 import { SluiceError } from '../../errors.js';
 import type { SearchEngine } from '../engine/search-engine.js';
+import { serializeOperation } from '../elasticsearch/bulk-response.js';
 import { untouchedQuery } from './sync-scripts.js';
 
 /** What a sweep did. */
@@ -36,8 +37,7 @@ export async function sweepUntouched(
   const version = Math.max(options.fromVersion - 1, 0);
   const remove = async (target: string, ids: readonly string[]): Promise<Array<{ id: string; status: number }>> => {
     if (ids.length === 0) return [];
-    const body = ids.map((id) => JSON.stringify({ delete: { _index: target, _id: id, version, version_type: 'external_gte' } })).join('\n');
-    const result = await engine.bulk(`${body}\n`);
+    const result = await engine.bulk(ids.map((id) => serializeOperation({ kind: 'delete', index: target, id, version })).join(''));
     return result.items.map((item, position) => {
       if (item.status >= 300 && item.status !== 404 && item.status !== 409) {
         throw new SluiceError(`the sweep could not delete ${ids[position] ?? '?'} from ${target}: ${item.error?.type ?? item.status} ${item.error?.reason ?? ''}`, {
