@@ -36,7 +36,8 @@ export function versionOf(file: string, position: number): number {
 /** Snapshots MySQL (no exact snapshot coordinate) retries before settling for the coordinate read before it. */
 export const MYSQL_SNAPSHOT_ATTEMPTS = 5;
 
-type Query = (sql: string) => Promise<unknown>;
+/** Runs one SQL statement and resolves its rows. */
+export type Query = (sql: string) => Promise<unknown>;
 
 /** Connections known to be to MySQL (no exact snapshot coordinate): their first snapshot is not wasted on finding out again. */
 const mysqlConnections = new WeakSet<Connection>();
@@ -91,15 +92,26 @@ export async function beginVersionedSnapshotWith(query: Query, versioning?: Snap
   }
 }
 
-/** Starts the snapshot; resolves its coordinate, or undefined when MySQL must try again. */
-async function startSnapshot(query: Query, attempt: number, knownMysql: boolean): Promise<BinlogCoordinate | undefined> {
-  const before = knownMysql ? await binlogStatus(query) : undefined;
+/**
+ * Starts a consistent-snapshot, read-only transaction (the caller ends it) and resolves the binlog
+ * coordinate it is consistent with, as MariaDB reports it (`binlog_snapshot_file`/`_position`):
+ * the snapshot sees every transaction that ends at or before it and none after. Undefined on
+ * servers that report no such coordinate (MySQL).
+ */
+export async function startConsistentSnapshot(query: Query): Promise<BinlogCoordinate | undefined> {
   await query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
   const status = (await query("SHOW STATUS LIKE 'binlog_snapshot_%'")) as Array<{ Variable_name: string; Value: string }>;
   const values = new Map(status.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
   const file = values.get('binlog_snapshot_file');
   const position = values.get('binlog_snapshot_position');
-  if (file !== undefined && file !== '' && position !== undefined) return { file, position: Number(position) };
+  return file !== undefined && file !== '' && position !== undefined ? { file, position: Number(position) } : undefined;
+}
+
+/** Starts the snapshot; resolves its coordinate, or undefined when MySQL must try again. */
+async function startSnapshot(query: Query, attempt: number, knownMysql: boolean): Promise<BinlogCoordinate | undefined> {
+  const before = knownMysql ? await binlogStatus(query) : undefined;
+  const exact = await startConsistentSnapshot(query);
+  if (exact !== undefined) return exact;
   // MySQL: no exact coordinate (the first attempt only learns that; later ones compare before/after)
   const after = await binlogStatus(query);
   if (before !== undefined && before.file === after.file && before.position === after.position) return before;

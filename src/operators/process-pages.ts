@@ -1,6 +1,7 @@
-import { catchError, concatMap, defer, finalize, groupBy, map, mergeMap, of, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { catchError, concatMap, defer, finalize, groupBy, identity, map, mergeMap, of, type Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
 import type { BatchesInFlight, BuiltBatch, ConsumedPage, DecodedPage, PageResult, RootBatch, RootIds } from '../sinks/sink-page.js';
 import type { DocumentWriter } from '../sinks/writer.js';
+import { awaitVisible } from './await-visible.js';
 import { batchRootIds } from './batch-root-ids.js';
 import { buildDocuments } from './build-documents.js';
 import { commitPage } from './commit-page.js';
@@ -12,6 +13,8 @@ import { writeDocuments } from './write-documents.js';
 export interface PageStages {
   /** Decodes a page's messages (dead-lettering undecodable ones). */
   readonly decode: (page: ConsumedPage) => ObservableInput<DecodedPage>;
+  /** Resolves once a decoded page's changes are visible to the database reads of `expand` and `build` (none: no wait). */
+  readonly visible?: (page: DecodedPage) => Promise<void>;
   /** Finds the root ids a decoded page's changes affect. */
   readonly expand: (page: DecodedPage) => ObservableInput<RootIds>;
   /** Builds a batch of documents into operations. */
@@ -33,7 +36,7 @@ export type PageOutcome<P> = { readonly page: P; readonly decoded: DecodedPage; 
 
 /**
  * The sink path. Per partition (pages grouped by topic and partition), one page after the other:
- * `decodePage -> expandToRoots -> batchRootIds -> buildDocuments -> writeDocuments -> commitPage`;
+ * `decodePage -> awaitVisible -> expandToRoots -> batchRootIds -> buildDocuments -> writeDocuments -> commitPage`;
  * partitions run concurrently. Emits each page's outcome; a failing page emits its error (it is
  * not committed) and the stream goes on, so the consumer decides what a failure means. Every item
  * is a page or a batch of ids, documents or outcomes, never a single row.
@@ -58,6 +61,7 @@ function processPage<P extends ConsumedPage>(page: P, stages: PageStages): Obser
     };
     return of(page).pipe(
       decodePage(stages.decode),
+      stages.visible === undefined ? identity : awaitVisible(stages.visible),
       concatMap((decoded) =>
         of(decoded).pipe(
           expandToRoots(stages.expand),

@@ -28,6 +28,7 @@ import { buildBatch } from '../sinks/build-batch.js';
 import { expandPage } from '../sinks/expand-page.js';
 import { ChangeLog } from '../sinks/indexes/change-log.js';
 import { DeadLetterIndex } from '../sinks/indexes/dead-letter-index.js';
+import { CommitVisibility } from '../sinks/commit-visibility.js';
 import { BatchesInFlight, type DecodedPage, type PageResult } from '../sinks/sink-page.js';
 import { processPages, type PageStages } from '../operators/process-pages.js';
 import type { ChangeEvent } from '../model/change-event.js';
@@ -111,6 +112,8 @@ export interface DocumentPipelineStats {
   latency: LatencySummary;
   /** The first load's writes (also counted in documents, deletes, superseded, rejected); `done` once it finished or was not needed. */
   firstLoad: { documents: number; deletes: number; done: boolean; report?: FirstLoadReport };
+  /** Pages held until their changes were visible to the database reads (src/sinks/commit-visibility.ts), and how long in total. */
+  visibilityWaits: { waits: number; waitedMs: number };
 }
 
 /**
@@ -124,13 +127,15 @@ export interface DocumentPipelineStats {
  * with their snapshot's version, so re-processing is harmless.
  */
 export class DocumentPipeline {
-  private readonly counters: Omit<DocumentPipelineStats, 'latency' | 'firstLoad'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
+  /** Holds pages until their changes are visible to the database reads (made when the sink runs). */
+  private visibility: CommitVisibility | undefined;
+  private readonly counters: Omit<DocumentPipelineStats, 'latency' | 'firstLoad' | 'visibilityWaits'> = { pages: 0, changes: 0, documents: 0, deletes: 0, superseded: 0, rejected: 0, undecodable: 0 };
   private readonly firstLoad: DocumentPipelineStats['firstLoad'] = { documents: 0, deletes: 0, done: false };
   private readonly latency = new LatencyRecorder(10_000);
 
   /** The counters so far, with latency percentiles computed when asked (not on every page). */
   get stats(): DocumentPipelineStats {
-    return { ...this.counters, latency: this.latency.summary(), firstLoad: { ...this.firstLoad } };
+    return { ...this.counters, latency: this.latency.summary(), firstLoad: { ...this.firstLoad }, visibilityWaits: { ...(this.visibility?.stats ?? { waits: 0, waitedMs: 0 }) } };
   }
 
   constructor(
@@ -145,6 +150,7 @@ export class DocumentPipeline {
     const logger = settings.logger;
     const retryPolicy = settings.retryPolicy ?? { ...DEFAULT_RETRY_POLICY, maxElapsedMs: Number.POSITIVE_INFINITY };
     const pool = openReadPool(settings.connection, BUILD_CONCURRENCY * 2 + 2);
+    this.visibility = CommitVisibility.ofPool(pool, { logger });
     const deadLetterIndex = settings.deadLetterIndex === undefined ? undefined : new DeadLetterIndex(this.elasticsearch, settings.pipeline, settings.deadLetterIndex);
     const deadLetters = new DeadLetterWriter(this.kafka, deadLetterTopic(settings.topicPrefix), logger, retryPolicy, settings.onDeadLetter, deadLetterIndex);
     let writer: BulkChannel | undefined;
@@ -375,12 +381,25 @@ export class DocumentPipeline {
     const { pool, writer, retryPolicy, signal, inFlight } = context;
     const documentRetry = { retryPolicy, file: settings.file, logger: settings.logger, signal };
     const decoder = { pipeline: settings.pipeline, schemas: context.schemas, deadLetters: context.deadLetters, retryPolicy, logger: settings.logger, signal };
+    const visibility = this.visibility;
     return {
       decode: async (page) => {
         const decoded = await decodeChangePage(page, decoder);
         this.counters.undecodable += decoded.undecodable;
         return decoded;
       },
+      ...(visibility === undefined
+        ? {}
+        : {
+            visible: (page: DecodedPage) =>
+              retry(() => visibility.waitForPage(page), {
+                policy: retryPolicy,
+                signal,
+                what: 'waiting for the changes of a page to become visible in the database',
+                where: `the sink of ${settings.file}`,
+                onRetry: (error, attempt, delayMs) => settings.logger.warn({ attempt, delayMs, error: describeError(error) }, 'reading the database visibility failed; retrying'),
+              }),
+          }),
       expand: (page) =>
         expandPage(page, {
           ...documentRetry,

@@ -36,6 +36,17 @@ function summary(outcome: PageOutcome<ConsumedPage>): string {
   return 'error' in outcome ? `${name}!` : `${name}:${outcome.result.documents}`;
 }
 
+/** A promise rejected in virtual time, `frames` after now; what is chained to it never settles. */
+function failsAfter(testScheduler: TestScheduler, frames: number, error: Error): Promise<void> {
+  const thenable = {
+    then(_onFulfilled?: unknown, onRejected?: (reason: unknown) => unknown): Promise<never> {
+      testScheduler.schedule(() => onRejected?.(error), frames);
+      return new Promise<never>(() => undefined);
+    },
+  };
+  return thenable as unknown as Promise<void>;
+}
+
 describe('processPages', () => {
   it('runs the pages of a partition one after the other, committing each after its writes settled', () => {
     const testScheduler = scheduler();
@@ -75,6 +86,39 @@ describe('processPages', () => {
       expectObservable(outcomes$).toBe('a---b--|', { a: 'a!', b: 'b:1' });
       testScheduler.flush();
       expect(commits).toEqual(['b']);
+    });
+  });
+
+  it('expands a page only once its changes are visible in the database; a failed visibility check fails the page, uncommitted', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ hot, expectObservable }) => {
+      const commits: string[] = [];
+      const a = page('a', 0, commits, () => later(testScheduler, 0, undefined));
+      const b = page('b', 0, commits, () => later(testScheduler, 0, undefined));
+      const c = page('c', 1, commits, () => later(testScheduler, 0, undefined));
+      const expandedAt: Record<string, number> = {};
+      const base = stages(testScheduler, { ids: { a: ['1'], b: ['2'], c: ['3'] } });
+      const held: PageStages = {
+        ...base,
+        // a waits 3 frames for its changes to become visible; b's check fails; c is visible at once
+        visible: (decodedPage) => {
+          const name = (decodedPage.page as ConsumedPage & { name: string }).name;
+          if (name === 'b') return failsAfter(testScheduler, 1, new Error('the database is not reachable'));
+          return later(testScheduler, name === 'a' ? 3 : 0, undefined);
+        },
+        expand: (decodedPage) => {
+          expandedAt[(decodedPage.page as ConsumedPage & { name: string }).name] = testScheduler.now();
+          return base.expand(decodedPage);
+        },
+      };
+      const pages$ = hot('a(bc)-----|', { a, b, c });
+      // a: decode 1, visible 3, build 1, write 1 -> committed at 6; c (another partition) at 4;
+      // b (after a): decode 1, then its check fails at 8
+      const outcomes$ = pages$.pipe(processPages(held), map(summary));
+      expectObservable(outcomes$).toBe('----c-a-b-|', { a: 'a:1', b: 'b!', c: 'c:1' });
+      testScheduler.flush();
+      expect(expandedAt).toEqual({ a: 4, c: 2 });
+      expect(commits).toEqual(['c', 'a']);
     });
   });
 
