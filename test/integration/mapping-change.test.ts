@@ -6,7 +6,7 @@ import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { removeChannelsAtCleanup, testEngine } from '../helpers/engines.js';
 import { prepareSakilaPipeline, sakilaDifferences, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
-import { Cleanup } from '../helpers/services.js';
+import { Cleanup, endpoints } from '../helpers/services.js';
 import { runCli, startSluice } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -37,6 +37,26 @@ function changeFilmMapping(file: string): void {
   const config = parse(readFileSync(file, 'utf8')) as { documents: { films: Record<string, unknown> } };
   config.documents.films.mappings = { properties: { title: { type: 'text', fields: { raw: { type: 'keyword' } } } } };
   writeFileSync(file, stringify(config));
+}
+
+/**
+ * For a failure message: the stored `_version` (as a binlog coordinate of epoch 0) and content hash
+ * of each film named in `differences` ("films: <id>: ..." lines), read by id through `alias`.
+ */
+async function storedVersions(node: string, alias: string, differences: readonly string[]): Promise<string[]> {
+  const ids = [...new Set(differences.map((line) => /^films: (\d+):/.exec(line)?.[1]).filter((id): id is string => id !== undefined))];
+  return Promise.all(
+    ids.map(async (id) => {
+      try {
+        const response = await fetch(`${node}/${alias}/_doc/${id}`);
+        const body = (await response.json()) as { _index?: string; _version?: number; _source?: { _sluice?: { hash?: string } } };
+        const version = body._version ?? 0;
+        return `${id}: ${body._index ?? '?'} version ${version} (binlog file ${Math.floor(version / 2 ** 32)} position ${version % 2 ** 32}), hash ${body._source?._sluice?.hash ?? '?'}`;
+      } catch (error) {
+        return `${id}: ${String(error)}`;
+      }
+    }),
+  );
 }
 
 /** The hits of a match_all on `alias` (total tracked), or the error's text. */
@@ -140,8 +160,14 @@ describe('a mapping change while the continuous pipeline runs (OpenSearch)', () 
         return last.length === 0;
       },
       { timeoutMs: 120_000, intervalMs: 1000, description: 'the indexes to equal the database' },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${last.join('\n')}\n--- run ---\n${run.output().slice(-4000)}`);
+    ).catch(async (error: unknown) => {
+      const stored = await storedVersions(endpoints.opensearchNode, sakila.filmIndex, last);
+      const warnings = run
+        .output()
+        .split('\n')
+        .filter((line) => /"level":(4|5|6)0/.test(line) || line.includes('mapping change') || line.includes('full sync completed'))
+        .slice(-30);
+      throw new Error(`${String(error)}\n${last.join('\n')}\n--- stored versions ---\n${stored.join('\n')}\n--- run: warnings and cut-over ---\n${warnings.join('\n')}\n--- run ---\n${run.output().slice(-3000)}`);
     });
     expect(Object.keys(await engine.getAlias(sakila.filmIndex))).toEqual([newIndex]);
     expect(Object.keys(await engine.getAlias(`${sakila.filmIndex}-write`))).toEqual([newIndex]);
