@@ -24,17 +24,15 @@ import type { DecodedPage } from './sink-page.js';
  * {@link VISIBLE_TRUSTED_MS}: a lagging sink asks about once a second, not once a page (the
  * database is asked again after that, so a binlog that went back is noticed).
  *
- * Servers that report no snapshot coordinate (MySQL) are not waited for (logged once). When the
- * database stays below a page's position for `maxWaitMs`, the binlog went back (RESET MASTER, a
- * restored backup, a failover): the page goes on with a warning, and so do later pages up to that
- * position while the database is below it.
+ * Servers that report no snapshot coordinate (MySQL) are not waited for (logged once). A change
+ * more than one binlog file ahead of the database comes from a binlog that went back (RESET MASTER,
+ * a restored backup, a failover) and is not waited for; one in the same or the next file is waited
+ * for at most `maxWaitMs`, then the page goes on with a warning.
  */
 export class CommitVisibility {
   /** The highest coordinate the database showed as visible (null before the first read), and when it was read. */
   private visible: ParsedCoordinate | null = null;
   private visibleReadAt = Number.NEGATIVE_INFINITY;
-  /** Positions of an earlier binlog generation (see the class comment): not waited for. */
-  private abandoned: ParsedCoordinate | null = null;
   private unsupported = false;
   private readonly counters = { waits: 0, waitedMs: 0 };
 
@@ -93,16 +91,17 @@ export class CommitVisibility {
       // another binlog base name: positions cannot be compared
       if (seen === undefined || seen.basename !== wanted.basename) return;
       this.see(seen, now());
-      if (compareCoordinates(seen, wanted) >= 0 || atOrAfter(this.abandoned, wanted)) {
+      // a change more than one file ahead of the database is from a binlog that went back (the
+      // commits not visible yet are in the file being written, or the one before just after a rotation)
+      if (compareCoordinates(seen, wanted) >= 0 || wanted.index > seen.index + 1) {
         if (attempt > 0) this.record(now() - started);
         return;
       }
       if (now() - started >= maxWaitMs) {
         this.record(now() - started);
-        if (this.abandoned === null || compareCoordinates(wanted, this.abandoned) > 0) this.abandoned = wanted;
         this.settings.logger.warn(
           { position: coordinate, change: target, waitedMs: now() - started },
-          'the database stays below the binlog position of a change read from it: the binlog went back (RESET MASTER, a restore, a failover); going on without waiting for such changes',
+          'the database stays below the binlog position of a change read from it: the binlog went back (RESET MASTER, a restore, a failover)? Going on without waiting',
         );
         return;
       }
@@ -114,7 +113,6 @@ export class CommitVisibility {
   private see(seen: ParsedCoordinate, readAt: number): void {
     if (this.visible === null || compareCoordinates(seen, this.visible) > 0 || seen.index < this.visible.index) this.visible = seen;
     this.visibleReadAt = readAt;
-    if (this.abandoned !== null && compareCoordinates(seen, this.abandoned) >= 0) this.abandoned = null;
   }
 
   private record(waitedMs: number): void {
