@@ -2,7 +2,7 @@ import { describeError, SluiceError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, retry, type RetryPolicy } from '../../retry.js';
 import type { BulkResult, SearchEngine } from '../engine/search-engine.js';
-import { classifyItem, classifyRequestError, serializeOperation, type BulkOperation } from './bulk-response.js';
+import { classifyItem, classifyRequestError, serializeSizedOperation, type BulkOperation } from './bulk-response.js';
 
 export type { BulkOperation } from './bulk-response.js';
 
@@ -137,8 +137,9 @@ export class BulkChannel {
     const context = { index: operation.index, id: operation.id };
     if (this.closed) throw new SluiceError('the bulk channel is closed: no more writes', { context });
     let lines: string;
+    let bytes: number;
     try {
-      lines = serializeOperation(operation);
+      ({ lines, bytes } = serializeSizedOperation(operation));
     } catch (error) {
       throw new SluiceError('the operation cannot be serialized to JSON', { cause: error, context });
     }
@@ -149,7 +150,6 @@ export class BulkChannel {
       reject = onReject;
     });
     const key = `${operation.index}\u0000${operation.id}`;
-    const bytes = Buffer.byteLength(lines);
     const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
     this.unsettled.add(entry);
     this.unsettledBytes += bytes;

@@ -37,11 +37,22 @@ const RETRIABLE_ITEM_STATUSES = new Set([429, 500, 502, 503, 504]);
  * in a newline, ready to be concatenated into a bulk body.
  */
 export function serializeOperation(operation: BulkOperation): string {
+  return serializeSizedOperation(operation).lines;
+}
+
+/**
+ * {@link serializeOperation}'s lines and their UTF-8 size. The size is counted on the parts: the
+ * lines stay a concatenation that points at the document's own JSON text (counting the bytes of
+ * the whole would make V8 flatten it into a second copy of the document, kept while it is buffered).
+ */
+export function serializeSizedOperation(operation: BulkOperation): { readonly lines: string; readonly bytes: number } {
   // the text JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the objects
   const version = operation.version === undefined ? '' : `,"version":${JSON.stringify(operation.version)},"version_type":"external_gte"`;
-  const meta = `{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}`;
-  if (operation.kind === 'delete') return `{"delete":${meta}}\n`;
-  return `{"index":${meta}}\n${sourceJson(operation)}\n`;
+  const action = `{"${operation.kind}":{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}}`;
+  const actionBytes = Buffer.byteLength(action) + 1;
+  if (operation.kind === 'delete') return { lines: `${action}\n`, bytes: actionBytes };
+  const source = sourceJson(operation);
+  return { lines: `${action}\n${source}\n`, bytes: actionBytes + Buffer.byteLength(source) + 1 };
 }
 
 /**

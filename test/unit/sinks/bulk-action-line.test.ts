@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serializeOperation } from '../../../src/sinks/elasticsearch/bulk-response.js';
+import { serializeOperation, serializeSizedOperation } from '../../../src/sinks/elasticsearch/bulk-response.js';
 
 /** The action line as JSON.stringify writes it from the objects (what serializeOperation must equal). */
 function stringified(kind: 'index' | 'delete', index: string, id: string, version?: number): string {
@@ -26,5 +26,19 @@ describe('the action line of a bulk operation', () => {
   it('parses back to the operation', () => {
     const line = serializeOperation({ kind: 'delete', index: 'x"y', id: 'a\\b', version: 42 });
     expect(JSON.parse(line)).toEqual({ delete: { _index: 'x"y', _id: 'a\\b', version: 42, version_type: 'external_gte' } });
+  });
+
+  it('counts the UTF-8 bytes of the lines it returns, for multi-byte ids and documents too', () => {
+    for (const id of ids) {
+      for (const operation of [
+        { kind: 'index' as const, index: 'shop-products', id, version: 5, json: '{"name":"Škoda ✓ 東京"}' },
+        { kind: 'index' as const, index: 'shop-products', id, document: { name: 'café' } },
+        { kind: 'delete' as const, index: 'shop-products', id },
+      ]) {
+        const sized = serializeSizedOperation(operation);
+        expect(sized.lines).toBe(serializeOperation(operation));
+        expect(sized.bytes).toBe(Buffer.byteLength(sized.lines));
+      }
+    }
   });
 });
