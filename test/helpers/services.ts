@@ -1,3 +1,4 @@
+import ZongJi from '@vlasky/zongji';
 import { logLevel, type Consumer, type Kafka } from 'kafkajs';
 import type { Client } from '@elastic/elasticsearch';
 import { createConnection, type Connection } from 'mysql2/promise';
@@ -100,4 +101,17 @@ export async function joinConsumerGroup(kafka: Kafka, groupId: string, topics: r
   await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
   await joined;
   return consumer;
+}
+
+/** A zongji binlog reader on the test MariaDB (not started yet), stopped by `cleanup`. */
+export function testZongji(cleanup: Cleanup): ZongJi {
+  const zongji = new ZongJi(mysqlConnectionOptions(endpoints.mysqlUrl));
+  cleanup.add(
+    () =>
+      new Promise<void>((resolve) => {
+        zongji.once('stopped', () => resolve());
+        zongji.stop();
+      }),
+  );
+  return zongji;
 }

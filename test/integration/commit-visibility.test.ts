@@ -1,11 +1,10 @@
-import ZongJi from '@vlasky/zongji';
 import { createPool, type Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binlogStatus } from '../../src/descriptors/snapshot-version.js';
 import { CommitVisibility } from '../../src/sinks/commit-visibility.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, endpoints, openMysql, testZongji } from '../helpers/services.js';
 import { nextEvent } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -48,14 +47,7 @@ describe('commit visibility against MariaDB', () => {
 
     const start = await binlogStatus(async (sql) => (await writer.query(sql))[0]);
     let file = start.file;
-    const zongji = new ZongJi(mysqlConnectionOptions(endpoints.mysqlUrl));
-    cleanup.add(
-      () =>
-        new Promise<void>((resolve) => {
-          zongji.once('stopped', () => resolve());
-          zongji.stop();
-        }),
-    );
+    const zongji = testZongji(cleanup);
     const counts = { events: 0, guardedChecks: 0, guardedStale: 0, unguardedChecks: 0, unguardedStale: 0 };
     const checks: Array<Promise<void>> = [];
     const errors: unknown[] = [];

@@ -1,8 +1,7 @@
-import ZongJi, { type BinlogEvent } from '@vlasky/zongji';
+import type { BinlogEvent } from '@vlasky/zongji';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinlogProblems, readBinlogVariables } from '../../src/sources/mysql/binlog-requirements.js';
-import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
+import { Cleanup, createTestDatabase, openMysql, testZongji } from '../helpers/services.js';
 import { nextEvent } from '../helpers/wait-for.js';
 
 interface RowsEvent extends BinlogEvent {
@@ -27,14 +26,7 @@ describe('MariaDB with a row binlog', () => {
     const connection = await openMysql(cleanup, database);
     await connection.query('CREATE TABLE product (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(100), price DECIMAL(12,4))');
 
-    const zongji = new ZongJi(mysqlConnectionOptions(endpoints.mysqlUrl));
-    cleanup.add(
-      () =>
-        new Promise<void>((resolve) => {
-          zongji.once('stopped', () => resolve());
-          zongji.stop();
-        }),
-    );
+    const zongji = testZongji(cleanup);
     const errors: unknown[] = [];
     zongji.on('error', (error: unknown) => errors.push(error));
     const ready = nextEvent<void>(zongji, 'ready');
