@@ -9,6 +9,8 @@ import type { Connection } from 'mysql2/promise';
 export interface FilmWriter {
   /** Updates committed so far. */
   readonly updates: () => number;
+  /** Updates committed between `fromMs` and `toMs` (Date.now() times, both included). */
+  readonly updatesBetween: (fromMs: number, toMs: number) => number;
   /** Film ids updated at least once. */
   readonly touched: () => ReadonlySet<number>;
   /** Stops after the update in progress; resolves with the number of updates, rejects with the writer's error. */
@@ -24,6 +26,8 @@ export interface FilmWriter {
  */
 export function startFilmWriter(sql: Connection, database: string, films: number, perSecond: number): FilmWriter {
   let updates = 0;
+  /** When each update committed (a few per second: kept whole). */
+  const committedAt: number[] = [];
   let running = true;
   const touched = new Set<number>();
   const periodMs = 1000 / perSecond;
@@ -42,6 +46,7 @@ export function startFilmWriter(sql: Connection, database: string, films: number
       next = ((next - 1 + step) % films) + 1;
       await sql.query(`UPDATE \`${database}\`.film SET rental_rate = IF(rental_rate >= 4.99, 0.99, rental_rate + 1) WHERE film_id = ?`, [id]);
       updates += 1;
+      committedAt.push(Date.now());
       touched.add(id);
       const due = started + updates * periodMs;
       const wait = due - Date.now();
@@ -54,6 +59,7 @@ export function startFilmWriter(sql: Connection, database: string, films: number
   });
   return {
     updates: () => updates,
+    updatesBetween: (fromMs, toMs) => committedAt.filter((atMs) => atMs >= fromMs && atMs <= toMs).length,
     touched: () => touched,
     failed,
     stop: async () => {

@@ -266,14 +266,8 @@ async function demo(options: RemapOptions): Promise<RemapOutcome> {
     config = loadPipelineConfig(file);
     running.sink = await startSink(config, file, logger, kafkaLogger);
     out(`  sink restarted in ${((Date.now() - restart) / 1000).toFixed(1)} s`);
-    const updatesAtFill = { start: -1, end: -1 };
     const moveDeadline = Date.now() + MOVE_TIMEOUT_MS;
-    await narrate(MOVE_TIMEOUT_MS, startedMs, { ...running, writer, watch }, options.films, told, () => {
-      const seen = watch.observations;
-      if (seen.newIndex !== undefined && updatesAtFill.start < 0) updatesAtFill.start = writer.updates();
-      if (seen.aliasMovedMs !== undefined && updatesAtFill.end < 0) updatesAtFill.end = writer.updates();
-      return seen.aliasMovedMs !== undefined;
-    });
+    await narrate(MOVE_TIMEOUT_MS, startedMs, { ...running, writer, watch }, options.films, told, () => watch.observations.aliasMovedMs !== undefined);
     if (Date.now() > moveDeadline) out(`  the read alias did not move within ${MOVE_TIMEOUT_MS / 1000} s`);
     else {
       out(`changes keep streaming for ${options.durationSeconds} s more`);
@@ -305,7 +299,8 @@ async function demo(options: RemapOptions): Promise<RemapOutcome> {
       writeAlias: Object.keys(writeAlias),
       oldIndexExists: await engine.indexExists(oldIndex),
       titleRawHits: titleRaw.total ?? 0,
-      updatesDuringFill: updatesAtFill.start < 0 ? 0 : (updatesAtFill.end < 0 ? updates : updatesAtFill.end) - updatesAtFill.start,
+      // counted by commit time (the narration looks once a second; a fill may be shorter)
+      updatesDuringFill: observations.fillSeenMs === undefined ? 0 : writer.updatesBetween(observations.fillSeenMs, observations.aliasMovedMs ?? Number.POSITIVE_INFINITY),
       equality,
     };
     const checks = remapChecks(observations, end);
