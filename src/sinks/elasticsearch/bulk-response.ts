@@ -13,6 +13,12 @@ export { describeErrorCause } from '../engine/engine-error.js';
  */
 export type BulkOperation = DocumentOperation;
 
+/** The action line of an operation, without its newline: the text JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the objects. */
+function actionLine(operation: BulkOperation): string {
+  const version = operation.version === undefined ? '' : `,"version":${JSON.stringify(operation.version)},"version_type":"external_gte"`;
+  return `{"${operation.kind}":{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}}`;
+}
+
 /** What became of one item of a bulk response, as decided by {@link classifyItem}. */
 export type ItemVerdict =
   | { readonly kind: 'acknowledged' }
@@ -37,7 +43,8 @@ const RETRIABLE_ITEM_STATUSES = new Set([429, 500, 502, 503, 504]);
  * in a newline, ready to be concatenated into a bulk body.
  */
 export function serializeOperation(operation: BulkOperation): string {
-  return serializeSizedOperation(operation).lines;
+  const action = actionLine(operation);
+  return operation.kind === 'delete' ? `${action}\n` : `${action}\n${sourceJson(operation)}\n`;
 }
 
 /**
@@ -46,9 +53,7 @@ export function serializeOperation(operation: BulkOperation): string {
  * the whole would make V8 flatten it into a second copy of the document, kept while it is buffered).
  */
 export function serializeSizedOperation(operation: BulkOperation): { readonly lines: string; readonly bytes: number } {
-  // the text JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the objects
-  const version = operation.version === undefined ? '' : `,"version":${JSON.stringify(operation.version)},"version_type":"external_gte"`;
-  const action = `{"${operation.kind}":{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}}`;
+  const action = actionLine(operation);
   const actionBytes = Buffer.byteLength(action) + 1;
   if (operation.kind === 'delete') return { lines: `${action}\n`, bytes: actionBytes };
   const source = sourceJson(operation);
