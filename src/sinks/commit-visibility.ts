@@ -1,5 +1,6 @@
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
+import { abortableSleep } from '../retry.js';
 import { startConsistentSnapshot } from '../descriptors/snapshot-version.js';
 import { compareCoordinates, parseCoordinate, type BinlogCoordinate, type ParsedCoordinate } from '../descriptors/version-clock.js';
 import type { DecodedPage } from './sink-page.js';
@@ -30,7 +31,7 @@ import type { DecodedPage } from './sink-page.js';
  * for at most `maxWaitMs`, then the page goes on with a warning.
  */
 export class CommitVisibility {
-  /** The highest coordinate the database showed as visible (null before the first read), and when it was read. */
+  /** The coordinate the last read showed as visible (null before the first read), and when it was read. */
   private visible: ParsedCoordinate | null = null;
   private visibleReadAt = Number.NEGATIVE_INFINITY;
   private unsupported = false;
@@ -75,7 +76,7 @@ export class CommitVisibility {
     const wanted = parseOrUndefined(target);
     const now = this.settings.now ?? Date.now;
     if (wanted === undefined || (now() - this.visibleReadAt < VISIBLE_TRUSTED_MS && atOrAfter(this.visible, wanted))) return;
-    const sleep = this.settings.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const sleep = this.settings.sleep ?? abortableSleep;
     const maxWaitMs = this.settings.maxWaitMs ?? DEFAULT_MAX_VISIBILITY_WAIT_MS;
     const started = now();
     for (let attempt = 0; ; attempt += 1) {
@@ -90,7 +91,10 @@ export class CommitVisibility {
       const seen = parseOrUndefined(coordinate);
       // another binlog base name: positions cannot be compared
       if (seen === undefined || seen.basename !== wanted.basename) return;
-      this.see(seen, now());
+      // visibility only grows: the last read is as good as any earlier one, and after a binlog that
+      // went back it is the one to compare with
+      this.visible = seen;
+      this.visibleReadAt = now();
       // a change more than one file ahead of the database is from a binlog that went back (the
       // commits not visible yet are in the file being written, or the one before just after a rotation)
       if (compareCoordinates(seen, wanted) >= 0 || wanted.index > seen.index + 1) {
@@ -107,12 +111,6 @@ export class CommitVisibility {
       }
       await sleep(Math.min(2 ** attempt, MAX_POLL_DELAY_MS));
     }
-  }
-
-  /** Remembers what the database showed: the highest coordinate, or a lower file (the binlog went back). */
-  private see(seen: ParsedCoordinate, readAt: number): void {
-    if (this.visible === null || compareCoordinates(seen, this.visible) > 0 || seen.index < this.visible.index) this.visible = seen;
-    this.visibleReadAt = readAt;
   }
 
   private record(waitedMs: number): void {

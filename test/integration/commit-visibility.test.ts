@@ -1,6 +1,7 @@
-import { createPool, type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { binlogStatus } from '../../src/descriptors/snapshot-version.js';
 import { CommitVisibility } from '../../src/sinks/commit-visibility.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
@@ -38,7 +39,8 @@ describe('commit visibility against MariaDB', () => {
     const writer = await openMysql(cleanup, database);
     await writer.query('CREATE TABLE counter (id INT PRIMARY KEY, v BIGINT NOT NULL) ENGINE=InnoDB');
     await writer.query('INSERT INTO counter VALUES (1, 0)');
-    const pool = createPool({ ...mysqlConnectionOptions(endpoints.mysqlUrl), connectionLimit: 4 });
+    // the pool the sink reads with
+    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 4);
     cleanup.add(() => pool.end());
     const visibility = CommitVisibility.ofPool(pool, { logger: pino({ level: 'silent' }) });
     // readers taken as events arrive: a check runs only when one is free, so checks start right after delivery
