@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'mysql2/promise';
@@ -6,7 +7,7 @@ import { parse } from 'yaml';
 import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
 import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import { ConfigurationError } from '../../src/errors.js';
-import { buildDocuments } from '../../src/descriptors/build-documents.js';
+import { buildDocuments, type BuiltDocument } from '../../src/descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { rootIdsOfChanges, type RowChange } from '../../src/descriptors/expand-change.js';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
@@ -46,6 +47,18 @@ async function descriptorsOf(pool: Pool, database: string, definitions: Record<s
     databases: [database],
     queries: pool,
   });
+}
+
+/** The built document of `id`. */
+async function buildOne(pool: Pool, descriptor: DocumentDescriptor, id: string): Promise<BuiltDocument> {
+  const connection = await pool.getConnection();
+  try {
+    const [document] = (await buildDocuments(connection, descriptor, [id])).documents;
+    if (document === undefined) throw new Error(`no document ${id}`);
+    return document;
+  } finally {
+    connection.release();
+  }
 }
 
 /** Every document of `ids`, by id, without `_sluice`. */
@@ -169,6 +182,16 @@ describe('link columns, ordered and filtered lists, computed fields and SET colu
       ],
       best: [101, 103, 100, 102],
     });
+    // the text the content hash is taken over: the definition's order (fields, computed, relations; a relation's own fields in theirs)
+    const built = await buildOne(pool, books, '1');
+    const body = built.json.slice(0, built.json.indexOf(',"_sluice":'));
+    expect(body).toBe(
+      '{"book_id":1,"title":"Good Omens","tags":["fiction"],"label":"Good Omens (400 pages)","pages_twice":800,"publisher":"Penguin",' +
+        '"authors":[{"author_id":10,"full_name":"Terry Pratchett","position":1,"note":"lead"},{"author_id":20,"full_name":"Neil Gaiman","position":2,"note":"co-author"}],' +
+        '"reviews":[{"id":101,"stars":5,"at":"2024-03-01T10:00:00"},{"id":102,"stars":3,"at":"2024-02-01T10:00:00"}],"best":[101,103,100,102]',
+    );
+    expect(built.hash).toBe(createHash('sha256').update(`${body}}`).digest('hex').slice(0, 32));
+    expect(built.source._sluice.hash).toBe(built.hash);
     expect(first.get('2')).toMatchObject({ tags: ['poetry', 'history'], label: 'Odes (80 pages)', publisher: null, reviews: [{ id: 200 }] });
     expect(first.get('3')).toMatchObject({ tags: [], label: null, pages_twice: null, authors: [], reviews: [] });
 

@@ -1,0 +1,56 @@
+/**
+ * CPU cost of building documents alone (no Kafka, no engine): creates a shop of N products on the
+ * stack's MariaDB (bench/lib/shop.ts), builds every product document with buildDocuments in
+ * batches of 500 ids (the sink's buildBatchSize), three passes, and prints CPU microseconds per
+ * document (the driver's row parsing included) and the JSON bytes made. Drops the shop after.
+ * Usage: npx tsx bench/build-rate.ts [roots]
+ */
+import { buildDocuments } from '../src/descriptors/build-documents.js';
+import { loadDescriptors, openReadPool } from '../src/descriptors/read-pool.js';
+import { readTableCatalog } from '../src/sources/mysql/table-catalog.js';
+import { createShop, SHOP_DOCUMENTS } from './lib/shop.js';
+import { mysqlOptions, openSql } from './lib/services.js';
+
+const ROOTS = Number(process.argv[2] ?? 50_000);
+const BATCH = 500;
+const database = `sluice_build_rate_${process.pid}`;
+
+const sql = await openSql();
+const pool = openReadPool(mysqlOptions, 2);
+try {
+  await createShop(sql, database, ROOTS);
+  const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { products: { ...SHOP_DOCUMENTS.products, index: 'build-rate' } }, {
+    file: 'build-rate',
+    pipeline: 'build-rate',
+    defaultDatabase: database,
+    isCaptured: () => true,
+    databases: [database],
+  });
+  if (descriptor === undefined) throw new Error('no descriptor compiled');
+  const connection = await pool.getConnection();
+  try {
+    for (let pass = 1; pass <= 3; pass += 1) {
+      let documents = 0;
+      let bytes = 0;
+      const started = process.cpuUsage();
+      const startedMs = performance.now();
+      for (let first = 1; first <= ROOTS; first += BATCH) {
+        const ids = Array.from({ length: Math.min(BATCH, ROOTS - first + 1) }, (_, index) => String(first + index));
+        const built = await buildDocuments(connection, descriptor, ids);
+        documents += built.documents.length;
+        for (const document of built.documents) bytes += document.json.length;
+      }
+      const cpu = process.cpuUsage(started);
+      const seconds = (performance.now() - startedMs) / 1000;
+      process.stdout.write(
+        `pass ${pass}: ${documents} documents in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / documents).toFixed(1)} µs CPU per document (this process), ${(bytes / documents).toFixed(0)} JSON characters each\n`,
+      );
+    }
+  } finally {
+    connection.release();
+  }
+} finally {
+  await sql.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  await sql.end();
+  await pool.end();
+}
