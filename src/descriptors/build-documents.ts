@@ -57,6 +57,8 @@ interface Embedded {
   readonly computed: Readonly<Record<string, unknown>>;
   /** The row's {@link rowReference}, made once. */
   readonly ref: string;
+  /** The parent's join value the row was selected by, as a string. */
+  readonly parent: string;
   /** The row's JSON as its parents embed it, made on first use (see {@link embeddedJson}). */
   fragment?: Fragment;
 }
@@ -78,7 +80,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];
-    const rootRows = await selectRows(connection, descriptor.root, descriptor.idColumn, unique);
+    const rootRows = await selectEmbedded(connection, descriptor.root, descriptor.idColumn, unique);
     const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
     await loadChildren(connection, descriptor.root, rootRows.map((entry) => entry.row), groups);
     const found = new Set<string>();
@@ -101,8 +103,9 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
 
 /** `db.table:key` of a row (composite keys as a JSON array). */
 export function rowReference(node: DescriptorNode, row: Row): string {
-  const key = node.table.primaryKey.map((column) => row[column]);
-  return `${node.table.db}.${node.table.table}:${key.length === 1 ? String(key[0]) : JSON.stringify(key)}`;
+  const { primaryKey } = node.table;
+  if (primaryKey.length === 1) return `${node.table.db}.${node.table.table}:${String(row[primaryKey[0]])}`;
+  return `${node.table.db}.${node.table.table}:${JSON.stringify(primaryKey.map((column) => row[column]))}`;
 }
 
 /**
@@ -201,10 +204,10 @@ const NO_COMPUTED: Readonly<Record<string, unknown>> = Object.freeze({});
  * node: its column referring to the parent) has one of `values`, with the parent's value of each.
  * Rows come back as arrays (no per-row object from the driver) and are normalized by position.
  */
-async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Array<{ parent: string; entry: Embedded }>> {
+async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Embedded[]> {
   const { query, columns, columnsAt, linkColumns, linkAt, computedAt } = planOf(node);
   const linked = node.join?.link !== undefined;
-  const result: Array<{ parent: string; entry: Embedded }> = [];
+  const result: Embedded[] = [];
   for (const chunk of chunks(values, MAX_IN_LIST)) {
     const [rows, fields] = await connection.query({
       sql: `${query.select} FROM ${query.from} WHERE ${query.keyColumn(column)} IN (?)${query.where === undefined ? '' : ` AND (${query.where})`} ORDER BY ${query.orderBy}`,
@@ -233,14 +236,10 @@ async function selectEmbedded(connection: Connection, node: DescriptorNode, colu
         }
       }
       const parent = linked ? raw[0] : row[column];
-      result.push({ parent: String(parent), entry: { row, link: linkRow, computed, ref: rowReference(node, row) } });
+      result.push({ row, link: linkRow, computed, ref: rowReference(node, row), parent: String(parent) });
     }
   }
   return result;
-}
-
-async function selectRows(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Embedded[]> {
-  return (await selectEmbedded(connection, node, column, values)).map(({ entry }) => entry);
 }
 
 /** Loads the rows of every descendant of `node` for `parentRows`, grouped by the parent's join value. */
@@ -252,9 +251,9 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
     const byParent = new Map<string, Embedded[]>();
     if (values.length > 0) {
       const keyColumn = join.link === undefined ? join.childColumn : join.link.parentColumn;
-      for (const { parent, entry } of await selectEmbedded(connection, child, keyColumn, values)) {
-        const list = byParent.get(parent);
-        if (list === undefined) byParent.set(parent, [entry]);
+      for (const entry of await selectEmbedded(connection, child, keyColumn, values)) {
+        const list = byParent.get(entry.parent);
+        if (list === undefined) byParent.set(entry.parent, [entry]);
         else if (child.limit === undefined || list.length < child.limit) list.push(entry);
       }
     }
