@@ -18,13 +18,9 @@ export interface DocumentMetadata {
   readonly refs: readonly string[];
 }
 
-/**
- * A built document: its id, its `_source` as JSON (`_sluice` last) and its content hash. The
- * object form, `source`, is parsed from the JSON on first use: writers need the text only.
- */
+/** A built document: its id, its `_source` (`_sluice` included) as an object and as JSON, and its content hash. */
 export interface BuiltDocument {
   readonly id: string;
-  /** The `_source`, `_sluice` included: JSON.parse(json), made on first read and kept. */
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
   /** The `_source` as JSON text, made once (the hash is taken over the same text without `_sluice`). */
   readonly json: string;
@@ -59,14 +55,6 @@ interface Embedded {
   readonly ref: string;
   /** The parent's join value the row was selected by, as a string. */
   readonly parent: string;
-  /** The row's JSON as its parents embed it, made on first use (see {@link embeddedJson}). */
-  fragment?: Fragment;
-}
-
-/** The JSON of an embedded row (its own embedded rows included) and the references of those rows, in document order. */
-interface Fragment {
-  readonly json: string;
-  readonly refs: readonly string[];
 }
 
 /**
@@ -89,11 +77,14 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const id = String(entry.row[descriptor.idColumn]);
       if (found.has(id)) continue;
       found.add(id);
-      const body = embeddedJson(descriptor.root, entry, groups);
-      const metadata: DocumentMetadata = { id, hash: hash('sha256', body.json, 'hex').slice(0, 32), refs: [...new Set(body.refs)] };
+      const refs: string[] = [];
+      const body = assemble(descriptor.root, entry, groups, refs);
+      const bodyJson = JSON.stringify(body);
+      const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: [...new Set(refs)] };
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
-      const json = body.json === '{}' ? `{${metadataJson}}` : `${body.json.slice(0, -1)},${metadataJson}}`;
-      documents.push(new ParsedOnRead(id, json, metadata.hash));
+      const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
+      body[METADATA_PROPERTY] = metadata;
+      documents.push({ id, source: body as BuiltDocument['source'], json, hash: metadata.hash });
     }
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {
@@ -264,107 +255,24 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
   }
 }
 
-/** A {@link BuiltDocument} whose `source` is parsed from its JSON when first read. */
-class ParsedOnRead implements BuiltDocument {
-  #source: BuiltDocument['source'] | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly json: string,
-    readonly hash: string,
-  ) {}
-
-  get source(): BuiltDocument['source'] {
-    this.#source ??= JSON.parse(this.json) as BuiltDocument['source'];
-    return this.#source;
-  }
-}
-
-/** One property of a node's JSON object: its `"name":` and how its value's JSON is made. */
-interface PropertyWriter {
-  readonly prefix: string;
-  /** The value's JSON; undefined omits the property (as JSON.stringify omits undefined). Child references go to `refs`. */
-  readonly write: (entry: Embedded, groups: BuildGroups, refs: string[]) => string | undefined;
-}
-
-type BuildGroups = ReadonlyMap<DescriptorNode, ReadonlyMap<string, Embedded[]>>;
-
-const writers = new WeakMap<DescriptorNode, readonly PropertyWriter[]>();
-
-/**
- * The property writers of `node`, in the order JSON.stringify gives the object the node's fields,
- * computed values and children would make when set in that order: a name set twice keeps its
- * first place and its last value, integer-like names come first, `__proto__` is not a property.
- */
-function propertyWritersOf(node: DescriptorNode): readonly PropertyWriter[] {
-  let known = writers.get(node);
-  if (known !== undefined) return known;
-  const byName = new Map<string, PropertyWriter['write']>();
-  const order: Record<string, true> = {};
-  const add = (name: string, write: PropertyWriter['write']): void => {
-    order[name] = true;
-    byName.set(name, write);
-  };
+function assemble(node: DescriptorNode, entry: Embedded, groups: ReadonlyMap<DescriptorNode, ReadonlyMap<string, Embedded[]>>, refs: string[]): Record<string, unknown> {
+  const { row } = entry;
+  const body: Record<string, unknown> = {};
   for (const field of node.fields) {
-    const { column } = field;
-    add(field.name, (entry) => valueJson(column, (field.fromLink === true ? entry.link : entry.row)?.[column.name] ?? null));
+    const source = field.fromLink === true ? entry.link : row;
+    body[field.name] = documentValue(field.column, source?.[field.column.name] ?? null);
   }
-  for (const field of node.computed) add(field.name, (entry) => JSON.stringify(entry.computed[field.name] ?? null));
+  for (const field of node.computed) body[field.name] = entry.computed[field.name] ?? null;
   for (const child of node.children) {
     const join = child.join;
-    const property = child.property;
-    if (join === undefined || property === undefined) continue;
-    const single = join.type === 'manyToOne';
-    add(property, (entry, groups, refs) => {
-      const parentValue = entry.row[join.parentColumn];
-      const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
-      let json = '';
-      // every row's references count, as in JSON.stringify's object (one row per parent is the rule for manyToOne)
-      for (const childEntry of entries) {
-        refs.push(childEntry.ref);
-        let value: string;
-        if (child.scalar === undefined) {
-          const fragment = embeddedJson(child, childEntry, groups);
-          for (const ref of fragment.refs) refs.push(ref);
-          value = fragment.json;
-        } else {
-          value = valueJson(child.scalar, childEntry.row[child.scalar.name] ?? null) ?? 'null';
-        }
-        if (json === '') json = value;
-        else if (!single) json = `${json},${value}`;
-      }
-      return single ? (json === '' ? 'null' : json) : `[${json}]`;
+    if (join === undefined || child.property === undefined) continue;
+    const parentValue = row[join.parentColumn];
+    const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
+    const values = entries.map((childEntry) => {
+      refs.push(childEntry.ref);
+      return child.scalar === undefined ? assemble(child, childEntry, groups, refs) : documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null);
     });
+    body[child.property] = join.type === 'manyToOne' ? (values[0] ?? null) : values;
   }
-  known = Object.keys(order).map((name) => ({ prefix: `${JSON.stringify(name)}:`, write: byName.get(name) as PropertyWriter['write'] }));
-  writers.set(node, known);
-  return known;
-}
-
-/** A column value's JSON as documents hold it (see documentValue); undefined only where JSON.stringify gives undefined. */
-function valueJson(column: ColumnDefinition, value: Row[string]): string | undefined {
-  const document = documentValue(column, value);
-  if (typeof document === 'number' && Number.isFinite(document)) return String(document);
-  // typed string, but undefined for undefined (documentValue never gives it for a column's value)
-  const json: string | undefined = JSON.stringify(document);
-  return json;
-}
-
-/**
- * The JSON of `entry` as an object of `node` (the text JSON.stringify gives that object) and the
- * references of the rows it embeds, made once per entry: a row many parents embed (a shared
- * category) is written once per build.
- */
-function embeddedJson(node: DescriptorNode, entry: Embedded, groups: BuildGroups): Fragment {
-  if (entry.fragment !== undefined) return entry.fragment;
-  const refs: string[] = [];
-  let json = '';
-  for (const property of propertyWritersOf(node)) {
-    const value = property.write(entry, groups, refs);
-    if (value === undefined) continue;
-    json = json === '' ? `{${property.prefix}${value}` : `${json},${property.prefix}${value}`;
-  }
-  const fragment: Fragment = { json: json === '' ? '{}' : `${json}}`, refs };
-  entry.fragment = fragment;
-  return fragment;
+  return body;
 }
