@@ -80,7 +80,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const refs: string[] = [];
       const body = assemble(descriptor.root, entry, groups, refs);
       const bodyJson = JSON.stringify(body);
-      const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: [...new Set(refs)] };
+      const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: distinct(refs) };
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
       const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
       body[METADATA_PROPERTY] = metadata;
@@ -90,6 +90,15 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
   } finally {
     await connection.query('COMMIT');
   }
+}
+
+/** `values` without repeats, first occurrences in order; `values` itself when it has none (a document's few references, compared pairwise: no Set made). */
+function distinct(values: string[]): string[] {
+  if (values.length > 32) return [...new Set(values)];
+  for (let index = 1; index < values.length; index += 1) {
+    if (values.lastIndexOf(values[index], index - 1) !== -1) return [...new Set(values)];
+  }
+  return values;
 }
 
 /** `db.table:key` of a row (composite keys as a JSON array). */

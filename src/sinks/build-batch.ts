@@ -22,13 +22,17 @@ export interface BuildBatchSettings extends DocumentRetrySettings {
 export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings): Promise<BuiltBatch> {
   const { descriptor } = batch;
   const built = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
-  const triggerOf = (id: string): Pick<DocumentOperation, 'trigger'> => {
-    const trigger = batch.triggers.get(id);
-    return trigger === undefined ? {} : { trigger };
-  };
+  const { index } = descriptor;
+  const { version } = built;
   // the text alone: the object tree is garbage once built, not kept while the operation is buffered
-  const operations: DocumentOperation[] = built.documents.map((document) => ({ kind: 'index', index: descriptor.index, id: document.id, json: document.json, version: built.version, ...triggerOf(document.id) }));
-  for (const id of built.missing) operations.push({ kind: 'delete', index: descriptor.index, id, version: built.version, ...triggerOf(id) });
+  const operations: DocumentOperation[] = built.documents.map((document) => {
+    const trigger = batch.triggers.get(document.id);
+    return trigger === undefined ? { kind: 'index', index, id: document.id, json: document.json, version } : { kind: 'index', index, id: document.id, json: document.json, version, trigger };
+  });
+  for (const id of built.missing) {
+    const trigger = batch.triggers.get(id);
+    operations.push(trigger === undefined ? { kind: 'delete', index, id, version } : { kind: 'delete', index, id, version, trigger });
+  }
   return { batch, operations, indexed: built.documents.length, where: documentWhere(descriptor, settings.file) };
 }
 

@@ -103,8 +103,8 @@ export class BulkChannel {
   private readonly settings: BulkChannelSettings;
   private readonly buffer: Entry[] = [];
   private bufferBytes = 0;
-  /** Index+id of every operation not yet settled -> later operations held back for it. */
-  private readonly active = new Map<string, Entry[]>();
+  /** Index+id of every operation not yet settled -> later operations held back for it (undefined: none yet, no array made). */
+  private readonly active = new Map<string, Entry[] | undefined>();
   private readonly unsettled = new Set<Entry>();
   private unsettledBytes = 0;
   private inFlight = 0;
@@ -153,12 +153,13 @@ export class BulkChannel {
     const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
     this.unsettled.add(entry);
     this.unsettledBytes += bytes;
-    const held = this.active.get(key);
-    if (held === undefined) {
-      this.active.set(key, []);
+    if (!this.active.has(key)) {
+      this.active.set(key, undefined);
       this.enqueue(entry, Date.now());
     } else {
-      held.push(entry);
+      const held = this.active.get(key);
+      if (held === undefined) this.active.set(key, [entry]);
+      else held.push(entry);
     }
     this.pump();
     return outcome;
