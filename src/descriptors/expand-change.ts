@@ -75,11 +75,13 @@ class DistinctValues {
 
   /** Adds the non-null values of `column` in the before and after images of `change`. */
   addImages(change: RowChange, column: string): void {
-    for (const image of [change.before, change.after]) {
-      const value = image?.[column];
-      if (value === null || value === undefined) continue;
-      this.byKey.set(Buffer.isBuffer(value) ? `b:${value.toString('hex')}` : `${typeof value}:${String(value)}`, value);
-    }
+    this.add(change.before?.[column]);
+    this.add(change.after?.[column]);
+  }
+
+  private add(value: ColumnValue | undefined): void {
+    if (value === null || value === undefined) return;
+    this.byKey.set(Buffer.isBuffer(value) ? `b:${value.toString('hex')}` : `${typeof value}:${String(value)}`, value);
   }
 
   values(): ColumnValue[] {
@@ -94,13 +96,14 @@ class DistinctValues {
  * the documents that embedded the row are found through what they remember.
  */
 export function referencesToLookUp(descriptor: DocumentDescriptor, change: RowChange): string[] {
-  const references = new Set<string>();
+  if (change.before === null) return [];
+  let references: Set<string> | undefined;
   for (const node of descriptor.nodes) {
-    if (node.parent === undefined || !sameTable(node.table, change) || change.before === null) continue;
+    if (node.parent === undefined || !sameTable(node.table, change)) continue;
     const keyChanged = change.after !== null && node.table.primaryKey.some((column) => !sameValue(change.before?.[column], change.after?.[column]));
-    if (change.op === 'd' || keyChanged) references.add(rowReference(node, change.before));
+    if (change.op === 'd' || keyChanged) (references ??= new Set()).add(rowReference(node, change.before));
   }
-  return [...references];
+  return references === undefined ? [] : [...references];
 }
 
 /** Whether `change` is to a table the descriptor reads (a node or a link table). */
