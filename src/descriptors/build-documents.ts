@@ -18,14 +18,12 @@ export interface DocumentMetadata {
   readonly refs: readonly string[];
 }
 
-/** A built document: its id, its `_source` (`_sluice` included) as an object and as JSON, and its content hash. */
+/** A built document: its id and its `_source`, `_sluice` included, as an object and as JSON. */
 export interface BuiltDocument {
   readonly id: string;
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
-  /** The `_source` as JSON text, made once (the hash is taken over the same text without `_sluice`). */
+  /** JSON.stringify(source), made once (the hash is taken over the same text). */
   readonly json: string;
-  /** `_sluice.hash`. */
-  readonly hash: string;
 }
 
 /** The property sluice keeps its bookkeeping in; no field or relation may be called so. */
@@ -84,7 +82,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
       const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
       body[METADATA_PROPERTY] = metadata;
-      documents.push({ id, source: body as BuiltDocument['source'], json, hash: metadata.hash });
+      documents.push({ id, source: body as BuiltDocument['source'], json });
     }
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {

@@ -190,8 +190,7 @@ describe('link columns, ordered and filtered lists, computed fields and SET colu
         '"authors":[{"author_id":10,"full_name":"Terry Pratchett","position":1,"note":"lead"},{"author_id":20,"full_name":"Neil Gaiman","position":2,"note":"co-author"}],' +
         '"reviews":[{"id":101,"stars":5,"at":"2024-03-01T10:00:00"},{"id":102,"stars":3,"at":"2024-02-01T10:00:00"}],"best":[101,103,100,102]',
     );
-    expect(built.hash).toBe(createHash('sha256').update(`${body}}`).digest('hex').slice(0, 32));
-    expect(built.source._sluice.hash).toBe(built.hash);
+    expect(built.source._sluice.hash).toBe(createHash('sha256').update(`${body}}`).digest('hex').slice(0, 32));
     expect(first.get('2')).toMatchObject({ tags: ['poetry', 'history'], label: 'Odes (80 pages)', publisher: null, reviews: [{ id: 200 }] });
     expect(first.get('3')).toMatchObject({ tags: [], label: null, pages_twice: null, authors: [], reviews: [] });
 

@@ -48,9 +48,9 @@ export async function writePage(
     async () => {
       const lines: string[] = [];
       for (const document of pending) {
-        if (stored.get(document.id) === document.hash) {
+        if (stored.get(document.id) === document.source._sluice.hash) {
           lines.push(`${JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } })}\n`);
-          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.hash, batch: options.batchMs } } })}\n`);
+          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } })}\n`);
         } else {
           lines.push(serializeOperation({ kind: 'index', index, id: document.id, version: options.version, json: syncDocumentJson(document, options.version, options.batchMs) }));
         }
@@ -60,7 +60,7 @@ export async function writePage(
       for (const [position, item] of result.items.entries()) {
         const document = pending[position];
         if (document === undefined) continue;
-        const touched = stored.get(document.id) === document.hash;
+        const touched = stored.get(document.id) === document.source._sluice.hash;
         if (item.status < 300) {
           if (touched) counts.unchanged += 1;
           else counts.written += 1;
