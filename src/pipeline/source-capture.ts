@@ -25,6 +25,13 @@ export type { SavedCapturePosition } from '../streams/capture-positions.js';
 /** How often an idle stream still runs its stages (incremental chunks, the position save). */
 const IDLE_TICK_MS = 250;
 
+/**
+ * Batches of events read but not acknowledged by Kafka before reading pauses (default of
+ * maxPendingEvents, in kafka.batch.maxMessages): enough to keep the producer busy while the
+ * binlog reader refills, and the same bound on a short backlog as on a long one, so memory stays flat.
+ */
+const PENDING_BATCHES = 5;
+
 /** Settings of a {@link SourceCapture}: what the runner does for every source. */
 export interface CaptureSettings {
   readonly pipeline: string;
@@ -227,7 +234,7 @@ export class SourceCapture<P> {
   /** The change stream from `start` into Kafka, until `signal` aborts or an error. */
   private async stream(start: P, signal: AbortSignal): Promise<void> {
     let control: FlowControl | undefined;
-    const pending = new PendingEvents(this.settings.maxPendingEvents ?? this.settings.batch.maxMessages * 20, {
+    const pending = new PendingEvents(this.settings.maxPendingEvents ?? this.settings.batch.maxMessages * PENDING_BATCHES, {
       flow: () => control,
       onPause: () => (this.stats.pauses += 1),
       onCount: (count) => (this.stats.maxPending = Math.max(this.stats.maxPending, count)),

@@ -28,6 +28,12 @@ export interface BulkChannelSettings {
   /** Backpressure high-water mark: bytes of written but unsettled operations (default 4 * maxBytes). */
   readonly maxBufferedBytes: number;
   /**
+   * Backpressure high-water mark: written but unsettled operations (default (concurrency + 2) *
+   * maxDocuments: the requests in flight, the next one filling and one more). It bounds the memory
+   * a large fan-out holds whatever the size of its documents.
+   */
+  readonly maxBufferedDocuments: number;
+  /**
    * Backoff of retries. Whole requests are retried until they succeed or the channel is aborted
    * (the delay capped at `maxDelayMs`); items and dead letters follow `maxAttempts`/`maxElapsedMs`
    * for items (then they are dead-lettered) and never give up for dead letters.
@@ -74,18 +80,21 @@ interface Entry {
 
 function resolveSettings(options: BulkChannelOptions): BulkChannelSettings {
   const maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
+  const maxDocuments = options.maxDocuments ?? 1000;
+  const concurrency = options.concurrency ?? 2;
   const settings: BulkChannelSettings = {
-    maxDocuments: options.maxDocuments ?? 1000,
+    maxDocuments,
     maxBytes,
     maxAgeMs: options.maxAgeMs ?? 100,
-    concurrency: options.concurrency ?? 2,
+    concurrency,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * maxBytes,
+    maxBufferedDocuments: options.maxBufferedDocuments ?? (concurrency + 2) * maxDocuments,
     retryPolicy: options.retryPolicy ?? DEFAULT_RETRY_POLICY,
     ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
     onRejected: options.onRejected,
     logger: options.logger,
   };
-  for (const name of ['maxDocuments', 'maxBytes', 'maxAgeMs', 'concurrency', 'maxBufferedBytes'] as const) {
+  for (const name of ['maxDocuments', 'maxBytes', 'maxAgeMs', 'concurrency', 'maxBufferedBytes', 'maxBufferedDocuments'] as const) {
     const value = settings[name];
     if (!(value > 0) && !(name === 'maxAgeMs' && value === 0)) throw new RangeError(`bulk channel setting ${name} must be a positive number, got ${value}`);
   }
@@ -165,7 +174,7 @@ export class BulkChannel {
     return outcome;
   }
 
-  /** Resolves once the bytes of unsettled operations are below `maxBufferedBytes` (or the channel is aborted). */
+  /** Resolves once the unsettled operations are below `maxBufferedBytes` and `maxBufferedDocuments` (or the channel is aborted). */
   waitForCapacity(): Promise<void> {
     if (this.hasCapacity()) return Promise.resolve();
     return new Promise((resolve) => {
@@ -216,7 +225,7 @@ export class BulkChannel {
   }
 
   private hasCapacity(): boolean {
-    return this.unsettledBytes < this.settings.maxBufferedBytes || this.aborted;
+    return (this.unsettledBytes < this.settings.maxBufferedBytes && this.unsettled.size < this.settings.maxBufferedDocuments) || this.aborted;
   }
 
   private enqueue(entry: Entry, queuedAt: number): void {

@@ -204,6 +204,49 @@ describe('BulkChannel flow control', () => {
     expect(resumed).toBe(true);
   });
 
+  it('holds waitForCapacity while unsettled operations reach maxBufferedDocuments, whatever their bytes', async () => {
+    const gate = deferred();
+    const es = fakeElasticsearch(async (operations) => {
+      await gate.promise;
+      return respond(operations);
+    });
+    const { channel: bulk } = channel(es.client, { maxDocuments: 2, concurrency: 1, maxBufferedDocuments: 3 });
+    const outcomes = [bulk.write(doc('1', { n: 1 })), bulk.write(doc('2', { n: 2 }))];
+    await bulk.waitForCapacity();
+    outcomes.push(bulk.write(doc('3', { n: 3 })));
+    let resumed = false;
+    const waiting = bulk.waitForCapacity().then(() => (resumed = true));
+    await settleMicrotasks();
+    expect(resumed).toBe(false);
+    gate.resolve();
+    await waiting;
+    expect(resumed).toBe(true);
+    await bulk.flush();
+    expect(await Promise.all(outcomes)).toEqual(Array(3).fill({ status: 'acknowledged' }));
+  });
+
+  it('defaults maxBufferedDocuments to (concurrency + 2) * maxDocuments', async () => {
+    const gate = deferred();
+    const es = fakeElasticsearch(async (operations) => {
+      await gate.promise;
+      return respond(operations);
+    });
+    const { channel: bulk } = channel(es.client, { maxDocuments: 2, concurrency: 1 });
+    for (let n = 0; n < 5; n += 1) void bulk.write(doc(String(n), { n }));
+    let resumed = false;
+    void bulk.waitForCapacity().then(() => (resumed = true));
+    await settleMicrotasks();
+    expect(resumed).toBe(true);
+    void bulk.write(doc('5', { n: 5 }));
+    resumed = false;
+    const waiting = bulk.waitForCapacity().then(() => (resumed = true));
+    await settleMicrotasks();
+    expect(resumed).toBe(false);
+    gate.resolve();
+    await waiting;
+    await bulk.flush();
+  });
+
   it('applies operations on the same id in write order, holding the later one while the earlier is retried', async () => {
     let failedOnce = false;
     const es = fakeElasticsearch((operations) =>
