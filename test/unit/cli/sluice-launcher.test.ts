@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 const launcher = fileURLToPath(new URL('../../../bin/sluice-node', import.meta.url));
 const command = fileURLToPath(new URL('../../../bin/sluice', import.meta.url));
 
-/** The old-space limit (MiB) of a Node.js started by bin/sluice-node with `env` and `flags`. */
+/** The heap limit (MiB: the old space plus the young generation, 3 semi-spaces) of a Node.js started by bin/sluice-node with `env` and `flags`. */
 function oldSpaceLimitMiB(env: Record<string, string>, flags: string[] = []): number {
-  const { NODE_OPTIONS: _ignored, SLUICE_MAX_OLD_SPACE_MIB: _alsoIgnored, ...inherited } = process.env;
+  const { NODE_OPTIONS: _ignored, SLUICE_MAX_OLD_SPACE_MIB: _alsoIgnored, SLUICE_MAX_SEMI_SPACE_MIB: _ignoredToo, ...inherited } = process.env;
   const script = "const v8 = require('node:v8'); process.stdout.write(String(v8.getHeapStatistics().heap_size_limit))";
   const limit = Number(execFileSync(launcher, [...flags, '-e', script], { env: { ...inherited, ...env }, encoding: 'utf8' }));
   return limit / 1024 / 1024;
@@ -32,6 +32,14 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
   it('leaves a --max-old-space-size of NODE_OPTIONS or of its own flags alone', () => {
     near(oldSpaceLimitMiB({ NODE_OPTIONS: '--max-old-space-size=2000' }), 2000);
     near(oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '300' }, ['--max-old-space-size=700']), 700);
+  });
+
+  it('sets 8 MiB semi-spaces by default (a 24 MiB young generation), from SLUICE_MAX_SEMI_SPACE_MIB, unless a flag sets them', () => {
+    const youngGeneration = (env: Record<string, string>, flags: string[] = []): number => oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '500', ...env }, flags) - 500;
+    expect(youngGeneration({})).toBe(24);
+    expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' })).toBe(12);
+    expect(youngGeneration({ NODE_OPTIONS: '--max-semi-space-size=16' })).toBe(48);
+    expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
   });
 
   it('runs the compiled command through it (bin/sluice, built by npm ci)', () => {
