@@ -42,6 +42,12 @@ import { runFirstLoad, type FirstLoadReport } from './first-load.js';
 
 /** Builds of one page running at once (each holds a read connection while it queries). */
 const BUILD_CONCURRENCY = 3;
+/**
+ * Batches of ids between the expansion and the index, across the sink's pages, before an
+ * expansion waits for room: enough for every partition's builds and the bulk channel's buffer,
+ * and a bound on the ids a large fan-out holds.
+ */
+const MAX_BATCHES_IN_FLIGHT = 16;
 
 /** How long a stopping sink lets in-flight writes finish before abandoning them. */
 const STOP_GRACE_MS = 10_000;
@@ -195,7 +201,7 @@ export class DocumentPipeline {
         signal,
         schemas: new SchemaTopic(this.kafka, schemaTopic(settings.topicPrefix)),
         versioning,
-        inFlight: new BatchesInFlight(),
+        inFlight: new BatchesInFlight(MAX_BATCHES_IN_FLIGHT),
         sweeper,
       };
       logger.info({ group: sinkGroupId(settings.pipeline), topics: topics.length, documents: descriptors.map((descriptor) => descriptor.name) }, 'sink starting');
@@ -411,6 +417,7 @@ export class DocumentPipeline {
             await inFlight.settled();
             await writer.flush();
           },
+          roomForIds: () => inFlight.room(),
         }),
       build: (batch) => buildBatch(batch, { ...documentRetry, pool, versioning: context.versioning }),
       writer,

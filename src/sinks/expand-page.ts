@@ -20,6 +20,8 @@ export interface ExpandPageSettings extends DocumentRetrySettings {
   readonly lookupReferences: ReferenceLookup;
   /** Resolves once every document built so far is in the index (run before a reference lookup). */
   readonly beforeLookup: () => Promise<void>;
+  /** Resolves once the builders can take more ids (backpressure: the expansion of a large fan-out never runs far ahead of the builds); none: no wait. */
+  readonly roomForIds?: () => Promise<void>;
 }
 
 /**
@@ -66,7 +68,10 @@ async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: r
   const triggerOf = (id: string): TriggerReference => rootTriggers.get(id) ?? first.trigger;
   const changes = relevant.map(({ change }) => change);
   await retryForDocument(settings, `expanding changes to ${descriptor.name} documents`, descriptor, async () => {
-    for await (const ids of rootIdsOfChanges(descriptor, changes, { queries: settings.pool, pageSize: settings.buildBatchSize })) emit({ descriptor, ids, triggerOf });
+    for await (const ids of rootIdsOfChanges(descriptor, changes, { queries: settings.pool, pageSize: settings.buildBatchSize })) {
+      await settings.roomForIds?.();
+      emit({ descriptor, ids, triggerOf });
+    }
   });
   const references = [...new Set(changes.flatMap((change) => referencesToLookUp(descriptor, change)))];
   if (references.length === 0) return;
@@ -74,7 +79,10 @@ async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: r
   await settings.beforeLookup();
   await retryForDocument(settings, `looking up ${descriptor.name} documents by remembered references`, descriptor, async () => {
     for (const chunk of chunks(references, MAX_IN_LIST)) {
-      for await (const ids of settings.lookupReferences(descriptor.index, chunk)) emit({ descriptor, ids, triggerOf: () => first.trigger });
+      for await (const ids of settings.lookupReferences(descriptor.index, chunk)) {
+        await settings.roomForIds?.();
+        emit({ descriptor, ids, triggerOf: () => first.trigger });
+      }
     }
   });
 }

@@ -90,10 +90,16 @@ export function addCounts(a: WriteCounts, b: WriteCounts): WriteCounts {
 /**
  * Batches handed to the builders and not yet written, across every page of a sink: a lookup of
  * remembered references waits for them (documents built before a change must be in the index
- * before the index is asked which documents embed the changed row).
+ * before the index is asked which documents embed the changed row), and the expansion of a page
+ * waits for {@link room} before it hands over more ids, so a row that fans out to a million
+ * documents holds `limit` batches of ids at a time, not a million.
  */
 export class BatchesInFlight {
   private readonly pending = new Set<Promise<void>>();
+  private roomWaiters: Array<() => void> = [];
+
+  /** `limit`: the batches in flight at which {@link room} starts to wait (default: no limit). */
+  constructor(readonly limit = Number.POSITIVE_INFINITY) {}
 
   /** Registers a batch; the returned function marks it written (idempotent). */
   begin(): () => void {
@@ -106,11 +112,24 @@ export class BatchesInFlight {
       finished = true;
       this.pending.delete(written);
       finish();
+      if (this.pending.size < this.limit) this.wakeRoomWaiters();
     };
   }
 
   /** Resolves once every batch registered so far is written (later ones are not waited for). */
   async settled(): Promise<void> {
     await Promise.all([...this.pending]);
+  }
+
+  /** Resolves once fewer than `limit` batches are in flight. */
+  room(): Promise<void> {
+    if (this.pending.size < this.limit) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 }

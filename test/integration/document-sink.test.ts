@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { lastValueFrom, tap } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build-documents.js';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
 import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
+import { expandPage } from '../../src/sinks/expand-page.js';
+import type { DecodedPage } from '../../src/sinks/sink-page.js';
 import { rootIdsOfChange } from '../../src/descriptors/expand-change.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
@@ -18,6 +21,7 @@ import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
 import { runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanup = new Cleanup();
@@ -177,6 +181,54 @@ describe.each(testEngines())('the document sink on %s', (kind) => {
     for await (const ids of rootIdsOfChange(descriptor, unused, { queries: pool, pageSize: 5000 })) unusedIds += ids.length;
     expect(unusedIds).toBe(0);
   }, 120_000);
+});
+
+describe('the expansion of a page', () => {
+  it('hands over no more ids while the builders have no room, and all of them once they do', async () => {
+    const database = await createTestDatabase(cleanup, 'fanroom');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40))');
+    await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, KEY (category_id))');
+    await sql.query("INSERT INTO category VALUES (1, 'all')");
+    await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_5000`);
+    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
+    cleanup.add(() => pool.end());
+    const descriptors = await loadDescriptors(
+      (databases) => readTableCatalog(pool, databases, () => true),
+      { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
+      { file: 'test.yml', pipeline: 'fanroom', defaultDatabase: database, isCaptured: () => true, databases: [database] },
+    );
+    const trigger = { topic: 'changes', partition: 0, offset: '7' };
+    // expandPage reads an event's source, op and images only
+    const event = { source: { db: database, table: 'category' }, op: 'u', before: { id: 1, name: 'all' }, after: { id: 1, name: 'everything' } };
+    const page = { page: { topic: 'changes', partition: 0 }, changes: [{ event, trigger }], undecodable: 0 } as unknown as DecodedPage;
+    let opened!: () => void;
+    const closed = new Promise<void>((resolve) => (opened = resolve));
+    let asked = 0;
+    const received: string[] = [];
+    const expanded = lastValueFrom(
+      expandPage(page, {
+        descriptors,
+        pool,
+        buildBatchSize: 500,
+        retryPolicy: TEST_RETRY_POLICY,
+        logger: pino({ level: 'silent' }),
+        lookupReferences: () => (async function* () {})(),
+        beforeLookup: async () => undefined,
+        // room for two pages of ids, then none until opened
+        roomForIds: () => {
+          asked += 1;
+          return asked <= 2 ? Promise.resolve() : closed;
+        },
+      }).pipe(tap(({ ids }) => received.push(...ids))),
+    );
+    await waitFor(() => asked === 3, { description: 'the expansion asking for room a third time' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received).toHaveLength(1000);
+    opened();
+    await expanded;
+    expect(new Set(received).size).toBe(5000);
+  }, 60_000);
 });
 
 describe.each(testEngines())('no stale overwrite on %s', (kind) => {

@@ -20,6 +20,28 @@ describe('BatchesInFlight', () => {
     await inFlight.settled();
   });
 
+  it('has room below its limit and wakes the waiters once a batch is done', async () => {
+    const inFlight = new BatchesInFlight(2);
+    await inFlight.room();
+    const first = inFlight.begin();
+    await inFlight.room();
+    const second = inFlight.begin();
+    let roomy = false;
+    const waiting = inFlight.room().then(() => (roomy = true));
+    await Promise.resolve();
+    expect(roomy).toBe(false);
+    first();
+    await waiting;
+    expect(roomy).toBe(true);
+    second();
+  });
+
+  it('always has room without a limit', async () => {
+    const inFlight = new BatchesInFlight();
+    for (let batch = 0; batch < 1000; batch += 1) inFlight.begin();
+    await expect(inFlight.room()).resolves.toBeUndefined();
+  });
+
   it('settles at once with nothing in flight', async () => {
     await expect(new BatchesInFlight().settled()).resolves.toBeUndefined();
   });
