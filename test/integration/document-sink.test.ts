@@ -214,7 +214,7 @@ describe('the expansion of a page', () => {
         retryPolicy: TEST_RETRY_POLICY,
         logger: pino({ level: 'silent' }),
         lookupReferences: () => (async function* () {})(),
-        beforeLookup: async () => undefined,
+        beforeLookup: () => Promise.resolve(),
         // room for two pages of ids, then none until opened
         roomForIds: () => {
           asked += 1;
