@@ -7,7 +7,7 @@ import type { RootBatch, RootIds } from '../sinks/sink-page.js';
 export interface BatchRootIdsOptions {
   /** Ids per batch at most (the build batch size). */
   readonly size: number;
-  /** Distinct ids remembered per subscription to skip duplicates; beyond it an id may be batched twice (default 200,000). */
+  /** Distinct ids remembered per subscription to skip duplicates; beyond it an id may be batched twice, a rebuild that changes nothing (default 50,000: a fan-out to a million roots remembers a few MiB of ids, not tens). */
   readonly maxDistinctIds?: number;
   /** Called for every batch emitted; returns the batch's `done` (see BatchesInFlight). */
   readonly track?: () => () => void;
@@ -27,7 +27,7 @@ const untracked = (): (() => void) => () => undefined;
  * keeps the trigger of its first occurrence.
  */
 export function batchRootIds(options: BatchRootIdsOptions): OperatorFunction<RootIds, RootBatch> {
-  const maxDistinct = options.maxDistinctIds ?? 200_000;
+  const maxDistinct = options.maxDistinctIds ?? 50_000;
   const track = options.track ?? untracked;
   return (source) =>
     new Observable<RootBatch>((subscriber) => {
