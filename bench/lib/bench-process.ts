@@ -10,6 +10,7 @@ import { sleep } from './services.js';
 export abstract class BenchProcess {
   readonly exited: Promise<number>;
   private output = '';
+  private readonly watched = new Map<string, boolean>();
   private readonly sampler: NodeJS.Timeout;
 
   /**
@@ -43,9 +44,13 @@ export abstract class BenchProcess {
     return this.output.slice(-characters);
   }
 
-  /** All it printed that is kept (the last `outputLimit` characters). */
-  get log(): string {
-    return this.output;
+  /**
+   * Starts watching its output for `needle`; the probe returned is true once the needle was printed
+   * after this call, however much it printed since (the kept output is only the last characters).
+   */
+  watchFor(needle: string): () => boolean {
+    this.watched.set(needle, false);
+    return () => this.watched.get(needle) === true;
   }
 
   /** Throws with its output when the process has exited. */
@@ -66,6 +71,10 @@ export abstract class BenchProcess {
 
   /** Keeps printed text for `tail` and `log`. */
   protected keep(text: string): void {
+    for (const [needle, seen] of this.watched) {
+      // the needle may straddle two chunks: look at the end of the kept output too
+      if (!seen && (this.output.slice(-needle.length) + text).includes(needle)) this.watched.set(needle, true);
+    }
     this.output = (this.output + text).slice(-this.settings.outputLimit);
   }
 

@@ -64,17 +64,18 @@ export async function startDebezium(install: DebeziumInstall, settings: Debezium
   const process = new PeerProcess('Debezium Server', install.java, ['--add-opens', 'java.base/java.lang=ALL-UNNAMED', '-cp', classpath, 'io.debezium.server.Main'], {
     cwd: settings.runDirectory,
   });
+  const connected = process.watchFor('Connected to binlog at');
   try {
     await waitUntil(
       () => {
         process.assertRunning();
-        return Promise.resolve(process.log.includes('Connected to binlog at'));
+        return Promise.resolve(connected());
       },
       { timeoutMs, intervalMs: 250, description: 'Debezium Server to connect to the binlog' },
     );
   } catch (error) {
     await process.stop(5_000);
-    throw error;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; its last output: ${process.tail(1_500)}`, { cause: error });
   }
   return process;
 }

@@ -4,6 +4,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build-documents.js';
+import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
 import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
@@ -55,6 +56,28 @@ async function deadLetters(topic: string): Promise<DeadLetter[]> {
     if (message.value !== null) letters.push(JSON.parse(message.value.toString()) as DeadLetter);
   });
   return letters;
+}
+
+/**
+ * A database `name` where every one of `products` products is in category 1 ('all'; category 2,
+ * 'none', has none), the products document embedding its category's name, and a read pool on it.
+ */
+async function categoryFanOut(name: string, products: number): Promise<{ database: string; pool: ReturnType<typeof openReadPool>; descriptor: DocumentDescriptor }> {
+  const database = await createTestDatabase(cleanup, name);
+  const sql = await openMysql(cleanup, database);
+  await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40))');
+  await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, KEY (category_id))');
+  await sql.query("INSERT INTO category VALUES (1, 'all'), (2, 'none')");
+  await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_${products}`);
+  const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
+  cleanup.add(() => pool.end());
+  const [descriptor] = await loadDescriptors(
+    (databases) => readTableCatalog(pool, databases, () => true),
+    { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
+    { file: 'test.yml', pipeline: name, defaultDatabase: database, isCaptured: () => true, databases: [database] },
+  );
+  if (descriptor === undefined) throw new Error('no descriptor');
+  return { database, pool, descriptor };
 }
 
 describe.each(testEngines())('the document sink on %s', (kind) => {
@@ -149,20 +172,7 @@ describe.each(testEngines())('the document sink on %s', (kind) => {
   }, 120_000);
 
   it('pages a fan-out of one row to 100,000 roots with bounded pages', async () => {
-    const database = await createTestDatabase(cleanup, 'fanout');
-    const sql = await openMysql(cleanup, database);
-    await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40))');
-    await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, KEY (category_id))');
-    await sql.query("INSERT INTO category VALUES (1, 'all'), (2, 'none')");
-    await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_100000`);
-    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
-    cleanup.add(() => pool.end());
-    const [descriptor] = await loadDescriptors(
-      (databases) => readTableCatalog(pool, databases, () => true),
-      { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
-      { file: 'test.yml', pipeline: 'fanout', defaultDatabase: database, isCaptured: () => true, databases: [database] },
-    );
-    if (descriptor === undefined) throw new Error('no descriptor');
+    const { database, pool, descriptor } = await categoryFanOut('fanout', 100_000);
     const change = { db: database, table: 'category', op: 'u' as const, before: { id: 1, name: 'all' }, after: { id: 1, name: 'everything' } };
     const seen = new Set<string>();
     let pages = 0;
@@ -185,19 +195,7 @@ describe.each(testEngines())('the document sink on %s', (kind) => {
 
 describe('the expansion of a page', () => {
   it('hands over no more ids while the builders have no room, and all of them once they do', async () => {
-    const database = await createTestDatabase(cleanup, 'fanroom');
-    const sql = await openMysql(cleanup, database);
-    await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40))');
-    await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, KEY (category_id))');
-    await sql.query("INSERT INTO category VALUES (1, 'all')");
-    await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_5000`);
-    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
-    cleanup.add(() => pool.end());
-    const descriptors = await loadDescriptors(
-      (databases) => readTableCatalog(pool, databases, () => true),
-      { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
-      { file: 'test.yml', pipeline: 'fanroom', defaultDatabase: database, isCaptured: () => true, databases: [database] },
-    );
+    const { database, pool, descriptor } = await categoryFanOut('fanroom', 5000);
     const trigger = { topic: 'changes', partition: 0, offset: '7' };
     // expandPage reads an event's source, op and images only
     const event = { source: { db: database, table: 'category' }, op: 'u', before: { id: 1, name: 'all' }, after: { id: 1, name: 'everything' } };
@@ -208,7 +206,7 @@ describe('the expansion of a page', () => {
     const received: string[] = [];
     const expanded = lastValueFrom(
       expandPage(page, {
-        descriptors,
+        descriptors: [descriptor],
         pool,
         buildBatchSize: 500,
         retryPolicy: TEST_RETRY_POLICY,
