@@ -69,7 +69,7 @@ export abstract class BenchProcess {
     return this.exited;
   }
 
-  /** Keeps printed text for `tail` and `log`. */
+  /** Keeps printed text for `tail`, and marks the needles of `watchFor` it contains. */
   protected keep(text: string): void {
     for (const [needle, seen] of this.watched) {
       // the needle may straddle two chunks: look at the end of the kept output too

@@ -33,7 +33,8 @@ export interface ExpandPageSettings extends DocumentRetrySettings {
  */
 export function expandPage(page: DecodedPage, settings: ExpandPageSettings): Observable<RootIds> {
   return new Observable<RootIds>((subscriber) => {
-    const emit = (ids: RootIds): void => {
+    const emit = async (ids: RootIds): Promise<void> => {
+      await settings.roomForIds?.();
       // not retriable: an abandoned page (it failed elsewhere) stops its expansion at once
       if (subscriber.closed) throw new SluiceError('the page was abandoned', { retriable: false });
       subscriber.next(ids);
@@ -60,7 +61,7 @@ function rowChangeOf({ event, trigger }: PageChange): TriggeredChange {
   return { change: { db: event.source.db, table: event.source.table, op: event.op, before: event.before, after: event.after }, trigger };
 }
 
-async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: readonly TriggeredChange[], settings: ExpandPageSettings, emit: (ids: RootIds) => void): Promise<void> {
+async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: readonly TriggeredChange[], settings: ExpandPageSettings, emit: (ids: RootIds) => Promise<void>): Promise<void> {
   const relevant = rowChanges.filter(({ change }) => concernsDescriptor(descriptor, change));
   const first = relevant[0];
   if (first === undefined) return;
@@ -68,10 +69,7 @@ async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: r
   const triggerOf = (id: string): TriggerReference => rootTriggers.get(id) ?? first.trigger;
   const changes = relevant.map(({ change }) => change);
   await retryForDocument(settings, `expanding changes to ${descriptor.name} documents`, descriptor, async () => {
-    for await (const ids of rootIdsOfChanges(descriptor, changes, { queries: settings.pool, pageSize: settings.buildBatchSize })) {
-      await settings.roomForIds?.();
-      emit({ descriptor, ids, triggerOf });
-    }
+    for await (const ids of rootIdsOfChanges(descriptor, changes, { queries: settings.pool, pageSize: settings.buildBatchSize })) await emit({ descriptor, ids, triggerOf });
   });
   const references = [...new Set(changes.flatMap((change) => referencesToLookUp(descriptor, change)))];
   if (references.length === 0) return;
@@ -79,10 +77,7 @@ async function expandForDescriptor(descriptor: DocumentDescriptor, rowChanges: r
   await settings.beforeLookup();
   await retryForDocument(settings, `looking up ${descriptor.name} documents by remembered references`, descriptor, async () => {
     for (const chunk of chunks(references, MAX_IN_LIST)) {
-      for await (const ids of settings.lookupReferences(descriptor.index, chunk)) {
-        await settings.roomForIds?.();
-        emit({ descriptor, ids, triggerOf: () => first.trigger });
-      }
+      for await (const ids of settings.lookupReferences(descriptor.index, chunk)) await emit({ descriptor, ids, triggerOf: () => first.trigger });
     }
   });
 }

@@ -43,12 +43,13 @@ export async function writePage(
   const counts: WriteCounts = { written: 0, unchanged: 0, superseded: 0 };
   if (documents.length === 0) return counts;
   const stored = options.fresh ? new Map<string, string>() : await storedHashes(engine, index, documents.map((document) => document.id));
+  const unchanged = (document: BuiltDocument): boolean => stored.get(document.id) === document.source._sluice.hash;
   let pending = [...documents];
   await retry(
     async () => {
       const lines: string[] = [];
       for (const document of pending) {
-        if (stored.get(document.id) === document.source._sluice.hash) {
+        if (unchanged(document)) {
           lines.push(`${JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } })}\n`);
           lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } })}\n`);
         } else {
@@ -60,7 +61,7 @@ export async function writePage(
       for (const [position, item] of result.items.entries()) {
         const document = pending[position];
         if (document === undefined) continue;
-        const touched = stored.get(document.id) === document.source._sluice.hash;
+        const touched = unchanged(document);
         if (item.status < 300) {
           if (touched) counts.unchanged += 1;
           else counts.written += 1;
