@@ -7,6 +7,7 @@
  * are measured.
  */
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import { engineWorkPerDocument, indexWorkOf, NO_INDEX_WORK, type EngineWorkPerDocument } from './progress.js';
 import { now } from './services.js';
 
 /** A document to load: its id and its `_source` as JSON. */
@@ -50,6 +51,12 @@ export const BULK_CONFIGS: readonly BulkConfig[] = [
   { documentsPerRequest: 2_000, concurrency: 2 },
   { documentsPerRequest: 5_000, concurrency: 2 },
 ];
+
+/** A load of the final round: with the CPU of each process, and the engine's thread time per document (the index's stats). */
+export interface MeteredLoadRun extends LoadRun {
+  readonly cpu?: Record<string, number>;
+  readonly engineWork?: EngineWorkPerDocument;
+}
 
 /** One load. */
 export interface LoadRun extends BulkConfig {
@@ -117,7 +124,7 @@ export async function engineCeiling(
   likeIndex: string,
   documents: readonly LoadDocument[],
   options: { sampleSize: number; rounds?: number; indexPrefix: string; meter?: () => () => Record<string, number> },
-): Promise<{ trials: LoadRun[]; best: LoadRun & { cpu?: Record<string, number> } }> {
+): Promise<{ trials: LoadRun[]; best: MeteredLoadRun }> {
   const sample = documents.slice(0, options.sampleSize);
   const trials: LoadRun[] = [];
   let counter = 0;
@@ -134,13 +141,14 @@ export async function engineCeiling(
   for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(engine, index, sample, config, options.rounds ?? 1)));
   // the two best configs once more on every document, with the CPU of each process metered
   const finalists = [...trials].sort((a, b) => b.documentsPerSecond - a.documentsPerSecond).slice(0, 2);
-  let best: (LoadRun & { cpu?: Record<string, number> }) | undefined;
+  let best: MeteredLoadRun | undefined;
   for (const config of finalists) {
-    const run = await fresh(async (index) => {
+    const run = await fresh(async (index): Promise<MeteredLoadRun> => {
       const stop = options.meter?.();
       const loaded = await bulkLoad(engine, index, documents, config, options.rounds ?? 1);
       const cpu = stop?.();
-      return cpu === undefined ? loaded : { ...loaded, cpu };
+      const engineWork = engineWorkPerDocument(NO_INDEX_WORK, await indexWorkOf(engine, index));
+      return { ...loaded, ...(cpu === undefined ? {} : { cpu }), ...(engineWork === undefined ? {} : { engineWork }) };
     });
     if (best === undefined || run.documentsPerSecond > best.documentsPerSecond) best = run;
   }

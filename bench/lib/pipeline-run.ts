@@ -14,11 +14,11 @@
  * 5. peak RSS (VmHWM) of the processes.
  * Every process is stopped at the end unless the source is kept for a later phase.
  */
-import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import type { IndexWork, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import type { BenchPipeline } from './pipeline-file.js';
 import { CpuMeter, nodeOptionsEnv, servicePids, SluiceProcess } from './processes.js';
-import { followUntil, indexOperations, type KafkaWatch } from './progress.js';
+import { engineWorkPerDocument, followUntil, indexOperations, indexWorkOf, type EngineWorkPerDocument, type KafkaWatch } from './progress.js';
 import { note, now, sleep } from './services.js';
 
 /** What to run. */
@@ -68,6 +68,8 @@ export interface SinkPass {
   /** Seconds from the sink process start to the first acknowledged document (start-up, group join). */
   readonly startupSeconds: number;
   readonly cpu: Record<string, number>;
+  /** The engine's thread time per document on the index while the sink caught up (its index stats). */
+  readonly engineWork?: EngineWorkPerDocument;
   readonly peakRss: number;
 }
 
@@ -222,13 +224,16 @@ async function catchUp(
   const group = sinkGroupId(pipeline.pipeline);
   const operationsBefore = await indexOperations(engine, index);
   let meter: CpuMeter | undefined;
-  let first: { atMs: number; operations: number } | undefined;
+  let first: { atMs: number; operations: number; work: IndexWork } | undefined;
   const done = await followUntil(
     async () => {
-      const operations = await indexOperations(engine, index);
-      if (first === undefined && operations > operationsBefore) {
-        first = { atMs: now(), operations };
-        meter = new CpuMeter({ sink: sink.pid, source: source.pid, ...services });
+      // the index is asked only until the first document: its stats requests would load the engine being measured
+      if (first === undefined) {
+        const work = await indexWorkOf(engine, index);
+        if (work.operations > operationsBefore) {
+          first = { atMs: now(), operations: work.operations, work };
+          meter = new CpuMeter({ sink: sink.pid, source: source.pid, ...services });
+        }
       }
       return watch.committed(group, options.backlogTopics);
     },
@@ -236,8 +241,10 @@ async function catchUp(
     { intervalMs: 100, timeoutMs: options.timeoutMs, description: `${options.label}: the sink to commit the backlog`, check: () => sink.assertRunning() },
   );
   const cpu = meter?.read() ?? {};
-  const operations = await indexOperations(engine, index);
+  const work = await indexWorkOf(engine, index);
+  const operations = work.operations;
   const start = first ?? { atMs: done.first.atMs, operations: operationsBefore };
+  const engineWork = first === undefined ? undefined : engineWorkPerDocument(first.work, work);
   const seconds = (done.last.atMs - start.atMs) / 1000;
   return {
     result: {
@@ -248,6 +255,7 @@ async function catchUp(
       documentsPerSecond: (operations - start.operations) / seconds,
       startupSeconds: (start.atMs - sink.startedAt) / 1000,
       cpu,
+      ...(engineWork === undefined ? {} : { engineWork }),
       peakRss: sink.peakRss(),
     },
     window: windowOf(sink, 'catching up on the backlog', start.atMs - 300, done.last.atMs),

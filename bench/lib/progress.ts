@@ -4,7 +4,7 @@
  * is committed only after the search engine acknowledged all its documents) and how many index
  * operations an index has applied.
  */
-import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
+import type { IndexWork, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Admin, Kafka } from 'kafkajs';
 import { now, sleep } from './services.js';
 
@@ -85,6 +85,37 @@ export async function indexOperations(engine: SearchEngine, index: string): Prom
   } catch {
     return 0;
   }
+}
+
+/** The work of an index that does not exist (yet). */
+export const NO_INDEX_WORK: IndexWork = { operations: 0, indexingMs: 0, refreshMs: 0, mergeMs: 0 };
+
+/** An index's work so far (its stats), {@link NO_INDEX_WORK} when it does not exist. */
+export async function indexWorkOf(engine: SearchEngine, index: string): Promise<IndexWork> {
+  try {
+    return await engine.indexWork(index);
+  } catch {
+    return NO_INDEX_WORK;
+  }
+}
+
+/** The engine's thread time per index operation between two readings of an index's work, in microseconds. */
+export interface EngineWorkPerDocument {
+  readonly indexingUs: number;
+  readonly refreshUs: number;
+  readonly mergeUs: number;
+}
+
+/** The work between `before` and `after` per index operation (undefined when none was applied). */
+export function engineWorkPerDocument(before: IndexWork, after: IndexWork): EngineWorkPerDocument | undefined {
+  const operations = after.operations - before.operations;
+  if (operations <= 0) return undefined;
+  const perDocument = (milliseconds: number): number => (milliseconds * 1000) / operations;
+  return {
+    indexingUs: perDocument(after.indexingMs - before.indexingMs),
+    refreshUs: perDocument(after.refreshMs - before.refreshMs),
+    mergeUs: perDocument(after.mergeMs - before.mergeMs),
+  };
 }
 
 /** One observation of a progress counter. */

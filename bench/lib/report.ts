@@ -10,12 +10,13 @@ import { PROJECT_ROOT } from '../../stack/settings.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { profileMarkdown } from './cpu-profile.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
-import type { LoadRun } from './engine-ceiling.js';
+import type { LoadRun, MeteredLoadRun } from './engine-ceiling.js';
 import type { FreshnessResult } from './freshness.js';
 import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
 import type { MachineDescription } from './machine.js';
 import type { FullGcSummary, PipelineRunResult } from './pipeline-run.js';
+import type { EngineWorkPerDocument } from './progress.js';
 import { duration, integer, mebibytes, percent, ratio } from './stats.js';
 import { syncLoadDetails, syncLoadRows, type SyncLoadResult } from './sync-load.js';
 
@@ -28,7 +29,7 @@ export type RunFigures = Omit<PipelineRunResult, 'source' | 'lastPipeline'>;
 /** The engine's raw bulk ceiling on some documents: every config tried, and the best. */
 export interface BulkCeiling {
   readonly trials: readonly LoadRun[];
-  readonly best: LoadRun & { readonly cpu?: Record<string, number> };
+  readonly best: MeteredLoadRun;
 }
 
 /** Every phase of the bench run with one search engine as the sink's target. */
@@ -231,6 +232,12 @@ function cpuPerItem(cpu: Record<string, number> | undefined, seconds: number, co
     .join(', ');
 }
 
+/** The engine's thread time per document from the index's stats (it sets the engine's share of the CPU). */
+function engineWorkLine(work: EngineWorkPerDocument | undefined): string {
+  if (work === undefined) return 'engine thread time per document (index stats): n/a';
+  return `engine thread time per document (index stats): indexing ${Math.round(work.indexingUs)} µs, refresh ${Math.round(work.refreshUs)} µs, merges ${Math.round(work.mergeUs)} µs`;
+}
+
 function runDetails(title: string, run: RunFigures | undefined, cores: number): string[] {
   if (run === undefined) return [`- ${title}: not measured (see errors)`];
   return [
@@ -238,7 +245,7 @@ function runDetails(title: string, run: RunFigures | undefined, cores: number): 
     `  - capture: ${integer(run.capture.rows)} rows in ${run.capture.seconds.toFixed(2)} s = ${run.capture.seconds < 0.5 ? 'too short to measure' : `${integer(run.capture.rowsPerSecond)} rows/s`}; CPU (% of one core): ${cpuLine(run.capture.cpu)}; CPU per row: ${cpuPerItem(run.capture.cpu, run.capture.seconds, run.capture.rows)}`,
     ...run.sinkPasses.map(
       (pass, position) =>
-        `  - sink${run.sinkPasses.length > 1 ? ` pass ${position + 1}${pass === run.sink ? ' (best)' : ''}` : ''}: ${integer(pass.changes)} changes -> ${integer(pass.documents)} documents in ${pass.seconds.toFixed(2)} s = ${integer(pass.documentsPerSecond)} documents/s (start-up before the first acknowledged document: ${pass.startupSeconds.toFixed(1)} s, not counted); CPU: ${cpuLine(pass.cpu)}; CPU per document: ${cpuPerItem(pass.cpu, pass.seconds, pass.documents)} (${cpuBound(pass.cpu, pass.seconds, pass.documents, cores)}); peak RSS ${mebibytes(pass.peakRss)}`,
+        `  - sink${run.sinkPasses.length > 1 ? ` pass ${position + 1}${pass === run.sink ? ' (best)' : ''}` : ''}: ${integer(pass.changes)} changes -> ${integer(pass.documents)} documents in ${pass.seconds.toFixed(2)} s = ${integer(pass.documentsPerSecond)} documents/s (start-up before the first acknowledged document: ${pass.startupSeconds.toFixed(1)} s, not counted); CPU: ${cpuLine(pass.cpu)}; CPU per document: ${cpuPerItem(pass.cpu, pass.seconds, pass.documents)} (${cpuBound(pass.cpu, pass.seconds, pass.documents, cores)}); ${engineWorkLine(pass.engineWork)}; peak RSS ${mebibytes(pass.peakRss)}`,
     ),
     ...(run.fanOut === undefined
       ? []
@@ -314,7 +321,7 @@ function engineDetails(section: EngineSection, report: BenchReport): string[] {
       if (ceiling === undefined) return `- ${section.engine} bulk, ${name}: not measured`;
       return `- ${section.engine} bulk loader (the port's bulk()), ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
         .map((trial) => `${trial.documentsPerRequest}x${trial.concurrency}: ${integer(trial.documentsPerSecond)}`)
-        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}`;
+        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}; ${engineWorkLine(ceiling.best.engineWork)}`;
     }),
     '',
     '#### sluice',

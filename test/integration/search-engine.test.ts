@@ -73,7 +73,7 @@ describe.each(testEngines())('the engine port on %s', (kind) => {
     expect(ids.size).toBe(25);
   });
 
-  it('describes an index (mappings and flat index settings) and counts its primaries\' index operations', async () => {
+  it('describes an index (mappings and flat index settings) and counts its primaries\' index operations and work', async () => {
     const engine = testEngine(kind, cleanup);
     const index = uniqueName('port');
     await createIndex(engine, index);
@@ -86,6 +86,10 @@ describe.each(testEngines())('the engine port on %s', (kind) => {
     await indexFilms(engine, index, 2);
     expect(await engine.indexingTotal(index)).toBe(5);
     await expect(engine.indexingTotal(uniqueName('missing'))).rejects.toMatchObject({ status: 404 });
+    const work = await engine.indexWork(index);
+    expect(work.operations).toBe(5);
+    for (const milliseconds of [work.indexingMs, work.refreshMs, work.mergeMs]) expect(Number.isInteger(milliseconds) && milliseconds >= 0).toBe(true);
+    await expect(engine.indexWork(uniqueName('missing'))).rejects.toMatchObject({ status: 404 });
   });
 
   it('keeps _meta on index templates and applies the template to new indexes', async () => {

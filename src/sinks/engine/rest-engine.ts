@@ -9,6 +9,7 @@ import type {
   EngineCapabilities,
   EngineErrorCause,
   IndexTemplate,
+  IndexWork,
   ReindexRequest,
   RequestOptions,
   SearchEngine,
@@ -25,6 +26,13 @@ export interface PointInTimeDialect {
   readonly tiebreaker: Readonly<Record<string, 'asc'>>;
   open(transport: EngineTransport, index: string, keepAlive: string): Promise<string>;
   close(transport: EngineTransport, id: string): Promise<void>;
+}
+
+/** The sections of an index's `_stats` that {@link RestEngine.indexWork} reads. */
+interface IndexStatsSections {
+  indexing?: { index_total?: number; index_time_in_millis?: number };
+  refresh?: { total_time_in_millis?: number };
+  merges?: { total_time_in_millis?: number };
 }
 
 interface ByQueryBody {
@@ -315,6 +323,21 @@ export class RestEngine implements SearchEngine {
       querystring: { filter_path: '_all.primaries.indexing.index_total' },
     });
     return body._all?.primaries?.indexing?.index_total ?? 0;
+  }
+
+  async indexWork(index: string): Promise<IndexWork> {
+    const { body } = await this.transport.request<{ _all?: { primaries?: IndexStatsSections } }>({
+      method: 'GET',
+      path: `/${segment(index)}/_stats/indexing,refresh,merge`,
+      querystring: { filter_path: '_all.primaries.indexing.index_total,_all.primaries.indexing.index_time_in_millis,_all.primaries.refresh.total_time_in_millis,_all.primaries.merges.total_time_in_millis' },
+    });
+    const primaries = body._all?.primaries;
+    return {
+      operations: primaries?.indexing?.index_total ?? 0,
+      indexingMs: primaries?.indexing?.index_time_in_millis ?? 0,
+      refreshMs: primaries?.refresh?.total_time_in_millis ?? 0,
+      mergeMs: primaries?.merges?.total_time_in_millis ?? 0,
+    };
   }
 
   async getMappingMeta(index: string): Promise<Readonly<Record<string, unknown>> | undefined> {

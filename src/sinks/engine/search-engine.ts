@@ -148,6 +148,14 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/** An index's work so far (its primaries' stats): index operations, and milliseconds of thread time indexing, refreshing and merging. */
+export interface IndexWork {
+  readonly operations: number;
+  readonly indexingMs: number;
+  readonly refreshMs: number;
+  readonly mergeMs: number;
+}
+
 /** The engine port. */
 export interface SearchEngine {
   readonly kind: EngineKind;
@@ -220,6 +228,8 @@ export interface SearchEngine {
   describeIndex(index: string): Promise<{ readonly mappings: Readonly<Record<string, unknown>>; readonly settings: Readonly<Record<string, unknown>> }>;
   /** Index operations applied by the primaries of `index` so far (`indexing.index_total` of its stats). */
   indexingTotal(index: string): Promise<number>;
+  /** What the primaries of `index` did so far, from its stats: operations and the thread time spent indexing, refreshing and merging. */
+  indexWork(index: string): Promise<IndexWork>;
   /** The mapping `_meta` of an index (the first concrete index behind an alias). */
   getMappingMeta(index: string): Promise<Readonly<Record<string, unknown>> | undefined>;
   putSettings(index: string, settings: Readonly<Record<string, unknown>>): Promise<void>;
