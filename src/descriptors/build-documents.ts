@@ -24,6 +24,11 @@ export interface BuiltDocument {
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
   /** JSON.stringify(source), made once (the hash is taken over the same text). */
   readonly json: string;
+  /**
+   * The UTF-8 size of `json`, counted on its parts: `json` is a concatenation of the content's
+   * text and `_sluice`'s, and counting it whole would make V8 flatten it into a copy.
+   */
+  readonly jsonBytes: number;
 }
 
 /** The property sluice keeps its bookkeeping in; no field or relation may be called so. */
@@ -80,9 +85,12 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const bodyJson = JSON.stringify(body);
       const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: distinct(refs) };
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
-      const json = bodyJson === '{}' ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
+      const empty = bodyJson === '{}';
+      const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
+      // bodyJson is flat once hashed: counting its bytes copies nothing; the braces and comma are 2 bytes
+      const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
       body[METADATA_PROPERTY] = metadata;
-      documents.push({ id, source: body as BuiltDocument['source'], json });
+      documents.push({ id, source: body as BuiltDocument['source'], json, jsonBytes });
     }
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {

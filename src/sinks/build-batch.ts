@@ -27,7 +27,8 @@ export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings)
   // the text alone: the object tree is garbage once built, not kept while the operation is buffered
   const operations: DocumentOperation[] = built.documents.map((document) => {
     const trigger = batch.triggers.get(document.id);
-    return trigger === undefined ? { kind: 'index', index, id: document.id, json: document.json, version } : { kind: 'index', index, id: document.id, json: document.json, version, trigger };
+    const { json, jsonBytes } = document;
+    return trigger === undefined ? { kind: 'index', index, id: document.id, json, jsonBytes, version } : { kind: 'index', index, id: document.id, json, jsonBytes, version, trigger };
   });
   for (const id of built.missing) {
     const trigger = batch.triggers.get(id);

@@ -30,8 +30,10 @@ export type IndexedSource =
       document: Record<string, unknown>;
       /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
       json?: string;
+      /** The UTF-8 size of `json` when the caller knows it (counting it may copy a concatenated text). */
+      jsonBytes?: number;
     }
-  | { document?: undefined; json: string };
+  | { document?: undefined; json: string; jsonBytes?: number };
 
 /** The JSON text of an indexed document's source. */
 export function sourceJson(source: IndexedSource): string {

@@ -191,6 +191,7 @@ describe('link columns, ordered and filtered lists, computed fields and SET colu
         '"reviews":[{"id":101,"stars":5,"at":"2024-03-01T10:00:00"},{"id":102,"stars":3,"at":"2024-02-01T10:00:00"}],"best":[101,103,100,102]',
     );
     expect(built.source._sluice.hash).toBe(createHash('sha256').update(`${body}}`).digest('hex').slice(0, 32));
+    expect(built.jsonBytes).toBe(Buffer.byteLength(built.json));
     expect(first.get('2')).toMatchObject({ tags: ['poetry', 'history'], label: 'Odes (80 pages)', publisher: null, reviews: [{ id: 200 }] });
     expect(first.get('3')).toMatchObject({ tags: [], label: null, pages_twice: null, authors: [], reviews: [] });
 
@@ -226,6 +227,13 @@ describe('link columns, ordered and filtered lists, computed fields and SET colu
     const pages: RowChange = { db: database, table: 'book', op: 'u', before: { book_id: 1, pages: 400 }, after: { book_id: 1, pages: 500 } };
     expect(await rootIds(pool, books, [pages])).toEqual(['1']);
     expect((await build(pool, books, ['1'])).get('1')).toMatchObject({ label: 'Good Omens (500 pages)', pages_twice: 1000 });
+
+    // Multi-byte text: the UTF-8 size counted on the parts of the JSON is the size of the whole.
+    await sql.query("UPDATE author SET full_name = 'Neil Gaiman ✓ 東京 Škoda' WHERE author_id = 20");
+    const multiByte = await buildOne(pool, books, '1');
+    expect(multiByte.json).toContain('"full_name":"Neil Gaiman ✓ 東京 Škoda"');
+    expect(multiByte.jsonBytes).toBe(Buffer.byteLength(multiByte.json));
+    expect(multiByte.jsonBytes).toBeGreaterThan(multiByte.json.length);
   }, 60_000);
 
   it('names the key of a where condition or computed field the database refuses', async () => {

@@ -17,7 +17,8 @@ function built(id: string, body: Record<string, unknown>): BuiltDocument {
   const bodyJson = JSON.stringify(body);
   const metadata = { id, hash: createHash('sha256').update(bodyJson).digest('hex').slice(0, 32), refs: [] };
   const source = { ...body, _sluice: metadata };
-  return { id, source, json: JSON.stringify(source) };
+  const json = JSON.stringify(source);
+  return { id, source, json, jsonBytes: Buffer.byteLength(json) };
 }
 
 const page = (version: number, documents: BuiltDocument[]): BuiltDocuments => ({ version, documents, missing: [] });

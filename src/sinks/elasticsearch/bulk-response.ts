@@ -48,16 +48,17 @@ export function serializeOperation(operation: BulkOperation): string {
 }
 
 /**
- * {@link serializeOperation}'s lines and their UTF-8 size. The size is counted on the parts: the
- * lines stay a concatenation that points at the document's own JSON text (counting the bytes of
- * the whole would make V8 flatten it into a second copy of the document, kept while it is buffered).
+ * {@link serializeOperation}'s lines and their UTF-8 size. The size is counted on the parts (the
+ * source's from `jsonBytes` when given): the lines stay a concatenation that points at the
+ * document's own JSON text (counting the bytes of the whole would make V8 flatten it into a second
+ * copy of the document, kept while it is buffered).
  */
 export function serializeSizedOperation(operation: BulkOperation): { readonly lines: string; readonly bytes: number } {
   const action = actionLine(operation);
   const actionBytes = Buffer.byteLength(action) + 1;
   if (operation.kind === 'delete') return { lines: `${action}\n`, bytes: actionBytes };
   const source = sourceJson(operation);
-  return { lines: `${action}\n${source}\n`, bytes: actionBytes + Buffer.byteLength(source) + 1 };
+  return { lines: `${action}\n${source}\n`, bytes: actionBytes + (operation.jsonBytes ?? Buffer.byteLength(source)) + 1 };
 }
 
 /**

@@ -32,6 +32,7 @@ describe('the action line of a bulk operation', () => {
     for (const id of ids) {
       for (const operation of [
         { kind: 'index' as const, index: 'shop-products', id, version: 5, json: '{"name":"Škoda ✓ 東京"}' },
+        { kind: 'index' as const, index: 'shop-products', id, version: 5, json: '{"name":"Škoda ✓ 東京"}', jsonBytes: Buffer.byteLength('{"name":"Škoda ✓ 東京"}') },
         { kind: 'index' as const, index: 'shop-products', id, document: { name: 'café' } },
         { kind: 'delete' as const, index: 'shop-products', id },
       ]) {
@@ -40,5 +41,12 @@ describe('the action line of a bulk operation', () => {
         expect(sized.bytes).toBe(Buffer.byteLength(sized.lines));
       }
     }
+  });
+
+  it('takes the source\'s size from jsonBytes when the caller gives it (the builder counts it on the parts)', () => {
+    const action = serializeOperation({ kind: 'delete', index: 'shop-products', id: '7' }).replace('delete', 'index');
+    const sized = serializeSizedOperation({ kind: 'index', index: 'shop-products', id: '7', json: '{"n":1}', jsonBytes: 1_000 });
+    expect(sized.lines).toBe(`${action}{"n":1}\n`);
+    expect(sized.bytes).toBe(Buffer.byteLength(action) + 1_000 + 1);
   });
 });
