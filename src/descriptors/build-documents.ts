@@ -87,7 +87,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
       const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
       const empty = bodyJson === '{}';
       const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
-      // bodyJson is flat once hashed: counting its bytes copies nothing; the braces and comma are 2 bytes
+      // counted on bodyJson (JSON.stringify's own text: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
       const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
       body[METADATA_PROPERTY] = metadata;
       documents.push({ id, source: body as BuiltDocument['source'], json, jsonBytes });
