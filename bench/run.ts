@@ -20,6 +20,7 @@
  * --profile (CPU profiles and --trace-gc of the sluice processes, summarized in the report)
  * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
  * --keep (keep the databases, indexes and topics), --only sakila,small,large,sync (phases to run;
+ * `--only peers` with --peers runs the peers phase alone;
  * sync: `sluice sync` at --sync-roots-small 10000 and --sync-roots 100000 products, and the first
  * load of a new pipeline on --first-load-roots 100000 products, see bench/lib/sync-load.ts),
  * --engine elasticsearch|opensearch|both (the engines measured; by default both when both nodes
@@ -78,6 +79,16 @@ const RATE = Number(options.rate);
 const SECONDS = Number(options.seconds);
 const PASSES = Number(options.passes);
 const PHASE_TIMEOUT_MS = 600_000;
+/** The phases --only selects from; `peers` alone (with --peers) runs no engine phase. */
+const ENGINE_PHASES = ['sakila', 'small', 'large', 'sync'] as const;
+const ONLY = new Set(options.only.split(',').map((name) => name.trim()));
+const UNKNOWN_PHASES = [...ONLY].filter((name) => name !== 'peers' && !(ENGINE_PHASES as readonly string[]).includes(name));
+if (UNKNOWN_PHASES.length > 0) {
+  console.error(`bench: --only ${options.only}: unknown phase ${UNKNOWN_PHASES.join(', ')}; the phases are ${[...ENGINE_PHASES, 'peers'].join(', ')}`);
+  process.exit(2);
+}
+/** Whether any per-engine phase runs (not with --only peers). */
+const ENGINE_PHASES_SELECTED = ENGINE_PHASES.some((name) => ONLY.has(name));
 /** --node-options, as the `nodeOptions` setting of the phases that start sluice processes. */
 const NODE_OPTIONS_SETTING = options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] };
 
@@ -376,14 +387,13 @@ async function main(): Promise<void> {
     }
   };
   try {
-    const only = new Set(options.only.split(','));
     // one engine after the other, every phase on each, so the engines do not compete for the CPU
-    for (const bench of benches) {
+    for (const bench of ENGINE_PHASES_SELECTED ? benches : []) {
       note(`${bench.kind}: every phase with the sink writing to ${bench.kind}`);
-      if (only.has('sakila')) await phase(`${bench.kind}: sakila`, () => sakilaPhase(bench));
-      if (only.has('small')) await phase(`${bench.kind}: shop (small)`, () => smallShopPhase(bench));
-      if (only.has('large')) await phase(`${bench.kind}: shop (large)`, () => largeShopPhase(bench));
-      if (only.has('sync')) {
+      if (ONLY.has('sakila')) await phase(`${bench.kind}: sakila`, () => sakilaPhase(bench));
+      if (ONLY.has('small')) await phase(`${bench.kind}: shop (small)`, () => smallShopPhase(bench));
+      if (ONLY.has('large')) await phase(`${bench.kind}: shop (large)`, () => largeShopPhase(bench));
+      if (ONLY.has('sync')) {
         await phase(`${bench.kind}: sync`, async () => {
           const context = { ...bench, ceiling: bench.report.ceilings.bulkShop, timeoutMs: PHASE_TIMEOUT_MS, ...NODE_OPTIONS_SETTING };
           const scales = { syncRootsSmall: Number(options['sync-roots-small']), syncRoots: Number(options['sync-roots']), firstLoadRoots: Number(options['first-load-roots']) };
@@ -400,6 +410,10 @@ async function main(): Promise<void> {
   } finally {
     await watch.disconnect();
     for (const engine of engines) await engine.close();
+  }
+  if (!ENGINE_PHASES_SELECTED) {
+    note(`no engine phase was selected (--only ${options.only}): no engine report${options.peers ? ', only the peers report above' : ''}`);
+    return;
   }
   // each window of interest of a profiled process, cut from its main thread's profile
   const profiles =
