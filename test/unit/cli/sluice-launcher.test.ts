@@ -42,6 +42,14 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
   });
 
+  it("fixes glibc malloc's mmap and trim thresholds at 128 KiB unless the environment sets them", () => {
+    const { MALLOC_MMAP_THRESHOLD_: _ignored, MALLOC_TRIM_THRESHOLD_: _alsoIgnored, ...inherited } = process.env;
+    const thresholds = (env: Record<string, string>): string =>
+      execFileSync(launcher, ['-e', 'process.stdout.write(`${process.env.MALLOC_MMAP_THRESHOLD_} ${process.env.MALLOC_TRIM_THRESHOLD_}`)'], { env: { ...inherited, ...env }, encoding: 'utf8' });
+    expect(thresholds({})).toBe('131072 131072');
+    expect(thresholds({ MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '1048576' })).toBe('65536 1048576');
+  });
+
   it('runs the compiled command through it (bin/sluice, built by npm ci)', () => {
     const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(execFileSync(command, ['--version'], { encoding: 'utf8' }).trim()).toBe(version);
