@@ -81,13 +81,13 @@ export class Observability {
         if (property === 'bulk') {
           return async (body: string, options?: Parameters<SearchEngine['bulk']>[1]) => {
             const started = performance.now();
-            const operations = countOperations(body);
             try {
               const result = await target.bulk(body, options);
-              observer.bulkRequest(performance.now() - started, operations, Buffer.byteLength(body), true);
+              // one item per operation: the body is scanned for its operations only when the request failed
+              observer.bulkRequest(performance.now() - started, result.items.length, Buffer.byteLength(body), true);
               return result;
             } catch (error) {
-              observer.bulkRequest(performance.now() - started, operations, Buffer.byteLength(body), false);
+              observer.bulkRequest(performance.now() - started, countOperations(body), Buffer.byteLength(body), false);
               throw error;
             }
           };
