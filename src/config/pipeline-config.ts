@@ -205,6 +205,15 @@ const bulkSchema = z
   })
   .describe('a mapping with maxDocuments, maxBytes, maxAgeMs and concurrency');
 
+const fetchSchema = z
+  .strictObject({
+    maxBytesPerPartition: wholeNumber(1024)
+      .default(1_048_576)
+      .describe('bytes one fetch brings back from a partition at most (a larger message still comes whole), e.g. 1048576'),
+    maxBytes: wholeNumber(1024).default(10_485_760).describe('bytes one fetch brings back at most, e.g. 10485760'),
+  })
+  .describe('a mapping with maxBytesPerPartition and maxBytes');
+
 const sinkSchema = z
   .strictObject({
     pageSize: wholeNumber(1, 100_000)
@@ -212,6 +221,7 @@ const sinkSchema = z
       .describe('Kafka messages per page (offsets are committed page by page), e.g. 1000'),
     buildBatchSize: wholeNumber(1, 10_000).default(500).describe('root ids per batch of build queries, e.g. 500'),
     partitionsConsumedConcurrently: wholeNumber(1, 64).default(4).describe('Kafka partitions processed at once, e.g. 4'),
+    fetch: fetchSchema.prefault({}),
     gcDeletes: z
       .string()
       .regex(/^\d+(?:ms|s|m|h|d)$/, 'must be a duration like 1h')
@@ -225,7 +235,7 @@ const sinkSchema = z
       .default(true)
       .describe('true (default): a new pipeline builds every root once from the database, then streams; false: it streams the capture snapshot'),
   })
-  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, gcDeletes, bulk, changeLog, deadLetters and firstLoad');
+  .describe('a mapping with pageSize, buildBatchSize, partitionsConsumedConcurrently, fetch, gcDeletes, bulk, changeLog, deadLetters and firstLoad');
 
 /** Loopback: the HTTP endpoint is not reachable from other machines unless `http.host` says so. */
 export const DEFAULT_HTTP_HOST = '127.0.0.1';

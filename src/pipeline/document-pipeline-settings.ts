@@ -35,6 +35,7 @@ export function documentPipelineSettings(config: PipelineConfig, file: string, l
     pageSize: sink.pageSize,
     buildBatchSize: sink.buildBatchSize,
     partitionsConsumedConcurrently: sink.partitionsConsumedConcurrently,
+    fetch: sink.fetch,
     gcDeletes: sink.gcDeletes,
     bulk: sink.bulk,
     ...(sink.changeLog.enabled ? { changeLog: { maxAgeMs: durationMs(sink.changeLog.maxAge) } } : {}),

@@ -12,7 +12,7 @@ import type { TableFilter } from '../model/table.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
 import { changeTopicConfig, DEFAULT_CHANGE_TOPIC_POLICY, type ChangeTopicPolicy } from '../streams/change-topic-policy.js';
 import { ensureTopics } from '../streams/ensure-topics.js';
-import { PageConsumer, type CommittablePage } from '../streams/page-consumer.js';
+import { PageConsumer, type CommittablePage, type FetchLimits } from '../streams/page-consumer.js';
 import { pageStream, type PendingPage } from '../streams/page-stream.js';
 import { SchemaTopic } from '../streams/schema-topic.js';
 import { changeTopic, deadLetterTopic, schemaTopic } from '../streams/topic-names.js';
@@ -67,6 +67,8 @@ export interface DocumentPipelineSettings {
   readonly pageSize: number;
   readonly buildBatchSize: number;
   readonly partitionsConsumedConcurrently: number;
+  /** sink.fetch: what one Kafka fetch brings back at most (default DEFAULT_FETCH_LIMITS). */
+  readonly fetch?: FetchLimits;
   readonly gcDeletes: string;
   readonly bulk: { readonly maxDocuments: number; readonly maxBytes: number; readonly maxAgeMs: number; readonly concurrency: number };
   /** sink.changeLog: write every change event to the change log (src/sinks/indexes/change-log.ts); off when absent. */
@@ -300,6 +302,7 @@ export class DocumentPipeline {
       topics,
       pageSize: settings.pageSize,
       partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      ...(settings.fetch === undefined ? {} : { fetch: settings.fetch }),
       sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
       retryPolicy: context.retryPolicy,
       logger: settings.logger,
@@ -373,6 +376,7 @@ export class DocumentPipeline {
       topics: candidate.topics,
       pageSize: settings.pageSize,
       partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently,
+      ...(settings.fetch === undefined ? {} : { fetch: settings.fetch }),
       sessionTimeoutMs: settings.sessionTimeoutMs ?? 30_000,
       retryPolicy: context.retryPolicy,
       logger: settings.logger,

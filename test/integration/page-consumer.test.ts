@@ -55,6 +55,38 @@ describe('PageConsumer', () => {
     await waitFor(async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset === '25', { description: 'offset 25 committed' });
   }, 90_000);
 
+  it('consumes messages larger than its fetch limits whole and in order (the broker returns a record batch whatever its size)', async () => {
+    const kafka = testKafka();
+    const topic = uniqueName('pages_fetch');
+    const groupId = uniqueName('pages_fetch_group');
+    const admin = kafka.admin();
+    await admin.connect();
+    cleanup.add(() => admin.disconnect());
+    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
+    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
+    const producer = kafka.producer();
+    await producer.connect();
+    // one request per message: each is a record batch of its own, 8 times the limits
+    for (let index = 0; index < 5; index += 1) await producer.send({ topic, messages: [{ key: String(index), value: `${index}:${'x'.repeat(8 * 1024)}` }] });
+    await producer.disconnect();
+
+    const values: string[] = [];
+    const controller = new AbortController();
+    const fetch = { maxBytesPerPartition: 1024, maxBytes: 1024 };
+    const consumer = new PageConsumer(kafka, { groupId, topics: [topic], pageSize: 10, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 10_000, fetch, retryPolicy: TEST_RETRY_POLICY, logger: pino({ level: 'silent' }) });
+    const running = consumer.run(controller.signal, (page: MessagePage) => {
+      for (const message of page.messages) values.push(message.value?.toString() ?? '');
+      return Promise.resolve();
+    });
+    cleanup.add(async () => {
+      controller.abort();
+      await running;
+    });
+    await waitFor(() => values.length >= 5, { timeoutMs: 60_000, description: 'the five large messages' });
+    expect(values.map((value) => value.split(':')[0])).toEqual(['0', '1', '2', '3', '4']);
+    expect(values.every((value) => value.length === 2 + 8 * 1024)).toBe(true);
+  }, 90_000);
+
   it('stops on a permanent failure of a page: run() rejects, the page is not committed and no later page is handled', async () => {
     const kafka = testKafka();
     const topic = uniqueName('pages_permanent');

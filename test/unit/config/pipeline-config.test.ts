@@ -43,6 +43,7 @@ describe('pipelineConfigSchema', () => {
         pageSize: 1000,
         buildBatchSize: 500,
         partitionsConsumedConcurrently: 4,
+        fetch: { maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760 },
         gcDeletes: '1h',
         bulk: { maxDocuments: 1000, maxBytes: 5 * 1_048_576, maxAgeMs: 20, concurrency: 2 },
         changeLog: { enabled: false, maxAge: '7d' },
