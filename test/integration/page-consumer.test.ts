@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/errors.js';
 import { ensureTopics } from '../../src/streams/ensure-topics.js';
@@ -11,20 +12,29 @@ import { waitFor } from '../helpers/wait-for.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
+/**
+ * A one-partition topic named after `prefix`, dropped after the test, with a group id of its own;
+ * `produce` writes its messages before the consumer starts.
+ */
+async function topicWithMessages(prefix: string, produce: (producer: Producer, topic: string) => Promise<unknown>): Promise<{ kafka: Kafka; admin: Admin; topic: string; groupId: string }> {
+  const kafka = testKafka();
+  const topic = uniqueName(prefix);
+  const groupId = uniqueName(`${prefix}_group`);
+  const admin = kafka.admin();
+  await admin.connect();
+  cleanup.add(() => admin.disconnect());
+  await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
+  cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
+  const producer = kafka.producer();
+  await producer.connect();
+  await produce(producer, topic);
+  await producer.disconnect();
+  return { kafka, admin, topic, groupId };
+}
+
 describe('PageConsumer', () => {
   it('hands out pages of at most pageSize, commits a page only after it was handled, and redelivers a page whose handling failed', async () => {
-    const kafka = testKafka();
-    const topic = uniqueName('pages');
-    const groupId = uniqueName('pages_group');
-    const admin = kafka.admin();
-    await admin.connect();
-    cleanup.add(() => admin.disconnect());
-    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
-    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) });
-    await producer.disconnect();
+    const { kafka, admin, topic, groupId } = await topicWithMessages('pages', (producer, topic) => producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) }));
 
     const handled: Array<{ first: number; size: number }> = [];
     let failed = false;
@@ -56,19 +66,10 @@ describe('PageConsumer', () => {
   }, 90_000);
 
   it('consumes messages larger than its fetch limits whole and in order (the broker returns a record batch whatever its size)', async () => {
-    const kafka = testKafka();
-    const topic = uniqueName('pages_fetch');
-    const groupId = uniqueName('pages_fetch_group');
-    const admin = kafka.admin();
-    await admin.connect();
-    cleanup.add(() => admin.disconnect());
-    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
-    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
-    const producer = kafka.producer();
-    await producer.connect();
-    // one request per message: each is a record batch of its own, 8 times the limits
-    for (let index = 0; index < 5; index += 1) await producer.send({ topic, messages: [{ key: String(index), value: `${index}:${'x'.repeat(8 * 1024)}` }] });
-    await producer.disconnect();
+    const { kafka, topic, groupId } = await topicWithMessages('pages_fetch', async (producer, topic) => {
+      // one request per message: each is a record batch of its own, 8 times the limits
+      for (let index = 0; index < 5; index += 1) await producer.send({ topic, messages: [{ key: String(index), value: `${index}:${'x'.repeat(8 * 1024)}` }] });
+    });
 
     const values: string[] = [];
     const controller = new AbortController();
@@ -88,18 +89,7 @@ describe('PageConsumer', () => {
   }, 90_000);
 
   it('stops on a permanent failure of a page: run() rejects, the page is not committed and no later page is handled', async () => {
-    const kafka = testKafka();
-    const topic = uniqueName('pages_permanent');
-    const groupId = uniqueName('pages_permanent_group');
-    const admin = kafka.admin();
-    await admin.connect();
-    cleanup.add(() => admin.disconnect());
-    await ensureTopics(admin, [{ topic, partitions: 1, replicationFactor: 1 }]);
-    cleanup.add(() => admin.deleteTopics({ topics: [topic] }));
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) });
-    await producer.disconnect();
+    const { kafka, admin, topic, groupId } = await topicWithMessages('pages_permanent', (producer, topic) => producer.send({ topic, messages: Array.from({ length: 25 }, (_, index) => ({ key: String(index), value: String(index) })) }));
 
     const handled: number[] = [];
     const permanent = new PermanentError('building items documents failed: Unknown column', 'restore the column');
