@@ -74,7 +74,7 @@ export async function runBackfill(kafka: Kafka, admin: Admin, settings: Backfill
     const stop = (): void => done.abort();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      const consumer = new PageConsumer(kafka, { groupId: settings.groupId, topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, ...(settings.fetch === undefined ? {} : { fetch: settings.fetch }), sessionTimeoutMs: settings.sessionTimeoutMs, retryPolicy: settings.retryPolicy, logger });
+      const consumer = new PageConsumer(kafka, { groupId: settings.groupId, topics, pageSize: settings.pageSize, partitionsConsumedConcurrently: settings.partitionsConsumedConcurrently, fetch: settings.fetch, sessionTimeoutMs: settings.sessionTimeoutMs, retryPolicy: settings.retryPolicy, logger });
       await consumer.run(done.signal, async (page) => {
         const key = `${page.topic}:${page.partition}`;
         const end = remaining.get(key);

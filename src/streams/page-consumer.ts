@@ -93,14 +93,15 @@ export class PageConsumer {
   }
 
   private createConsumer(): Consumer {
+    const fetch = this.settings.fetch ?? DEFAULT_FETCH_LIMITS;
     return this.kafka.consumer({
       groupId: this.settings.groupId,
       sessionTimeout: this.settings.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(this.settings.sessionTimeoutMs / 3)),
       // an idle fetch returns after 1 s, so a stop (which waits for the fetch) is quick
       maxWaitTimeInMs: 1_000,
-      maxBytesPerPartition: (this.settings.fetch ?? DEFAULT_FETCH_LIMITS).maxBytesPerPartition,
-      maxBytes: (this.settings.fetch ?? DEFAULT_FETCH_LIMITS).maxBytes,
+      maxBytesPerPartition: fetch.maxBytesPerPartition,
+      maxBytes: fetch.maxBytes,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
     });
