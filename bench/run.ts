@@ -19,6 +19,8 @@
  * --passes 2 (sink passes over each backlog, the best one reported)
  * --profile (CPU profiles and --trace-gc of the sluice processes, summarized in the report)
  * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
+ * --sink '<JSON mapping>' (sink settings of every pipeline file, over its own, e.g. '{"pageSize":250}':
+ * A/B runs of sink settings; the report names them)
  * --keep (keep the databases, indexes and topics), --only sakila,small,large,sync (phases to run;
  * `--only peers` with --peers runs the peers phase alone;
  * sync: `sluice sync` at --sync-roots-small 10000 and --sync-roots 100000 products, and the first
@@ -42,7 +44,7 @@ import { engineCeiling, readDocuments } from './lib/engine-ceiling.js';
 import { measureFreshness } from './lib/freshness.js';
 import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
 import { describeMachine } from './lib/machine.js';
-import { PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
+import { overrideSinkSettings, PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
 import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
 import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
@@ -62,6 +64,7 @@ const { values: options } = parseArgs({
     passes: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     'node-options': { type: 'string' },
+    sink: { type: 'string' },
     keep: { type: 'boolean', default: false },
     only: { type: 'string', default: 'sakila,small,large,sync' },
     engine: { type: 'string' },
@@ -89,6 +92,25 @@ if (UNKNOWN_PHASES.length > 0) {
 }
 /** Whether any per-engine phase runs (not with --only peers). */
 const ENGINE_PHASES_SELECTED = ENGINE_PHASES.some((name) => ONLY.has(name));
+/** --sink: the JSON mapping of sink settings it gives; anything else exits 2 with the fix. */
+function parseSinkOption(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  let problem: string | undefined;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  if (problem === undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) problem = `got ${JSON.stringify(value)}`;
+  if (problem !== undefined) {
+    console.error(`bench: --sink ${text}: not a JSON mapping of sink settings (${problem}); write e.g. --sink '{"pageSize":250,"buildBatchSize":250}'`);
+    process.exit(2);
+  }
+  return value as Record<string, unknown>;
+}
+const SINK_SETTINGS = parseSinkOption(options.sink);
+if (SINK_SETTINGS !== undefined) overrideSinkSettings(SINK_SETTINGS);
 /** --node-options, as the `nodeOptions` setting of the phases that start sluice processes. */
 const NODE_OPTIONS_SETTING = options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] };
 
@@ -439,6 +461,7 @@ async function main(): Promise<void> {
       sinkPasses: PASSES,
       profiled: options.profile,
       ...NODE_OPTIONS_SETTING,
+      ...(SINK_SETTINGS === undefined ? {} : { sinkSettings: SINK_SETTINGS }),
       engines: kinds,
     },
     engines: benches.map(({ report: { engine, ceilings, sluice } }) => ({ engine, ceilings, sluice })),

@@ -8,6 +8,11 @@
  *   npm run bench -- --engine opensearch --only large --passes 1 --node-options="--import=$PWD/bench/sample-allocations.js"
  *
  * Divide the total by the documents the sink wrote in that time for bytes per document.
+ *
+ * With SLUICE_SAMPLE_SURVIVORS=1 it leaves out the objects a young-generation GC (scavenge)
+ * collected: what is left survived at least one scavenge, the bytes V8 copies or promotes. A
+ * scavenge costs in proportion to those, not to what was allocated (bench/gc-survival.js gives
+ * their totals).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -16,6 +21,7 @@ import { join } from 'node:path';
 
 const SAMPLE_SECONDS = Number(process.env.SLUICE_SAMPLE_SECONDS ?? 25);
 const TOP = 45;
+const SURVIVORS_ONLY = process.env.SLUICE_SAMPLE_SURVIVORS === '1';
 
 if (process.argv.includes('sink')) {
   const session = new Session();
@@ -23,7 +29,7 @@ if (process.argv.includes('sink')) {
   const post = (method, params = {}) =>
     new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
   await post('HeapProfiler.enable');
-  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !SURVIVORS_ONLY });
   setTimeout(() => {
     post('HeapProfiler.stopSampling')
       .then(({ profile }) => {
@@ -47,7 +53,7 @@ function summarize(head) {
   };
   walk(head);
   const mebibytes = (bytes) => (bytes / 1048576).toFixed(0);
-  const lines = [`allocated in the first ${SAMPLE_SECONDS} s (sampled): ${mebibytes(total)} MiB`];
+  const lines = [`${SURVIVORS_ONLY ? 'allocated and alive at a scavenge' : 'allocated'} in the first ${SAMPLE_SECONDS} s (sampled): ${mebibytes(total)} MiB`];
   for (const [key, size] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, TOP)) lines.push(`${((size / total) * 100).toFixed(1)} %  ${mebibytes(size)} MiB  ${key}`);
   return `${lines.join('\n')}\n`;
 }

@@ -29,6 +29,17 @@ export interface BenchPipeline {
   sibling(name: string): BenchPipeline;
 }
 
+/** `--sink` of `npm run bench`: sink settings every pipeline file of the run is written with (none: sluice's defaults). */
+let sinkOverrides: Readonly<Record<string, unknown>> = {};
+
+/**
+ * Sets the sink settings (a mapping as in the pipeline file's `sink:` section) that every pipeline
+ * file written from now on takes over its own, for A/B runs of sink settings (`--sink`).
+ */
+export function overrideSinkSettings(settings: Readonly<Record<string, unknown>>): void {
+  sinkOverrides = settings;
+}
+
 /** Partitions of every change topic (as in examples/sakila/pipeline.yml). */
 export const PARTITIONS = 3;
 
@@ -53,7 +64,7 @@ export function writeBenchPipeline(
     engine: options.engine,
     elasticsearch: { node: engineNode(options.engine) },
     // the throughput phases measure streaming a backlog: no first load unless asked (sink.firstLoad)
-    sink: { firstLoad: false, ...options.sink },
+    sink: { firstLoad: false, ...options.sink, ...sinkOverrides },
     documents: Object.fromEntries(Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition }])),
   };
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'pipeline.yml');

@@ -71,6 +71,8 @@ export interface BenchReport {
     readonly sinkPasses: number;
     readonly profiled: boolean;
     readonly nodeOptions?: string;
+    /** --sink: sink settings written over the pipeline files' own. */
+    readonly sinkSettings?: Readonly<Record<string, unknown>>;
     /** The engines measured, in order (--engine). */
     readonly engines: readonly EngineKind[];
   };
@@ -367,7 +369,7 @@ export function reportMarkdown(report: BenchReport): string {
     '',
     '## Details',
     '',
-    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. Each engine runs every phase in turn (its own databases, topics and indexes): its end-to-end rates are compared with its own raw bulk ceiling, loaded through the same engine port call (bulk) as sluice's sink. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
+    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.sinkSettings === undefined ? '' : `, sink settings overridden by --sink ${JSON.stringify(settings.sinkSettings)}`}${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. Each engine runs every phase in turn (its own databases, topics and indexes): its end-to-end rates are compared with its own raw bulk ceiling, loaded through the same engine port call (bulk) as sluice's sink. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
     '',
     ...report.engines.flatMap((section) => engineDetails(section, report)),
   ];
