@@ -111,6 +111,8 @@ function parseSinkOption(text: string | undefined): Record<string, unknown> | un
 }
 const SINK_SETTINGS = parseSinkOption(options.sink);
 if (SINK_SETTINGS !== undefined) overrideSinkSettings(SINK_SETTINGS);
+/** The command line of this run, as the reports give it. */
+const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 /** --node-options, as the `nodeOptions` setting of the phases that start sluice processes. */
 const NODE_OPTIONS_SETTING = options['node-options'] === undefined ? {} : { nodeOptions: options['node-options'] };
 
@@ -428,7 +430,7 @@ async function main(): Promise<void> {
       }
     }
     // --peers (issue 18): the same workloads through Debezium Server and PGSync, a ratio table (bench/peers/)
-    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS, ...NODE_OPTIONS_SETTING });
+    if (options.peers) await peersPhase({ roots: ROOTS, kafka, watch, suffix, timeoutMs: PHASE_TIMEOUT_MS, command: COMMAND, ...NODE_OPTIONS_SETTING });
   } finally {
     await watch.disconnect();
     for (const engine of engines) await engine.close();
@@ -446,11 +448,10 @@ async function main(): Promise<void> {
           const summary = existsSync(directory) ? summarizeProcessProfiles(directory, 15, { from: window.from, to: window.to }) : undefined;
           return summary === undefined ? [] : [{ title: `sluice ${window.process}, ${window.what}`, summary }];
         });
-  const args = process.argv.slice(2);
   const full: BenchReport = {
     startedAt,
     totalSeconds: (now() - began) / 1000,
-    command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+    command: COMMAND,
     machine,
     settings: {
       roots: ROOTS,

@@ -14,6 +14,8 @@ export interface PeersOptions {
   readonly timeoutMs: number;
   /** NODE_OPTIONS of the sluice processes (--node-options). */
   readonly nodeOptions?: string;
+  /** The bench's command line, given at the top of the report (it names --sink and --node-options). */
+  readonly command?: string;
 }
 
 /** What the phase created, dropped at the end. */

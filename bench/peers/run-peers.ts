@@ -92,7 +92,8 @@ export async function peersPhase(options: PeersOptions): Promise<void> {
     const table = peersTableMarkdown(await runPeers(options));
     const file = join(RESULTS_DIRECTORY, `peers-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
     mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-    writeFileSync(file, `# sluice and its peers (${options.roots.toLocaleString('en-US')} roots)\n\n${table}`);
+    const command = options.command === undefined ? '' : `Command: \`${options.command}\`\n\n`;
+    writeFileSync(file, `# sluice and its peers (${options.roots.toLocaleString('en-US')} roots)\n\n${command}${table}`);
     process.stdout.write(`\nsluice and its peers (npm run bench -- --peers):\n\n${table}\nPeers report: ${file}\n`);
   } catch (error) {
     note(`peers failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
