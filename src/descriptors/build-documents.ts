@@ -6,6 +6,7 @@ import { normalizeValue } from '../model/value-normalizer.js';
 import type { DescriptorField, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
+import { flattenReferences, jsonSelectOf, withJavaScriptEscapes, type JsonSelect } from './json-select.js';
 import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';
 
 /** sluice's bookkeeping inside every document, under `_sluice`. */
@@ -61,41 +62,127 @@ interface Embedded {
 }
 
 /**
- * Builds the documents of `ids` (root id values as strings) in one consistent snapshot: one query
- * per node of the descriptor for every 1,000 keys (never one per document), lists in their
- * `orderBy` order and then by primary key, so a document's content and hash are deterministic.
+ * Who makes a document's JSON: `auto` lets MariaDB 10.5+ make it in one query per 1,000 keys where
+ * the descriptor allows (json-select.ts), else JavaScript from the rows; `javascript` always the
+ * latter (the tests compare the two).
+ */
+export type DocumentBuilder = 'auto' | 'javascript';
+
+/**
+ * Builds the documents of `ids` (root id values as strings) in one consistent snapshot, never
+ * one query per document: in the database as JSON where `builder` and the descriptor allow (one
+ * query for every 1,000 keys, see json-select.ts), else one query per node of the descriptor for
+ * every 1,000 keys, assembled here. Lists come in their `orderBy` order and then by primary key,
+ * so a document's content and hash are deterministic, and both ways make the same text.
  * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
  * survives a binlog reset.
  */
-export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning): Promise<BuiltDocuments> {
+export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning, builder: DocumentBuilder = 'auto'): Promise<BuiltDocuments> {
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];
-    const rootRows = await selectEmbedded(connection, descriptor.root, descriptor.idColumn, unique);
-    const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
-    await loadChildren(connection, descriptor.root, rootRows.map((entry) => entry.row), groups);
-    const found = new Set<string>();
-    const documents: BuiltDocument[] = [];
-    for (const entry of rootRows) {
-      const id = String(entry.row[descriptor.idColumn]);
-      if (found.has(id)) continue;
-      found.add(id);
-      const refs: string[] = [];
-      const body = assemble(descriptor.root, entry, groups, refs);
-      const bodyJson = JSON.stringify(body);
-      const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs: distinct(refs) };
-      const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
-      const empty = bodyJson === '{}';
-      const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
-      // counted on bodyJson (JSON.stringify's own text: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
-      const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
-      body[METADATA_PROPERTY] = metadata;
-      documents.push({ id, source: body as BuiltDocument['source'], json, jsonBytes });
-    }
+    const select = builder === 'auto' ? jsonSelectOf(descriptor) : undefined;
+    const documents = (select !== undefined && (await buildsJson(connection)) ? await buildInDatabase(connection, descriptor, select, unique) : undefined) ?? (await buildInJavaScript(connection, descriptor, unique));
+    const found = new Set(documents.map((document) => document.id));
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {
     await connection.query('COMMIT');
   }
+}
+
+/** The documents of `ids` from their rows: one query per node, assembled and serialized here. */
+async function buildInJavaScript(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltDocument[]> {
+  const rootRows = await selectEmbedded(connection, descriptor.root, descriptor.idColumn, ids);
+  const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
+  await loadChildren(connection, descriptor.root, rootRows.map((entry) => entry.row), groups);
+  const found = new Set<string>();
+  const documents: BuiltDocument[] = [];
+  for (const entry of rootRows) {
+    const id = String(entry.row[descriptor.idColumn]);
+    if (found.has(id)) continue;
+    found.add(id);
+    const refs: string[] = [];
+    const body = assemble(descriptor.root, entry, groups, refs);
+    const document = documentOf(id, JSON.stringify(body), distinct(refs));
+    body[METADATA_PROPERTY] = document.metadata;
+    documents.push({ id, source: body as BuiltDocument['source'], json: document.json, jsonBytes: document.jsonBytes });
+  }
+  return documents;
+}
+
+/**
+ * The documents of `ids` made as JSON by the database (see json-select.ts): no row is parsed and
+ * `source` is parsed from the JSON only when asked for. Undefined when a document came back NULL
+ * (larger than the server's max_allowed_packet): the caller builds the batch in JavaScript.
+ */
+async function buildInDatabase(connection: Connection, descriptor: DocumentDescriptor, select: JsonSelect, ids: readonly string[]): Promise<BuiltDocument[] | undefined> {
+  const idColumn = descriptor.root.table.columns.find((column) => column.name === descriptor.idColumn);
+  if (idColumn === undefined) return undefined;
+  const found = new Set<string>();
+  const documents: BuiltDocument[] = [];
+  for (const chunk of chunks(ids, MAX_IN_LIST)) {
+    const [rows] = await connection.query({ sql: select.sql, values: [...select.constants, chunk], rowsAsArray: true });
+    for (const [rawId, body, references] of rows as Array<[unknown, string | null, string | null]>) {
+      if (body === null || references === null) return undefined;
+      const id = String(normalizeValue(idColumn, rawId));
+      if (found.has(id)) continue;
+      found.add(id);
+      const { json, jsonBytes } = documentOf(id, withJavaScriptEscapes(body), distinct(flattenReferences(JSON.parse(references))));
+      documents.push(new JsonDocument(id, json, jsonBytes));
+    }
+  }
+  return documents;
+}
+
+/** A document built as JSON: its `source` is parsed from `json` on first use. */
+class JsonDocument implements BuiltDocument {
+  private parsed: BuiltDocument['source'] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly json: string,
+    readonly jsonBytes: number,
+  ) {}
+
+  get source(): BuiltDocument['source'] {
+    this.parsed ??= JSON.parse(this.json) as BuiltDocument['source'];
+    return this.parsed;
+  }
+}
+
+/** A document's JSON from its content's JSON: `_sluice` (id, hash of the content, references) added last. */
+function documentOf(id: string, bodyJson: string, refs: string[]): { metadata: DocumentMetadata; json: string; jsonBytes: number } {
+  const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs };
+  const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
+  const empty = bodyJson === '{}';
+  const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
+  // counted on bodyJson (JSON.stringify's own text: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
+  const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
+  return { metadata, json, jsonBytes };
+}
+
+/** MariaDB 10.5 or later (JSON_ARRAYAGG with ORDER BY and LIMIT), per connection, its sessions' JSON_ARRAYAGG unbounded: asked once. */
+const jsonCapable = new WeakMap<object, Promise<boolean>>();
+
+/** Whether `connection` can run a {@link JsonSelect} (see {@link jsonCapable}). */
+function buildsJson(connection: Connection): Promise<boolean> {
+  const key: object = (connection as Connection & { connection?: object }).connection ?? connection;
+  let capable = jsonCapable.get(key);
+  if (capable === undefined) {
+    capable = (async () => {
+      const [rows] = await connection.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
+      const [[version]] = rows as [[string]];
+      const match = /^(\d+)\.(\d+)/.exec(version);
+      if (!version.includes('MariaDB') || match === null || Number(match[1]) * 1000 + Number(match[2]) < 10_005) return false;
+      // JSON_ARRAYAGG is cut at group_concat_max_len (1 MiB by default): a long list would be cut short
+      await connection.query('SET SESSION group_concat_max_len = 4294967295');
+      return true;
+    })();
+    // a failed question is asked again next time
+    capable.catch(() => jsonCapable.delete(key));
+    jsonCapable.set(key, capable);
+  }
+  return capable;
 }
 
 /** `values` without repeats, first occurrences in order; `values` itself when it has none (a document's few references, compared pairwise: no Set made). */
