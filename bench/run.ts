@@ -21,6 +21,7 @@
  * --node-options "<flags>" (NODE_OPTIONS of the sluice processes, e.g. --max-old-space-size=256)
  * --sink '<JSON mapping>' (sink settings of every pipeline file, over its own, e.g. '{"pageSize":250}':
  * A/B runs of sink settings; the report names them)
+ * --build-in sink|database (`buildIn` of every document of the run; the report's command line names it)
  * --keep (keep the databases, indexes and topics), --only sakila,small,large,sync (phases to run;
  * `--only peers` with --peers runs the peers phase alone;
  * sync: `sluice sync` at --sync-roots-small 10000 and --sync-roots 100000 products, and the first
@@ -44,7 +45,7 @@ import { engineCeiling, readDocuments } from './lib/engine-ceiling.js';
 import { measureFreshness } from './lib/freshness.js';
 import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
 import { describeMachine } from './lib/machine.js';
-import { overrideSinkSettings, PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
+import { overrideDocumentBuilder, overrideSinkSettings, PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
 import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
 import { CpuMeter, servicePids } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
@@ -65,6 +66,7 @@ const { values: options } = parseArgs({
     profile: { type: 'boolean', default: false },
     'node-options': { type: 'string' },
     sink: { type: 'string' },
+    'build-in': { type: 'string' },
     keep: { type: 'boolean', default: false },
     only: { type: 'string', default: 'sakila,small,large,sync' },
     engine: { type: 'string' },
@@ -111,6 +113,14 @@ function parseSinkOption(text: string | undefined): Record<string, unknown> | un
 }
 const SINK_SETTINGS = parseSinkOption(options.sink);
 if (SINK_SETTINGS !== undefined) overrideSinkSettings(SINK_SETTINGS);
+const BUILD_IN = options['build-in'];
+if (BUILD_IN !== undefined) {
+  if (BUILD_IN !== 'sink' && BUILD_IN !== 'database') {
+    console.error(`bench: --build-in ${BUILD_IN}: write --build-in sink or --build-in database`);
+    process.exit(2);
+  }
+  overrideDocumentBuilder(BUILD_IN);
+}
 /** The command line of this run, as the reports give it. */
 const COMMAND = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 /** --node-options, as the `nodeOptions` setting of the phases that start sluice processes. */

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { DocumentDefinition } from '../../src/config/document-definition.js';
+import type { DocumentBuilder, DocumentDefinition } from '../../src/config/document-definition.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
 import { changeTopic } from '../../src/streams/topic-names.js';
 import { endpoints, engineNode } from './services.js';
@@ -40,6 +40,14 @@ export function overrideSinkSettings(settings: Readonly<Record<string, unknown>>
   sinkOverrides = settings;
 }
 
+/** `--build-in` of `npm run bench`: where every document of the run is built (none: the pipeline file's default, the sink). */
+let documentBuilder: DocumentBuilder | undefined;
+
+/** Sets `buildIn` of every document of the pipeline files written from now on (`--build-in`). */
+export function overrideDocumentBuilder(builder: DocumentBuilder): void {
+  documentBuilder = builder;
+}
+
 /** Partitions of every change topic (as in examples/sakila/pipeline.yml). */
 export const PARTITIONS = 3;
 
@@ -65,7 +73,9 @@ export function writeBenchPipeline(
     elasticsearch: { node: engineNode(options.engine) },
     // the throughput phases measure streaming a backlog: no first load unless asked (sink.firstLoad)
     sink: { firstLoad: false, ...options.sink, ...sinkOverrides },
-    documents: Object.fromEntries(Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition }])),
+    documents: Object.fromEntries(
+      Object.entries(documents).map(([name, definition]) => [name, { index: indexes[name], ...definition, ...(documentBuilder === undefined ? {} : { buildIn: documentBuilder }) }]),
+    ),
   };
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-bench-')), 'pipeline.yml');
   writeFileSync(file, stringify(config));

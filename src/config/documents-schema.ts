@@ -117,8 +117,12 @@ export const documentDefinitionSchema: z.ZodType<DocumentDefinition> = z
     relations: relationsSchema.optional(),
     settings: z.record(z.string(), z.unknown()).optional().describe('index settings, e.g. { number_of_shards: 1 }'),
     mappings: z.record(z.string(), z.unknown()).optional().describe('index mappings, e.g. { properties: { title: { type: text } } }'),
+    buildIn: z
+      .enum(['sink', 'database'])
+      .optional()
+      .describe("where the documents' JSON is made: sink (the default) or database (MariaDB 10.5+ makes it in one query per batch)"),
   })
-  .describe('a mapping with table and optionally index, id, fields, computed, relations, settings, mappings');
+  .describe('a mapping with table and optionally index, id, fields, computed, relations, settings, mappings, buildIn');
 
 /** The `documents` section: document name -> definition. */
 export const documentsSchema = z

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Connection, FieldPacket } from 'mysql2/promise';
+import type { DocumentBuilder } from '../config/document-definition.js';
 import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeValue } from '../model/value-normalizer.js';
@@ -62,26 +63,20 @@ interface Embedded {
 }
 
 /**
- * Who makes a document's JSON: `auto` lets MariaDB 10.5+ make it in one query per 1,000 keys where
- * the descriptor allows (json-select.ts), else JavaScript from the rows; `javascript` always the
- * latter (the tests compare the two).
- */
-export type DocumentBuilder = 'auto' | 'javascript';
-
-/**
  * Builds the documents of `ids` (root id values as strings) in one consistent snapshot, never
- * one query per document: in the database as JSON where `builder` and the descriptor allow (one
- * query for every 1,000 keys, see json-select.ts), else one query per node of the descriptor for
- * every 1,000 keys, assembled here. Lists come in their `orderBy` order and then by primary key,
+ * one query per document: with `builder` `database` (by default the descriptor's `buildIn`) and
+ * a MariaDB 10.5+ server, the database makes each document's JSON (one query for every 1,000
+ * keys, see json-select.ts); otherwise one query per node of the descriptor for every 1,000 keys,
+ * assembled here. Lists come in their `orderBy` order and then by primary key,
  * so a document's content and hash are deterministic, and both ways make the same text.
  * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
  * survives a binlog reset.
  */
-export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning, builder: DocumentBuilder = 'auto'): Promise<BuiltDocuments> {
+export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning, builder: DocumentBuilder = descriptor.buildIn): Promise<BuiltDocuments> {
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
     const unique = [...new Set(ids)];
-    const select = builder === 'auto' ? jsonSelectOf(descriptor) : undefined;
+    const select = builder === 'database' ? jsonSelectOf(descriptor) : undefined;
     const documents = (select !== undefined && (await buildsJson(connection)) ? await buildInDatabase(connection, descriptor, select, unique) : undefined) ?? (await buildInJavaScript(connection, descriptor, unique));
     const found = new Set(documents.map((document) => document.id));
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };

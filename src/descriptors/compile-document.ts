@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { databaseBuildObstacle } from './json-select.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { tableKey, type TableInfo } from '../model/table.js';
 import { METADATA_PROPERTY } from './build-documents.js';
@@ -41,7 +42,7 @@ export function compileDocument(name: string, definition: DocumentDefinition, co
     nodes,
     tables,
   );
-  return {
+  const descriptor: DocumentDescriptor = {
     name,
     index: definition.index ?? defaultIndexName(context.pipeline, name),
     root,
@@ -50,7 +51,17 @@ export function compileDocument(name: string, definition: DocumentDefinition, co
     tables,
     settings: definition.settings,
     mappings: definition.mappings,
+    buildIn: definition.buildIn ?? 'sink',
   };
+  if (descriptor.buildIn === 'database') {
+    const obstacle = databaseBuildObstacle(descriptor);
+    if (obstacle !== undefined) {
+      throw new ConfigurationError(`${context.file}: ${path}.buildIn: the database cannot make these documents: ${obstacle}`, `remove ${path}.buildIn (the sink builds them) or what stands in the way`, {
+        context: { file: context.file, key: `${path}.buildIn` },
+      });
+    }
+  }
+  return descriptor;
 }
 
 interface NodeSource {

@@ -1,6 +1,6 @@
 import type { ColumnDefinition } from '../model/column.js';
 import type { TableInfo } from '../model/table.js';
-import type { RelationType } from '../config/document-definition.js';
+import type { DocumentBuilder, RelationType } from '../config/document-definition.js';
 
 /**
  * A compiled document definition: every table and column resolved against the database, and the
@@ -95,4 +95,6 @@ export interface DocumentDescriptor {
   readonly tables: ReadonlySet<string>;
   readonly settings?: Readonly<Record<string, unknown>> | undefined;
   readonly mappings?: Readonly<Record<string, unknown>> | undefined;
+  /** Where the documents' JSON is made (`database` only when the descriptor allows it: see json-select.ts). */
+  readonly buildIn: DocumentBuilder;
 }

@@ -11,11 +11,12 @@ import { qualifiedName, quoteIdentifier } from './sql.js';
  * order the JavaScript build visits them (see {@link flattenReferences}).
  *
  * Only descriptors whose every value prints the same both ways get one ({@link jsonSelectOf}
- * says undefined otherwise): column types whose text form documents keep (integers, BIGINT as a
- * number while exact, DECIMAL, character strings, ENUM, SET of plain members, YEAR, DATE, TIME,
- * DATETIME, TIMESTAMP), no computed fields, integer join columns (SQL equality is then the
- * JavaScript build's string match), single-column primary keys, and no table name twice on a
- * path from the root (each table is aliased by its name, as in nodeQuery).
+ * says undefined otherwise, {@link databaseBuildObstacle} why): column types whose text form
+ * documents keep (integers, BIGINT as a number while exact, DECIMAL, character strings, ENUM,
+ * SET of plain members, YEAR, DATE, TIME, DATETIME, TIMESTAMP), no computed fields, integer
+ * join columns (SQL equality is then the JavaScript build's string match), single-column primary
+ * keys, and no table name twice on a path from the root (each table is aliased by its name, as
+ * in nodeQuery).
  */
 export interface JsonSelect {
   /** `SELECT id, body, refs FROM root ... WHERE id IN (?) ... ORDER BY ...`: the ids go last. */
@@ -50,7 +51,7 @@ const selects = new WeakMap<DocumentDescriptor, JsonSelect | null>();
 export function jsonSelectOf(descriptor: DocumentDescriptor): JsonSelect | undefined {
   let select = selects.get(descriptor);
   if (select === undefined) {
-    select = eligible(descriptor) ? compile(descriptor) : null;
+    select = databaseBuildObstacle(descriptor) === undefined ? compile(descriptor) : null;
     selects.set(descriptor, select);
   }
   return select ?? undefined;
@@ -78,21 +79,32 @@ export function withJavaScriptEscapes(json: string): string {
   return json.replace(/(\\+)u00([0-9A-Fa-f]{2})/g, (match: string, slashes: string, hex: string) => (slashes.length % 2 === 1 ? `${slashes}u00${hex.toLowerCase()}` : match));
 }
 
-function eligible(descriptor: DocumentDescriptor): boolean {
+/**
+ * Why the database cannot make `descriptor`'s documents as the sink does (the first reason
+ * found, naming the key in the pipeline file), or undefined when it can.
+ */
+export function databaseBuildObstacle(descriptor: DocumentDescriptor): string | undefined {
   for (const node of descriptor.nodes) {
-    if (repeatsTableOnItsPath(node)) return false;
-    if (node.computed.length > 0 || node.table.primaryKey.length !== 1) return false;
-    if (node.scalar !== undefined && (!printsAlike(node.scalar) || node.children.length > 0)) return false;
-    if (node.fields.some((field) => !printsAlike(field.column))) return false;
-    if (!hasSimpleColumn(node, node.table.primaryKey[0] ?? '')) return false;
+    if (repeatsTableOnItsPath(node)) return `${node.path}: table ${node.table.table} is also one of its parents' (their SQL aliases would clash)`;
+    if (node.computed.length > 0) return `${node.path}.computed: a computed value's type is known only once it is read`;
+    if (node.table.primaryKey.length !== 1 || !hasSimpleColumn(node, node.table.primaryKey[0] ?? '')) return `${node.path}: table ${node.table.table} needs a one-column primary key of a plain type`;
+    const columns = node.scalar === undefined ? node.fields.map((field) => field.column) : [node.scalar];
+    const unlike = columns.find((column) => !printsAlike(column));
+    if (unlike !== undefined) return `${node.path}: column ${unlike.name} (${unlike.baseType}) is written differently by the database's JSON`;
+    if (node.scalar !== undefined && node.children.length > 0) return `${node.path}: a scalar relation with relations of its own`;
     const relation = node.join;
     if (relation !== undefined) {
-      if (node.property === undefined || node.parent === undefined || !hasIntegerColumn(node.parent, relation.parentColumn) || !hasIntegerColumn(node, relation.childColumn)) return false;
       const link = relation.link;
-      if (link !== undefined && !(isIntegerColumn(columnOf(link.table.columns, link.parentColumn)) && isIntegerColumn(columnOf(link.table.columns, link.childColumn)))) return false;
+      const integerJoin =
+        node.property !== undefined &&
+        node.parent !== undefined &&
+        hasIntegerColumn(node.parent, relation.parentColumn) &&
+        hasIntegerColumn(node, relation.childColumn) &&
+        (link === undefined || (isIntegerColumn(columnOf(link.table.columns, link.parentColumn)) && isIntegerColumn(columnOf(link.table.columns, link.childColumn))));
+      if (!integerJoin) return `${node.path}: joined on a column that is not an integer (SQL compares text by collation, the sink by exact text)`;
     }
   }
-  return hasSimpleColumn(descriptor.root, descriptor.idColumn);
+  return hasSimpleColumn(descriptor.root, descriptor.idColumn) ? undefined : `${descriptor.root.path}.id: column ${descriptor.idColumn} is not of a plain type`;
 }
 
 /** Whether a table name of `node` (or its link table) is also one of its ancestors' (their aliases would clash in the nested subqueries). */

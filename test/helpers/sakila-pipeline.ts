@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DocumentBuilder } from '../../src/config/document-definition.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
@@ -27,9 +28,10 @@ export interface SakilaPipeline {
 /**
  * Loads Sakila into a unique database and writes a pipeline file with the example's `documents`
  * (examples/sakila/pipeline.yml) pointed at it, at the engine of `elasticsearch` and at unique
- * indexes; `cleanup` drops the database and the indexes. `sink` overrides sink settings.
+ * indexes; `cleanup` drops the database and the indexes. `sink` overrides sink settings, and
+ * `filmsBuildIn` the film document's `buildIn` (the customers' computed name keeps them in the sink).
  */
-export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: SearchEngine, sink: Record<string, unknown> = {}): Promise<SakilaPipeline> {
+export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: SearchEngine, sink: Record<string, unknown> = {}, filmsBuildIn?: DocumentBuilder): Promise<SakilaPipeline> {
   const database = uniqueName('sakila');
   const admin = await openMysql(cleanup);
   cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
@@ -49,7 +51,7 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Sea
     engine: elasticsearch.kind,
     elasticsearch: { node: ENGINE_NODES[elasticsearch.kind] },
     sink: { pageSize: 500, ...sink },
-    documents: { films: { ...films, index: filmIndex }, customers: { ...customers, index: customerIndex } },
+    documents: { films: { ...films, index: filmIndex, ...(filmsBuildIn === undefined ? {} : { buildIn: filmsBuildIn }) }, customers: { ...customers, index: customerIndex } },
   };
   const file = writePipelineFile(stringify(config));
   const connection = await openMysql(cleanup, database);

@@ -10,9 +10,12 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 describe.each(testEngines())('sluice run on Sakila, writing to %s', (kind) => {
-  it('builds every film and customer document, then follows 5,000 random mutations exactly', async () => {
+  it.each([
+    ['in the sink', undefined],
+    ['films made as JSON by MariaDB (buildIn: database)', 'database'],
+  ] as const)('builds every film and customer document, then follows 5,000 random mutations exactly: %s', async (_, filmsBuildIn) => {
     const elasticsearch = testEngine(kind, cleanup);
-    const sakila = await prepareSakilaPipeline(cleanup, elasticsearch);
+    const sakila = await prepareSakilaPipeline(cleanup, elasticsearch, {}, filmsBuildIn);
     const run = startSluice(['run', '-c', sakila.file], cleanup);
     await waitForSakilaInStep(elasticsearch, sakila, 120_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- sluice output ---\n${run.output().slice(-4000)}`);
