@@ -34,14 +34,6 @@ interface Fragment {
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int']);
 const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum']);
 const SIMPLE_TYPES = new Set([...INTEGER_TYPES, ...TEXT_TYPES, 'bigint', 'decimal', 'year', 'date', 'time', 'datetime', 'timestamp']);
-/** Whether a SET member needs no escaping in JSON (the query writes the list's JSON text itself). */
-function isPlainMember(member: string): boolean {
-  for (let index = 0; index < member.length; index += 1) {
-    const code = member.charCodeAt(index);
-    if (code < 0x20 || member[index] === '"' || member[index] === '\\' || member[index] === ',') return false;
-  }
-  return true;
-}
 /** The largest integer a double holds exactly (documents keep BIGINT as a number up to it). */
 const SAFE_INTEGER = '9007199254740991';
 
@@ -117,6 +109,15 @@ function repeatsTableOnItsPath(node: DescriptorNode): boolean {
     }
   }
   return false;
+}
+
+/** Whether a SET member needs no escaping in JSON (the query writes the list's JSON text itself). */
+function isPlainMember(member: string): boolean {
+  for (let index = 0; index < member.length; index += 1) {
+    const code = member.charCodeAt(index);
+    if (code < 0x20 || member[index] === '"' || member[index] === '\\' || member[index] === ',') return false;
+  }
+  return true;
 }
 
 /** Whether the query writes `column`'s values as documentValue does. */
