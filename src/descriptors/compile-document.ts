@@ -1,8 +1,8 @@
 import { ConfigurationError } from '../errors.js';
-import { databaseBuildObstacle } from './json-select.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { tableKey, type TableInfo } from '../model/table.js';
 import { METADATA_PROPERTY } from './build-documents.js';
+import { databaseBuildObstacle } from './json-select.js';
 import type { DocumentDefinition, FieldSelection, RelationDefinition } from '../config/document-definition.js';
 import type { DescriptorComputed, DescriptorField, DescriptorJoin, DescriptorNode, DescriptorOrder, DocumentDescriptor } from './document-descriptor.js';
 
