@@ -9,6 +9,7 @@
  * e.g. npx tsx bench/catch-up-memory.ts --rounds 3 '{}' '{"SLUICE_MAX_SEMI_SPACE_MIB":"4"}'
  */
 import { parseArgs } from 'node:util';
+import { jsonMappingOption } from './lib/json-mapping-option.js';
 import { KafkaWatch } from './lib/progress.js';
 import { benchKafka, engineNode, openSql, uniqueSuffix } from './lib/services.js';
 import { sluiceCatchUp, type SluiceLayout } from './peers/peer-catch-up.js';
@@ -27,7 +28,7 @@ if (options.layout !== 'run' && options.layout !== 'source+sink') {
   console.error(`catch-up-memory: --layout ${options.layout}: use run or source+sink`);
   process.exit(2);
 }
-const variants = (positionals.length === 0 ? ['{}'] : positionals).map((text) => JSON.parse(text) as Record<string, string>);
+const variants = (positionals.length === 0 ? ['{}'] : positionals).map((text) => jsonMappingOption('catch-up-memory: variant', text, '{"SLUICE_MAX_SEMI_SPACE_MIB":"4"}') as Record<string, string>);
 const products = Number(options.products);
 
 /** Drops what one catch-up created; a failure is printed, never thrown. */

@@ -44,6 +44,7 @@ import { summarizeProcessProfiles } from './lib/cpu-profile.js';
 import { engineCeiling, readDocuments } from './lib/engine-ceiling.js';
 import { measureFreshness } from './lib/freshness.js';
 import { PRODUCER_VARIANTS, produceMessages, readMessages, type ProduceRun } from './lib/kafka-ceiling.js';
+import { jsonMappingOption } from './lib/json-mapping-option.js';
 import { describeMachine } from './lib/machine.js';
 import { overrideDocumentBuilder, overrideSinkSettings, PARTITIONS, writeBenchPipeline, type BenchPipeline } from './lib/pipeline-file.js';
 import { fullGcSummary, runPipeline, windowOf, type PipelineRunOptions, type PipelineRunResult, type ProfileWindow } from './lib/pipeline-run.js';
@@ -95,23 +96,7 @@ if (UNKNOWN_PHASES.length > 0) {
 /** Whether any per-engine phase runs (not with --only peers). */
 const ENGINE_PHASES_SELECTED = ENGINE_PHASES.some((name) => ONLY.has(name));
 /** --sink: the JSON mapping of sink settings it gives; anything else exits 2 with the fix. */
-function parseSinkOption(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  let value: unknown;
-  let problem: string | undefined;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    problem = error instanceof Error ? error.message : String(error);
-  }
-  if (problem === undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) problem = `got ${JSON.stringify(value)}`;
-  if (problem !== undefined) {
-    console.error(`bench: --sink ${text}: not a JSON mapping of sink settings (${problem}); write e.g. --sink '{"pageSize":250,"buildBatchSize":250}'`);
-    process.exit(2);
-  }
-  return value as Record<string, unknown>;
-}
-const SINK_SETTINGS = parseSinkOption(options.sink);
+const SINK_SETTINGS = options.sink === undefined ? undefined : jsonMappingOption('bench: --sink', options.sink, '{"pageSize":250,"buildBatchSize":250}');
 if (SINK_SETTINGS !== undefined) overrideSinkSettings(SINK_SETTINGS);
 const BUILD_IN = options['build-in'];
 if (BUILD_IN !== undefined) {

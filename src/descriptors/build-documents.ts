@@ -23,6 +23,8 @@ export interface DocumentMetadata {
 /** A built document: its id and its `_source`, `_sluice` included, as an object and as JSON. */
 export interface BuiltDocument {
   readonly id: string;
+  /** `_sluice.hash`, at hand without `source` (a document built in the database parses its JSON for `source`). */
+  readonly hash: string;
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
   /** JSON.stringify(source), made once (the hash is taken over the same text). */
   readonly json: string;
@@ -100,7 +102,7 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
     const body = assemble(descriptor.root, entry, groups, refs);
     const document = documentOf(id, JSON.stringify(body), distinct(refs));
     body[METADATA_PROPERTY] = document.metadata;
-    documents.push({ id, source: body as BuiltDocument['source'], json: document.json, jsonBytes: document.jsonBytes });
+    documents.push({ id, hash: document.metadata.hash, source: body as BuiltDocument['source'], json: document.json, jsonBytes: document.jsonBytes });
   }
   return documents;
 }
@@ -122,8 +124,8 @@ async function buildInDatabase(connection: Connection, descriptor: DocumentDescr
       const id = String(normalizeValue(idColumn, rawId));
       if (found.has(id)) continue;
       found.add(id);
-      const { json, jsonBytes } = documentOf(id, withJavaScriptEscapes(body), distinct(flattenReferences(JSON.parse(references))));
-      documents.push(new JsonDocument(id, json, jsonBytes));
+      const { metadata, json, jsonBytes } = documentOf(id, withJavaScriptEscapes(body), distinct(flattenReferences(JSON.parse(references))));
+      documents.push(new JsonDocument(id, metadata.hash, json, jsonBytes));
     }
   }
   return documents;
@@ -135,6 +137,7 @@ class JsonDocument implements BuiltDocument {
 
   constructor(
     readonly id: string,
+    readonly hash: string,
     readonly json: string,
     readonly jsonBytes: number,
   ) {}

@@ -144,6 +144,7 @@ describe('documents made as JSON by MariaDB', () => {
     expect(inDatabase.documents.map((document) => document.json)).toEqual(inJavaScript.documents.map((document) => document.json));
     expect(inDatabase.documents.map((document) => document.jsonBytes)).toEqual(inDatabase.documents.map((document) => Buffer.byteLength(document.json)));
     expect(inDatabase.documents.map((document) => document.source)).toEqual(inJavaScript.documents.map((document) => document.source));
+    expect(inDatabase.documents.map((document) => document.hash)).toEqual(inJavaScript.documents.map((document) => document.source._sluice.hash));
     // the shapes the comparison above stands on
     const [first, second, third, fourth] = inDatabase.documents;
     expect(first?.source).toMatchObject({

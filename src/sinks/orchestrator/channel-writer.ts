@@ -43,7 +43,7 @@ export async function writePage(
   const counts: WriteCounts = { written: 0, unchanged: 0, superseded: 0 };
   if (documents.length === 0) return counts;
   const stored = options.fresh ? new Map<string, string>() : await storedHashes(engine, index, documents.map((document) => document.id));
-  const unchanged = (document: BuiltDocument): boolean => stored.get(document.id) === document.source._sluice.hash;
+  const unchanged = (document: BuiltDocument): boolean => stored.get(document.id) === document.hash;
   let pending = [...documents];
   await retry(
     async () => {
@@ -51,7 +51,7 @@ export async function writePage(
       for (const document of pending) {
         if (unchanged(document)) {
           lines.push(`${JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } })}\n`);
-          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.source._sluice.hash, batch: options.batchMs } } })}\n`);
+          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.hash, batch: options.batchMs } } })}\n`);
         } else {
           lines.push(serializeOperation({ kind: 'index', index, id: document.id, version: options.version, json: syncDocumentJson(document, options.version, options.batchMs) }));
         }
