@@ -4,11 +4,12 @@ import type { DocumentBuilder } from '../config/document-definition.js';
 import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeValue } from '../model/value-normalizer.js';
-import type { DescriptorField, DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
+import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { flattenReferences, jsonSelectOf, withJavaScriptEscapes, type JsonSelect } from './json-select.js';
-import { chunks, MAX_IN_LIST, qualifiedName, quoteIdentifier } from './sql.js';
+import { linkFields, nodeQuery, selectedColumns, type NodeQuery } from './node-query.js';
+import { chunks, MAX_IN_LIST } from './sql.js';
 
 /** sluice's bookkeeping inside every document, under `_sluice`. */
 export interface DocumentMetadata {
@@ -47,9 +48,6 @@ export interface BuiltDocuments {
   readonly missing: readonly string[];
 }
 
-const PARENT_ALIAS = '__sluice_parent';
-const LINK_PREFIX = '__sluice_link_';
-const COMPUTED_PREFIX = '__sluice_computed_';
 /** MySQL's type code of BIGINT results (mysql2 FieldPacket.columnType). */
 const LONGLONG = 8;
 
@@ -197,55 +195,6 @@ export function rowReference(node: DescriptorNode, row: Row): string {
   const { primaryKey } = node.table;
   if (primaryKey.length === 1) return `${node.table.db}.${node.table.table}:${String(row[primaryKey[0]])}`;
   return `${node.table.db}.${node.table.table}:${JSON.stringify(primaryKey.map((column) => row[column]))}`;
-}
-
-/**
- * The SQL text of a node's query: its table and link table are aliased by their own names (so a
- * `where` condition or a computed expression may qualify columns as the pipeline file's author
- * knows them), its columns, link fields and computed expressions, and its ORDER BY.
- */
-export interface NodeQuery {
-  /** `SELECT ...` without the filter on the parent's keys. */
-  readonly select: string;
-  /** The table expression (`FROM ...` with the link join). */
-  readonly from: string;
-  /** The column the parent's keys are matched on, qualified. */
-  readonly keyColumn: (column: string) => string;
-  readonly where: string | undefined;
-  readonly orderBy: string;
-}
-
-/** The query of `node` (see {@link NodeQuery}). */
-export function nodeQuery(node: DescriptorNode): NodeQuery {
-  const alias = quoteIdentifier(node.table.table);
-  const link = node.join?.link;
-  const linkAlias = link === undefined ? '' : quoteIdentifier(link.table.table);
-  const parts = selectedColumns(node).map((definition) => `${alias}.${quoteIdentifier(definition.name)}`);
-  if (link !== undefined && node.join !== undefined) {
-    parts.unshift(`${linkAlias}.${quoteIdentifier(link.parentColumn)} AS ${PARENT_ALIAS}`);
-    linkFields(node).forEach((field, index) => parts.push(`${linkAlias}.${quoteIdentifier(field.column.name)} AS ${quoteIdentifier(`${LINK_PREFIX}${index}`)}`));
-  }
-  node.computed.forEach((field, index) => parts.push(`(${field.expression}) AS ${quoteIdentifier(`${COMPUTED_PREFIX}${index}`)}`));
-  const from =
-    link === undefined || node.join === undefined
-      ? `${qualifiedName(node.table)} AS ${alias}`
-      : `${qualifiedName(link.table)} AS ${linkAlias} JOIN ${qualifiedName(node.table)} AS ${alias} ON ${alias}.${quoteIdentifier(node.join.childColumn)} = ${linkAlias}.${quoteIdentifier(link.childColumn)}`;
-  const orderBy = node.order.map((term) => `${term.fromLink ? linkAlias : alias}.${quoteIdentifier(term.column)}${term.descending ? ' DESC' : ''}`).join(', ');
-  return {
-    select: `SELECT ${parts.join(', ')}`,
-    from,
-    keyColumn: (column) => `${link === undefined ? alias : linkAlias}.${quoteIdentifier(column)}`,
-    where: node.where,
-    orderBy,
-  };
-}
-
-function selectedColumns(node: DescriptorNode): ColumnDefinition[] {
-  return node.table.columns.filter((column) => node.usedColumns.has(column.name));
-}
-
-function linkFields(node: DescriptorNode): DescriptorField[] {
-  return node.fields.filter((field) => field.fromLink === true);
 }
 
 /** A computed value as documents hold it: BIGINT results as numbers while exact, text as text. */

@@ -1,5 +1,5 @@
 import { ConfigurationError, describeError } from '../errors.js';
-import { nodeQuery } from './build-documents.js';
+import { nodeQuery } from './node-query.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { jsonSelectOf, type JsonSelect } from './json-select.js';
 import type { Queryable } from './sql.js';

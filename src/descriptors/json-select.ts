@@ -1,6 +1,7 @@
 import type { ColumnDefinition } from '../model/column.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
-import { qualifiedName, quoteIdentifier } from './sql.js';
+import { nodeQuery } from './node-query.js';
+import { quoteIdentifier } from './sql.js';
 
 /**
  * One query that makes a document's JSON in the database (MariaDB 10.5 and later: JSON_OBJECT,
@@ -16,7 +17,7 @@ import { qualifiedName, quoteIdentifier } from './sql.js';
  * SET of plain members, YEAR, DATE, TIME, DATETIME, TIMESTAMP), no computed fields, integer
  * join columns (SQL equality is then the JavaScript build's string match), single-column primary
  * keys, and no table name twice on a path from the root (each table is aliased by its name, as
- * in nodeQuery).
+ * in nodeQuery, whose table expressions and orders the query reuses).
  */
 export interface JsonSelect {
   /** `SELECT id, body, refs FROM root ... WHERE id IN (?) ... ORDER BY ...`: the ids go last. */
@@ -145,14 +146,13 @@ function hasSimpleColumn(node: DescriptorNode, name: string): boolean {
 
 function compile(descriptor: DocumentDescriptor): JsonSelect {
   const root = descriptor.root;
-  const alias = aliasOf(root);
+  const query = nodeQuery(root);
+  const id = query.keyColumn(descriptor.idColumn);
   const body = objectOf(root);
   const refs = referencesOf(root);
-  const where = root.where === undefined ? '' : ` AND (${root.where})`;
+  const where = query.where === undefined ? '' : ` AND (${query.where})`;
   return {
-    sql:
-      `SELECT ${alias}.${quoteIdentifier(descriptor.idColumn)}, JSON_COMPACT(${body.text}), JSON_COMPACT(${refs.text}) ` +
-      `FROM ${qualifiedName(root.table)} AS ${alias} WHERE ${alias}.${quoteIdentifier(descriptor.idColumn)} IN (?)${where} ORDER BY ${orderOf(root)}`,
+    sql: `SELECT ${id}, JSON_COMPACT(${body.text}), JSON_COMPACT(${refs.text}) FROM ${query.from} WHERE ${id} IN (?)${where} ORDER BY ${query.orderBy}`,
     constants: [...body.params, ...refs.params],
   };
 }
@@ -163,10 +163,6 @@ function aliasOf(node: DescriptorNode): string {
 
 function linkAliasOf(node: DescriptorNode): string {
   return node.join?.link === undefined ? '' : quoteIdentifier(node.join.link.table.table);
-}
-
-function orderOf(node: DescriptorNode): string {
-  return node.order.map((term) => `${term.fromLink ? linkAliasOf(node) : aliasOf(node)}.${quoteIdentifier(term.column)}${term.descending ? ' DESC' : ''}`).join(', ');
 }
 
 /** A column's value as documentValue writes it (see document-values.ts), as a JSON_OBJECT argument. */
@@ -232,14 +228,13 @@ function rowsOf(child: DescriptorNode, element: Fragment): Fragment {
   const relation = child.join;
   const parent = child.parent;
   if (relation === undefined || parent === undefined) throw new Error(`${child.path} has no parent to join`);
-  const alias = aliasOf(child);
-  const parentValue = `${aliasOf(parent)}.${quoteIdentifier(relation.parentColumn)}`;
-  const link = relation.link;
-  const from =
-    link === undefined
-      ? `${qualifiedName(child.table)} AS ${alias} WHERE ${alias}.${quoteIdentifier(relation.childColumn)} = ${parentValue}`
-      : `${qualifiedName(link.table)} AS ${linkAliasOf(child)} JOIN ${qualifiedName(child.table)} AS ${alias} ON ${alias}.${quoteIdentifier(relation.childColumn)} = ${linkAliasOf(child)}.${quoteIdentifier(link.childColumn)} WHERE ${linkAliasOf(child)}.${quoteIdentifier(link.parentColumn)} = ${parentValue}`;
-  const where = child.where === undefined ? '' : ` AND (${child.where})`;
+  // the same table expression, key column and order as the sink's build (nodeQuery), the key matched on the parent row in scope
+  const query = nodeQuery(child);
+  const key = query.keyColumn(relation.link === undefined ? relation.childColumn : relation.link.parentColumn);
+  const where = query.where === undefined ? '' : ` AND (${query.where})`;
   const limit = child.limit === undefined ? '' : ` LIMIT ${child.limit}`;
-  return { text: `(SELECT JSON_ARRAYAGG(${element.text} ORDER BY ${orderOf(child)}${limit}) FROM ${from}${where})`, params: element.params };
+  return {
+    text: `(SELECT JSON_ARRAYAGG(${element.text} ORDER BY ${query.orderBy}${limit}) FROM ${query.from} WHERE ${key} = ${aliasOf(parent)}.${quoteIdentifier(relation.parentColumn)}${where})`,
+    params: element.params,
+  };
 }

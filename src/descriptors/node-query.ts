@@ -1,0 +1,59 @@
+import type { ColumnDefinition } from '../model/column.js';
+import type { DescriptorField, DescriptorNode } from './document-descriptor.js';
+import { qualifiedName, quoteIdentifier } from './sql.js';
+
+const PARENT_ALIAS = '__sluice_parent';
+const LINK_PREFIX = '__sluice_link_';
+const COMPUTED_PREFIX = '__sluice_computed_';
+
+/**
+ * The SQL text of a node's query: its table and link table are aliased by their own names (so a
+ * `where` condition or a computed expression may qualify columns as the pipeline file's author
+ * knows them), its columns, link fields and computed expressions, and its ORDER BY.
+ */
+export interface NodeQuery {
+  /** `SELECT ...` without the filter on the parent's keys. */
+  readonly select: string;
+  /** The table expression (`FROM ...` with the link join). */
+  readonly from: string;
+  /** The column the parent's keys are matched on, qualified. */
+  readonly keyColumn: (column: string) => string;
+  readonly where: string | undefined;
+  readonly orderBy: string;
+}
+
+/** The query of `node` (see {@link NodeQuery}). */
+export function nodeQuery(node: DescriptorNode): NodeQuery {
+  const alias = quoteIdentifier(node.table.table);
+  const link = node.join?.link;
+  const linkAlias = link === undefined ? '' : quoteIdentifier(link.table.table);
+  const parts = selectedColumns(node).map((definition) => `${alias}.${quoteIdentifier(definition.name)}`);
+  if (link !== undefined && node.join !== undefined) {
+    parts.unshift(`${linkAlias}.${quoteIdentifier(link.parentColumn)} AS ${PARENT_ALIAS}`);
+    linkFields(node).forEach((field, index) => parts.push(`${linkAlias}.${quoteIdentifier(field.column.name)} AS ${quoteIdentifier(`${LINK_PREFIX}${index}`)}`));
+  }
+  node.computed.forEach((field, index) => parts.push(`(${field.expression}) AS ${quoteIdentifier(`${COMPUTED_PREFIX}${index}`)}`));
+  const from =
+    link === undefined || node.join === undefined
+      ? `${qualifiedName(node.table)} AS ${alias}`
+      : `${qualifiedName(link.table)} AS ${linkAlias} JOIN ${qualifiedName(node.table)} AS ${alias} ON ${alias}.${quoteIdentifier(node.join.childColumn)} = ${linkAlias}.${quoteIdentifier(link.childColumn)}`;
+  const orderBy = node.order.map((term) => `${term.fromLink ? linkAlias : alias}.${quoteIdentifier(term.column)}${term.descending ? ' DESC' : ''}`).join(', ');
+  return {
+    select: `SELECT ${parts.join(', ')}`,
+    from,
+    keyColumn: (column) => `${link === undefined ? alias : linkAlias}.${quoteIdentifier(column)}`,
+    where: node.where,
+    orderBy,
+  };
+}
+
+/** The columns of `node`'s table its documents use, in table order (nodeQuery selects them so). */
+export function selectedColumns(node: DescriptorNode): ColumnDefinition[] {
+  return node.table.columns.filter((column) => node.usedColumns.has(column.name));
+}
+
+/** The fields of `node` taken from its link row. */
+export function linkFields(node: DescriptorNode): DescriptorField[] {
+  return node.fields.filter((field) => field.fromLink === true);
+}
+
