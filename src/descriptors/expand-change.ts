@@ -106,6 +106,31 @@ export function referencesToLookUp(descriptor: DocumentDescriptor, change: RowCh
   return references === undefined ? [] : [...references];
 }
 
+/**
+ * The columns of each table (`db.table`) that {@link rootIdsOfChanges}, {@link referencesToLookUp}
+ * and the sink's attribution of ids to changes read from the row images of `descriptors`' changes:
+ * a node's used columns, primary key and join column, a link table's used columns and both its
+ * join columns. A change whose images hold only these columns expands to the same roots and
+ * references as the whole change (the sink decodes only these; see change-event-codec.ts).
+ */
+export function columnsReadByExpansion(descriptors: readonly DocumentDescriptor[]): Map<string, Set<string>> {
+  const columns = new Map<string, Set<string>>();
+  const add = (table: TableInfo, names: Iterable<string>): void => {
+    const key = `${table.db}.${table.table}`;
+    let set = columns.get(key);
+    if (set === undefined) columns.set(key, (set = new Set()));
+    for (const name of names) set.add(name);
+  };
+  for (const descriptor of descriptors) {
+    for (const node of descriptor.nodes) {
+      const join = node.join;
+      add(node.table, [...node.usedColumns, ...node.table.primaryKey, join === undefined ? descriptor.idColumn : join.childColumn]);
+      if (join?.link !== undefined) add(join.link.table, [...join.link.usedColumns, join.link.parentColumn, join.link.childColumn]);
+    }
+  }
+  return columns;
+}
+
 /** Whether `change` is to a table the descriptor reads (a node or a link table). */
 export function concernsDescriptor(descriptor: DocumentDescriptor, change: RowChange): boolean {
   return descriptor.tables.has(`${change.db}.${change.table}`);

@@ -4,6 +4,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import type { Logger } from 'pino';
 import type { DocumentDefinition } from '../config/document-definition.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
+import { columnsReadByExpansion } from '../descriptors/expand-change.js';
 import { loadDescriptors, openReadPool } from '../descriptors/read-pool.js';
 import { readTableCatalog } from '../sources/mysql/table-catalog.js';
 import { describeError, SluiceError } from '../errors.js';
@@ -101,6 +102,7 @@ export interface DocumentPipelineSettings {
 export interface AcknowledgedPage {
   readonly topic: string;
   readonly partition: number;
+  /** The page's change events; their row images hold only the columns the documents read (see columnsReadByExpansion), unless the change log is on. */
   readonly changes: readonly ChangeEvent[];
   readonly result: PageResult;
   /** When the last document of the page was acknowledged (ms since epoch). */
@@ -390,7 +392,9 @@ export class DocumentPipeline {
     const { settings } = this;
     const { pool, writer, retryPolicy, signal, inFlight } = context;
     const documentRetry = { retryPolicy, file: settings.file, logger: settings.logger, signal };
-    const decoder = { pipeline: settings.pipeline, schemas: context.schemas, deadLetters: context.deadLetters, retryPolicy, logger: settings.logger, signal };
+    // the change log keeps whole row images; without it only the columns expansion reads are decoded
+    const columns = settings.changeLog === undefined ? this.columnsByTopic(descriptors) : undefined;
+    const decoder = { pipeline: settings.pipeline, schemas: context.schemas, deadLetters: context.deadLetters, retryPolicy, logger: settings.logger, signal, columnsOf: (topic: string) => columns?.get(topic) };
     const visibility = this.visibility;
     return {
       decode: async (page) => {
@@ -446,6 +450,17 @@ export class DocumentPipeline {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The columns expansion reads from each change topic of the descriptors (two tables may share a topic name: both tables' columns). */
+  private columnsByTopic(descriptors: readonly DocumentDescriptor[]): Map<string, Set<string>> {
+    const byTopic = new Map<string, Set<string>>();
+    for (const [table, columns] of columnsReadByExpansion(descriptors)) {
+      const dot = table.indexOf('.');
+      const topic = changeTopic(this.settings.topicPrefix, table.slice(0, dot), table.slice(dot + 1));
+      byTopic.set(topic, new Set([...(byTopic.get(topic) ?? []), ...columns]));
+    }
+    return byTopic;
   }
 
   /** The change topics of every table the descriptors read. */

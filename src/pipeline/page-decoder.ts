@@ -16,6 +16,12 @@ export interface PageDecoderSettings {
   readonly retryPolicy: RetryPolicy;
   readonly logger: Logger;
   readonly signal: AbortSignal;
+  /**
+   * The columns to decode of a topic's row images (see columnsReadByExpansion); the others are
+   * skipped in the bytes. Absent, or undefined for a topic: every column (the change log keeps
+   * whole images).
+   */
+  readonly columnsOf?: (topic: string) => ReadonlySet<string> | undefined;
 }
 
 /**
@@ -23,12 +29,14 @@ export interface PageDecoderSettings {
  * skipped. Only messages whose bytes can never be decoded (UndecodableMessageError) are
  * dead-lettered; a failing schema lookup is retried with backoff, and a failure that is not
  * retriable rejects the page (it is not committed). A schema id's reader is looked up once per
- * page; the messages themselves decode synchronously.
+ * page; the messages themselves decode synchronously. Row images hold the columns
+ * `settings.columnsOf` names for the page's topic, or all of them.
  */
 export async function decodeChangePage(page: ConsumedPage, settings: PageDecoderSettings): Promise<DecodedPage> {
   const { topic, partition } = page;
   const changes: PageChange[] = [];
   const readers = new Map<string, ChangeEventReader>();
+  const columns = settings.columnsOf?.(topic);
   let undecodable = 0;
   for (const message of page.messages) {
     const value = message.value;
@@ -63,6 +71,6 @@ export async function decodeChangePage(page: ConsumedPage, settings: PageDecoder
       where: at,
       onRetry: (error, attempt, delayMs) => settings.logger.warn({ attempt, delayMs, where: at, error: describeError(error) }, 'decoding a change failed; retrying'),
     });
-    return changeEventReader(json, schemaId);
+    return changeEventReader(json, schemaId, columns);
   }
 }

@@ -120,18 +120,22 @@ export interface ChangeEventReader {
 
 /**
  * The reader of a writer schema's JSON, cached per schema: the Avro type and the field -> column
- * names are worked out once, so decoding a message allocates only the event itself. A JSON text
- * that is not a change-event schema throws an UndecodableMessageError.
+ * names are worked out once, so decoding a message allocates only the event itself. With
+ * `columns`, the row images hold only those columns: the others are skipped in the bytes, never
+ * decoded (Avro schema resolution against a reader schema without them); `columns` is a cache
+ * key, so pass the same set for every message of a table. A JSON text that is not a change-event
+ * schema throws an UndecodableMessageError.
  */
-export function changeEventReader(json: string, schemaId: string): ChangeEventReader {
-  let reader = readerCache.get(json);
+export function changeEventReader(json: string, schemaId: string, columns?: ReadonlySet<string>): ChangeEventReader {
+  const cache = columns === undefined ? readerCache : readersOf(columns);
+  let reader = cache.get(json);
   if (reader === undefined) {
     try {
-      reader = compileReader(json);
+      reader = compileReader(json, columns);
     } catch (cause) {
       throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
     }
-    readerCache.set(json, reader);
+    cache.set(json, reader);
   }
   return reader;
 }
@@ -149,14 +153,41 @@ export async function decodeChangeEvent(message: Buffer, resolveSchema: (id: str
   return changeEventReader(json, id).read(body, id);
 }
 
+/** The readers of whole row images, by writer schema JSON. */
 const readerCache = new Map<string, ChangeEventReader>();
 
-function compileReader(json: string): ChangeEventReader {
-  const type = parseSchema(json);
-  const schema = JSON.parse(json) as { fields: Array<{ name: string; type: unknown[] }> };
-  const rowSchema = schema.fields[0]?.type[1] as { fields: Array<{ name: string; 'sluice.column'?: string }> };
-  const fields = rowSchema.fields.map((field) => field.name);
-  const columns = rowSchema.fields.map((field) => field['sluice.column'] ?? field.name);
+/** The readers of row images narrowed to a set of columns: per set, by writer schema JSON. */
+const projectedReaders = new WeakMap<ReadonlySet<string>, Map<string, ChangeEventReader>>();
+
+function readersOf(columns: ReadonlySet<string>): Map<string, ChangeEventReader> {
+  let readers = projectedReaders.get(columns);
+  if (readers === undefined) projectedReaders.set(columns, (readers = new Map<string, ChangeEventReader>()));
+  return readers;
+}
+
+interface RowFieldSchema {
+  readonly name: string;
+  readonly 'sluice.column'?: string;
+}
+
+interface EnvelopeSchema {
+  readonly fields: Array<{ readonly name: string; readonly type: unknown }>;
+}
+
+function compileReader(json: string, keep?: ReadonlySet<string>): ChangeEventReader {
+  const writer = parseSchema(json);
+  const schema = JSON.parse(json) as EnvelopeSchema;
+  const before = schema.fields[0];
+  const rowSchema = (Array.isArray(before?.type) ? before.type[1] : undefined) as { fields: RowFieldSchema[] } | undefined;
+  if (before?.name !== 'before' || rowSchema === undefined || !Array.isArray(rowSchema.fields)) throw new TypeError('not a change-event schema (no before row record)');
+  const columnOf = (field: RowFieldSchema): string => field['sluice.column'] ?? field.name;
+  const kept = keep === undefined ? rowSchema.fields : rowSchema.fields.filter((field) => keep.has(columnOf(field)));
+  const narrowed = kept.length < rowSchema.fields.length;
+  // the row record is defined once, in `before` (`after` names it): narrowing it there narrows both images
+  const reader = narrowed ? parseSchema({ ...schema, fields: [{ ...before, type: ['null', { ...rowSchema, fields: kept }] }, ...schema.fields.slice(1)] } as avro.Schema) : writer;
+  const resolver = narrowed ? reader.createResolver(writer) : undefined;
+  const fields = kept.map((field) => field.name);
+  const columns = kept.map(columnOf);
   const count = fields.length;
   const toRow = (value: Record<string, unknown> | null): Row | null => {
     if (value === null) return null;
@@ -168,7 +199,7 @@ function compileReader(json: string): ChangeEventReader {
     read(body: Buffer, schemaId: string): ChangeEvent {
       let record: EnvelopeRecord;
       try {
-        record = type.fromBuffer(body) as EnvelopeRecord;
+        record = (resolver === undefined ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver)) as EnvelopeRecord;
       } catch (cause) {
         throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
       }

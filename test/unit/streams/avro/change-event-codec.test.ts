@@ -2,7 +2,8 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Row } from '../../../../src/model/change-event.js';
 import { parseColumnType } from '../../../../src/sources/mysql/column-definition.js';
-import { decodeChangeEvent, encodeChangeEvent, parseSchema, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
+import { changeEventReader, decodeChangeEvent, encodeChangeEvent, parseSchema, writerSchema } from '../../../../src/streams/avro/change-event-codec.js';
+import { unframe } from '../../../../src/streams/avro/framing.js';
 import { UndecodableMessageError } from '../../../../src/streams/avro/undecodable-message-error.js';
 import { bigIntToBytes, bytesToBigInt, decimalToUnscaled, smallUnscaledToDecimal, unscaledToDecimal } from '../../../../src/streams/avro/decimal-string-type.js';
 
@@ -120,6 +121,44 @@ describe('change event codec', () => {
     const lookup = new kafkajs.KafkaJSNumberOfRetriesExceeded(new kafkajs.KafkaJSConnectionError('Connection error: read ECONNRESET', { broker: 'k:9092', code: 'ECONNRESET' }), { retryCount: 5, retryTime: 1000 });
     const decoding = decodeChangeEvent(encodeChangeEvent(schema, event(ROW, null)), () => Promise.reject(lookup));
     await expect(decoding).rejects.toBe(lookup);
+  });
+});
+
+describe('a reader narrowed to some columns', () => {
+  /** Only these columns, of ROW and of a before image differing in every one of them. */
+  const pick = (row: Row, columns: ReadonlySet<string>): Row => Object.fromEntries(Object.entries(row).filter(([column]) => columns.has(column)));
+
+  it('decodes exactly the named columns of both images, with the values the whole reader gives them, and the same envelope', () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const before: Row = { ...ROW, id: '1', d: '0.0000000001', vc: 'before', 'odd name-é': 'old', bl: Buffer.from([7]) };
+    const { body } = unframe(encodeChangeEvent(schema, event(ROW, before)));
+    const whole = changeEventReader(schema.json, schema.id).read(body, schema.id);
+    for (const columns of [new Set(['id']), new Set(['id', 'd', 'odd name-é', 'bl', 'nul']), new Set(['vc', 'no such column']), new Set<string>()]) {
+      const narrowed = changeEventReader(schema.json, schema.id, columns).read(body, schema.id);
+      expect(narrowed).toEqual({ ...whole, before: pick(before, columns), after: pick(ROW, columns) });
+    }
+  });
+
+  it('keeps null images null, and reads messages of an older writer schema without the columns it lacks', () => {
+    const v1 = writerSchema('p', 'shop', 'item', COLUMNS.slice(0, 3));
+    const columns = new Set(['id', 'ti', 'added']);
+    const created = changeEventReader(v1.json, v1.id, columns).read(unframe(encodeChangeEvent(v1, event({ id: '1', sb: '2', ti: 3 }))).body, v1.id);
+    expect(created.before).toBeNull();
+    expect(created.after).toEqual({ id: '1', ti: 3 });
+  });
+
+  it('is compiled once per column set and writer schema', () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const columns = new Set(['id']);
+    expect(changeEventReader(schema.json, schema.id, columns)).toBe(changeEventReader(schema.json, schema.id, columns));
+    expect(changeEventReader(schema.json, schema.id, columns)).not.toBe(changeEventReader(schema.json, schema.id));
+  });
+
+  it('still rejects a body its writer schema cannot read as undecodable', () => {
+    const schema = writerSchema('p', 'shop', 'item', COLUMNS);
+    const truncated = unframe(encodeChangeEvent(schema, event(ROW, null))).body.subarray(0, 20);
+    expect(() => changeEventReader(schema.json, schema.id, new Set(['id'])).read(truncated, schema.id)).toThrow(UndecodableMessageError);
+    expect(() => changeEventReader('{"type":"record","name":"x","fields":[]}', 'x', new Set(['id']))).toThrow(UndecodableMessageError);
   });
 });
 
