@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
+import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { PROJECT_ROOT } from '../../stack/settings.js';
 import { endpoints } from './services.js';
@@ -42,6 +43,26 @@ export function writePipelineFile(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-test-')), 'pipeline.yml');
   writeFileSync(file, yaml);
   return file;
+}
+
+/**
+ * The pipeline file of a test that streams changes of `database` (one partition per topic) to the
+ * test Elasticsearch with `documents`, without a first load (the changes come streamed); its
+ * pipeline name is the database's with dashes.
+ */
+export function streamingPipelineFile(database: string, documents: Record<string, unknown>): { file: string; pipeline: string } {
+  const pipeline = database.replaceAll('_', '-');
+  const file = writePipelineFile(
+    stringify({
+      pipeline,
+      source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
+      kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
+      elasticsearch: { node: endpoints.elasticsearchNode },
+      sink: { firstLoad: false },
+      documents,
+    }),
+  );
+  return { file, pipeline };
 }
 
 /** The YAML of a pipeline capturing `databases` from the test MariaDB into the test Kafka. */

@@ -1,14 +1,13 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import type { ChangeEvent } from '../../src/model/change-event.js';
 import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { testEngine } from '../helpers/engines.js';
-import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
-import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { Cleanup, createTestDatabase, openMysql, testKafka } from '../helpers/services.js';
+import { startSluice, streamingPipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // The sink decodes only the columns its expansion reads (keys, join columns, columns the documents
@@ -24,17 +23,9 @@ describe('the sink decodes only the columns the documents read', () => {
     await sql.query('CREATE TABLE category (id INT PRIMARY KEY, name VARCHAR(40), notes TEXT)');
     await sql.query('CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40), category_id INT, notes LONGTEXT, cost DECIMAL(10,2), KEY (category_id))');
     await sql.query("INSERT INTO category VALUES (1, 'lamps', 'internal'), (2, 'chairs', 'internal')");
-    const pipeline = database.replaceAll('_', '-');
-    const file = writePipelineFile(
-      stringify({
-        pipeline,
-        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
-        kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
-        elasticsearch: { node: endpoints.elasticsearchNode },
-        sink: { firstLoad: false },
-        documents: { items: { table: 'item', fields: ['name'], relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
-      }),
-    );
+    const { file, pipeline } = streamingPipelineFile(database, {
+      items: { table: 'item', fields: ['name'], relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } },
+    });
     const engine = testEngine('elasticsearch', cleanup);
     const index = `${pipeline}-items`;
     cleanup.add(() => engine.deleteIndex(index));

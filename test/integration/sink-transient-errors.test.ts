@@ -1,7 +1,6 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
@@ -12,7 +11,7 @@ import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
 import { testEngine } from '../helpers/engines.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testElasticsearch, testKafka } from '../helpers/services.js';
-import { startSluice, writePipelineFile } from '../helpers/sluice-process.js';
+import { startSluice, streamingPipelineFile } from '../helpers/sluice-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 // A transient failure while decoding a page (here: the schema lookup hits a Kafka connection reset,
@@ -70,18 +69,8 @@ describe('the sink with a transient failure while decoding', () => {
     const sql = await openMysql(cleanup, database);
     await sql.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40))');
     await sql.query("INSERT INTO items VALUES (1, 'one')");
-    const pipeline = database.replaceAll('_', '-');
-    const file = writePipelineFile(
-      stringify({
-        pipeline,
-        source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },
-        kafka: { brokers: [...endpoints.kafkaBrokers], partitions: 1, batch: { maxDelayMs: 20 } },
-        elasticsearch: { node: endpoints.elasticsearchNode },
-        // the schema lookup of a streamed change is what fails: no first load
-        sink: { firstLoad: false },
-        documents: { items: { table: 'items' } },
-      }),
-    );
+    // the schema lookup of a streamed change is what fails: no first load
+    const { file, pipeline } = streamingPipelineFile(database, { items: { table: 'items' } });
     const elasticsearch = testElasticsearch(cleanup);
     const engine = testEngine('elasticsearch', cleanup);
     const index = `${pipeline}-items`;
