@@ -66,15 +66,20 @@ export class PageConsumer {
   /**
    * Runs until `signal` aborts. A transient failure (a broker restart, a rebalance, a page whose
    * handling failed on a condition that may pass) creates the consumer again after a backoff, from
-   * the committed offsets; a permanent one (see classifyError) is thrown. An abort while the
-   * consumer is still joining its group returns at once: the disconnect, which kafkajs holds until
-   * the join's answer, goes on in the background (the process is expected to exit).
+   * the committed offsets; a permanent one (see classifyError) is thrown.
    */
   async run(signal: AbortSignal, handle: (page: CommittablePage) => Promise<void>): Promise<void> {
     const { logger } = this.settings;
     try {
       await retry(
-        (_attempt, progress) => this.consume(this.createConsumer(), signal, handle, progress),
+        async (_attempt, progress) => {
+          const consumer = this.createConsumer();
+          try {
+            await this.consume(consumer, signal, handle, progress);
+          } finally {
+            await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'consumer disconnect failed'));
+          }
+        },
         {
           policy: this.settings.retryPolicy,
           signal,
@@ -127,52 +132,40 @@ export class PageConsumer {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    // connecting and joining the group retry inside kafkajs, and a join waits for every member of
-    // the group to rejoin (up to its rebalance timeout, a minute): a stop meanwhile ends the wait at once
-    let joined = false;
-    const started = (async () => {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
-        eachBatch: async (payload) => {
-          const { batch } = payload;
-          for (let start = 0; start < batch.messages.length; start += pageSize) {
-            if (failed || !payload.isRunning() || payload.isStale() || signal.aborted) return;
-            const messages = batch.messages.slice(start, start + pageSize);
-            const last = messages[messages.length - 1];
-            let committed: Promise<void> | undefined;
-            const commit = (): Promise<void> =>
-              (committed ??= (async () => {
-                if (last === undefined || failed) return;
-                await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-                payload.resolveOffset(last.offset);
-                progress();
-              })());
-            const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
-            try {
-              await handle({ topic: batch.topic, partition: batch.partition, messages, commit });
-            } catch (error) {
-              // not thrown to kafkajs (which would retry the batch by itself and go on): stop here
-              failPage(error);
-              return;
-            } finally {
-              clearInterval(beat);
-            }
-            await commit();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.settings.topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        for (let start = 0; start < batch.messages.length; start += pageSize) {
+          if (failed || !payload.isRunning() || payload.isStale() || signal.aborted) return;
+          const messages = batch.messages.slice(start, start + pageSize);
+          const last = messages[messages.length - 1];
+          let committed: Promise<void> | undefined;
+          const commit = (): Promise<void> =>
+            (committed ??= (async () => {
+              if (last === undefined || failed) return;
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+              payload.resolveOffset(last.offset);
+              progress();
+            })());
+          const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2_000);
+          try {
+            await handle({ topic: batch.topic, partition: batch.partition, messages, commit });
+          } catch (error) {
+            // not thrown to kafkajs (which would retry the batch by itself and go on): stop here
+            failPage(error);
+            return;
+          } finally {
+            clearInterval(beat);
           }
-        },
-      });
-      joined = true;
-    })();
-    try {
-      await Promise.race([stopped, crashed, started.then(() => stopped)]);
-    } finally {
-      const disconnected = consumer.disconnect().catch((error: unknown) => this.settings.logger.warn({ err: error }, 'consumer disconnect failed'));
-      // kafkajs's disconnect waits for the requests in flight: after a stop, a join still pending is not waited for
-      if (joined || !signal.aborted) await disconnected;
-    }
+          await commit();
+        }
+      },
+    });
+    await Promise.race([stopped, crashed]);
   }
 }
