@@ -2,10 +2,10 @@ import type { DocumentOperation, DocumentWriter, WriteOutcome } from '../writer.
 
 /**
  * The continuous sink's writer while channels are rebuilt (a mapping change): an operation
- * addressed to a routed read alias is written to every target of the route (during the backfill:
- * the alias, that is the old index, and the new backing index; at the cut-over: the new index
- * only). Other operations pass through unchanged. Routes change between writes; `flush` waits for
- * every write made so far, whatever its route.
+ * addressed to a routed read alias is written to every target of the route (during the backfill
+ * and until the aliases moved: the alias, that is the old index, and the new backing index; then
+ * the alias alone). Other operations pass through unchanged. Routes change between writes; `flush`
+ * waits for every write made so far, whatever its route.
  */
 export class ChannelRouter implements DocumentWriter {
   private readonly routes = new Map<string, readonly string[]>();

@@ -53,11 +53,14 @@ export interface RebuildSettings {
 /**
  * Rebuilds a channel whose mapping changed, while the continuous sink keeps running: a full sync
  * into a new backing index (multiplex), during which the router sends the continuous sink's writes
- * for the channel to both the old index (behind the read alias) and the new one; at the cut-over
- * (the backfill complete) the router sends them to the new index only and drains, then the read
- * and write aliases move to the new index in one atomic change that removes the old one. Readers
- * of the read alias see the old, complete index until then; every version order holds in both
- * indexes (the same external versions as everywhere else).
+ * for the channel to both the read alias (the old index) and the new index. At the cut-over (the
+ * backfill complete) the router drains, the read and write aliases move to the new index in one
+ * atomic change that removes the old one, and only then are the writes sent to the alias alone
+ * (now the new index). So the index behind the read alias holds every write at every moment:
+ * the continuous sink's reference lookups (`_sluice.refs`, for rows deleted or re-keyed by a
+ * cascade) search it and must find documents written a moment before. Readers of the read alias
+ * see the old, complete index until the change; every version order holds in both indexes (the
+ * same external versions as everywhere else).
  */
 export async function rebuildChannel(engine: SearchEngine, pool: Pool, settings: RebuildSettings): Promise<SyncReport> {
   const { descriptor, router, logger } = settings;
@@ -78,13 +81,17 @@ export async function rebuildChannel(engine: SearchEngine, pool: Pool, settings:
           }
           return Promise.resolve();
         },
+        // the new index holds every write made so far before readers see it; the old one still gets
+        // every write until the alias moves (a write to the new index alone would be missed by a
+        // reference lookup on the read alias made before the change)
         preSwap: async ({ primary }) => {
-          if (primary.plan !== 'new-index') return;
-          router.route(alias, [primary.index]);
-          await router.flush();
+          if (primary.plan === 'new-index') await router.flush();
+        },
+        postSwap: () => {
+          router.unroute(alias);
+          return Promise.resolve();
         },
         postComplete: (report) => {
-          router.unroute(alias);
           logger.info({ document: descriptor.name, alias, index: report.indexes.primary, written: report.written, durationMs: report.durationMs }, 'mapping change: the read alias moved to the new index');
           return Promise.resolve();
         },

@@ -18,7 +18,9 @@ export interface SyncHooks {
   readonly indexesReady?: (indexes: SyncIndexes) => Promise<void>;
   /** Before the atomic alias change (after the sweep): writers that target the new indexes directly drain here. */
   readonly preSwap?: (indexes: SyncIndexes) => Promise<void>;
-  /** After the aliases moved and the channels were refreshed. */
+  /** Right after the atomic alias change, before the replaced indexes are retired (deleted after {@link RETIRE_DELAY_MS}). */
+  readonly postSwap?: (indexes: SyncIndexes) => Promise<void>;
+  /** After the aliases moved, the channels were refreshed and the replaced indexes retired. */
   readonly postComplete?: (report: SyncReport) => Promise<void>;
 }
 
@@ -221,6 +223,7 @@ export class SyncSession {
     await settings.hooks?.preSwap?.(this.indexes);
     const swap = this.aliasActions();
     if (swap.actions.length > 0) await engine.updateAliases(swap.actions);
+    await settings.hooks?.postSwap?.(this.indexes);
     for (const target of [this.primary, this.secondary]) if (target !== undefined) await engine.refresh(channelNames.readAlias(target.state.spec));
     await this.retire(swap.retired);
     const report: SyncReport = {
