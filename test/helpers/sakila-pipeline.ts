@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DocumentBuilder } from '../../src/config/document-definition.js';
+import type { DocumentBuilder, DocumentDefinition } from '../../src/config/document-definition.js';
+import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
+import { loadDescriptors } from '../../src/descriptors/read-pool.js';
+import type { Queryable } from '../../src/descriptors/sql.js';
+import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
@@ -56,6 +60,30 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Sea
   const file = writePipelineFile(stringify(config));
   const connection = await openMysql(cleanup, database);
   return { database, pipeline, file, filmIndex, customerIndex, connection };
+}
+
+/** Where a Sakila document's descriptor is compiled: the database, and the pipeline file and name its messages mention. */
+export type SakilaSource = Pick<SakilaPipeline, 'database' | 'pipeline' | 'file'>;
+
+/** The example's definition of `name` (examples/sakila/pipeline.yml), as written there. */
+export function sakilaDefinition(name: 'films' | 'customers'): DocumentDefinition {
+  const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, DocumentDefinition> };
+  const definition = example.documents[name];
+  if (definition === undefined) throw new Error(`examples/sakila/pipeline.yml lost its ${name} document`);
+  return definition;
+}
+
+/** Compiles `definition` as the `films` document against the Sakila copy of `sakila` (every table captured), as the sink does. */
+export async function loadSakilaDescriptor(queries: Queryable, sakila: SakilaSource, definition: DocumentDefinition): Promise<DocumentDescriptor> {
+  const [descriptor] = await loadDescriptors((databases) => readTableCatalog(queries, databases, () => true), { films: definition }, {
+    file: sakila.file,
+    pipeline: sakila.pipeline,
+    defaultDatabase: sakila.database,
+    isCaptured: () => true,
+    databases: [sakila.database],
+  });
+  if (descriptor === undefined) throw new Error('no films descriptor');
+  return descriptor;
 }
 
 /** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */
