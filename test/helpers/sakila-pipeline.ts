@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DocumentBuilder, DocumentDefinition } from '../../src/config/document-definition.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
-import { loadDescriptors } from '../../src/descriptors/read-pool.js';
 import type { Queryable } from '../../src/descriptors/sql.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import type { Connection } from 'mysql2/promise';
 import { parse, stringify } from 'yaml';
@@ -12,6 +10,7 @@ import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { readPipelineStatus } from '../../src/pipeline/pipeline-status.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
+import { compileTestDocument } from './descriptors.js';
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from './sakila-oracle.js';
 import { ENGINE_NODES } from './engines.js';
 import { endpoints, openMysql, type Cleanup } from './services.js';
@@ -74,16 +73,8 @@ export function sakilaDefinition(name: 'films' | 'customers'): DocumentDefinitio
 }
 
 /** Compiles `definition` as the `films` document against the Sakila copy of `sakila` (every table captured), as the sink does. */
-export async function loadSakilaDescriptor(queries: Queryable, sakila: SakilaSource, definition: DocumentDefinition): Promise<DocumentDescriptor> {
-  const [descriptor] = await loadDescriptors((databases) => readTableCatalog(queries, databases, () => true), { films: definition }, {
-    file: sakila.file,
-    pipeline: sakila.pipeline,
-    defaultDatabase: sakila.database,
-    isCaptured: () => true,
-    databases: [sakila.database],
-  });
-  if (descriptor === undefined) throw new Error('no films descriptor');
-  return descriptor;
+export function loadSakilaDescriptor(queries: Queryable, sakila: SakilaSource, definition: DocumentDefinition): Promise<DocumentDescriptor> {
+  return compileTestDocument(queries, sakila, { films: definition });
 }
 
 /** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */

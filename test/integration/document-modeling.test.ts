@@ -10,12 +10,12 @@ import { ConfigurationError } from '../../src/errors.js';
 import { buildDocuments, type BuiltDocument } from '../../src/descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { rootIdsOfChanges, type RowChange } from '../../src/descriptors/expand-change.js';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { uniqueName } from '../helpers/names.js';
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
+import { compileTestDocuments } from '../helpers/descriptors.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
@@ -39,14 +39,7 @@ function readPool(): Pool {
 }
 
 async function descriptorsOf(pool: Pool, database: string, definitions: Record<string, DocumentDefinition>): Promise<DocumentDescriptor[]> {
-  return loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, {
-    file: 'test.yml',
-    pipeline: 'modeling',
-    defaultDatabase: database,
-    isCaptured: () => true,
-    databases: [database],
-    queries: pool,
-  });
+  return compileTestDocuments(pool, { database, pipeline: 'modeling' }, definitions, { checkQueries: true });
 }
 
 /** The built document of `id`. */

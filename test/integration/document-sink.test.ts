@@ -5,14 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build-documents.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { BulkChannel, type BulkOutcome } from '../../src/sinks/elasticsearch/bulk-channel.js';
 import { ensureDocumentIndex } from '../../src/sinks/elasticsearch/document-index.js';
 import { expandPage } from '../../src/sinks/expand-page.js';
 import type { DecodedPage } from '../../src/sinks/sink-page.js';
 import { rootIdsOfChange } from '../../src/descriptors/expand-change.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { readTopicToEnd } from '../../src/streams/read-topic-to-end.js';
 import { changeTopic, deadLetterTopic } from '../../src/streams/topic-names.js';
 import type { DeadLetter } from '../../src/sinks/dead-letters.js';
@@ -20,6 +19,7 @@ import { DeadLetterIndex, deadLetterIndexName } from '../../src/sinks/indexes/de
 import type { EngineKind, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { ENGINE_NODES, testEngine, testEngines } from '../helpers/engines.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
+import { compileTestDocument } from '../helpers/descriptors.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql, testKafka } from '../helpers/services.js';
 import { runCli, startSluice, writePipelineFile } from '../helpers/sluice-process.js';
 import { TEST_RETRY_POLICY } from '../helpers/retry-timings.js';
@@ -71,12 +71,9 @@ async function categoryFanOut(name: string, products: number): Promise<{ databas
   await sql.query(`INSERT INTO product SELECT seq, CONCAT('p', seq), 1 FROM ${database}.seq_1_to_${products}`);
   const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
   cleanup.add(() => pool.end());
-  const [descriptor] = await loadDescriptors(
-    (databases) => readTableCatalog(pool, databases, () => true),
-    { products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } } },
-    { file: 'test.yml', pipeline: name, defaultDatabase: database, isCaptured: () => true, databases: [database] },
-  );
-  if (descriptor === undefined) throw new Error('no descriptor');
+  const descriptor = await compileTestDocument(pool, { database, pipeline: name }, {
+    products: { table: 'product', relations: { category: { type: 'manyToOne', table: 'category', foreignKey: 'category_id', scalar: 'name' } } },
+  });
   return { database, pool, descriptor };
 }
 
@@ -237,8 +234,7 @@ describe.each(testEngines())('no stale overwrite on %s', (kind) => {
     await sql.query("INSERT INTO item VALUES (1, 'old'), (2, 'gone soon')");
     const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
     cleanup.add(() => pool.end());
-    const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { items: { table: 'item' } }, { file: 'test.yml', pipeline: 'stale', defaultDatabase: database, isCaptured: () => true, databases: [database] });
-    if (descriptor === undefined) throw new Error('no descriptor');
+    const descriptor = await compileTestDocument(pool, { database, pipeline: 'stale' }, { items: { table: 'item' } });
     const elasticsearch = testEngine(kind, cleanup);
     const index = `${database.replaceAll('_', '-')}-items`;
     dropIndexAfterwards(elasticsearch, index);

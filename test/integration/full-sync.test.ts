@@ -4,10 +4,9 @@ import { parse } from 'yaml';
 import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from 'mysql2/promise';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { VersionClock } from '../../src/descriptors/version-clock.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { ElasticsearchVersionEpochStore } from '../../src/sinks/elasticsearch/version-epoch-store.js';
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
@@ -16,7 +15,7 @@ import { runFullSync } from '../../src/sinks/orchestrator/full-sync.js';
 import { ensureVersionedIndex, versionedNames } from '../../src/sinks/indexes/versioned-index.js';
 import type { SyncReport } from '../../src/sinks/orchestrator/orchestrator.js';
 import { testEngine } from '../helpers/engines.js';
-import { prepareSakilaPipeline, readIndexDocuments, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
+import { loadSakilaDescriptor, prepareSakilaPipeline, readIndexDocuments, type SakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { diffDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
 import { Cleanup, endpoints } from '../helpers/services.js';
 import { runCli } from '../helpers/sluice-process.js';
@@ -41,15 +40,7 @@ async function prepare(): Promise<Fixture> {
   const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 4);
   cleanup.add(() => pool.end());
   const definitions = (parse(readFileSync(sakila.file, 'utf8')) as { documents: Record<string, DocumentDefinition> }).documents;
-  const descriptors = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { films: definitions.films ?? {} as DocumentDefinition }, {
-    file: sakila.file,
-    pipeline: sakila.pipeline,
-    defaultDatabase: sakila.database,
-    isCaptured: () => true,
-    databases: [sakila.database],
-  });
-  const films = descriptors[0];
-  if (films === undefined) throw new Error('no films descriptor');
+  const films = await loadSakilaDescriptor(pool, sakila, definitions.films ?? ({} as DocumentDefinition));
   const versioning = new VersionClock(new ElasticsearchVersionEpochStore(engine, sakila.pipeline), { logger });
   const made = new Set<string>();
   cleanup.add(async () => {

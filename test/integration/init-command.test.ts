@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSakila } from '../../examples/sakila/load-sakila.js';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { buildDocuments } from '../../src/descriptors/build-documents.js';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { uniqueName } from '../helpers/names.js';
+import { compileTestDocuments } from '../helpers/descriptors.js';
 import { Cleanup, endpoints, openMysql } from '../helpers/services.js';
 import { runCli } from '../helpers/sluice-process.js';
 
@@ -48,14 +48,7 @@ describe('sluice init', () => {
 
     const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
     cleanup.add(() => pool.end());
-    const descriptors = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), config.documents, {
-      file,
-      pipeline: config.pipeline,
-      defaultDatabase: database,
-      isCaptured: () => true,
-      databases: config.source.mysql.databases,
-      queries: pool,
-    });
+    const descriptors = await compileTestDocuments(pool, { database, file, pipeline: config.pipeline, databases: config.source.mysql.databases }, config.documents, { checkQueries: true });
     const [descriptor] = descriptors;
     if (descriptor === undefined) throw new Error('no document');
     const connection = await pool.getConnection();

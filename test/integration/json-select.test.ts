@@ -5,9 +5,9 @@ import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build
 import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { databaseBuildObstacle, jsonSelectOf } from '../../src/descriptors/json-select.js';
 import { ConfigurationError } from '../../src/errors.js';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
+import { compileTestDocument } from '../helpers/descriptors.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
@@ -95,16 +95,7 @@ function readPool(): Pool {
 }
 
 async function descriptorOf(pool: Pool, database: string, definitions: Record<string, DocumentDefinition>): Promise<DocumentDescriptor> {
-  const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, {
-    file: 'test.yml',
-    pipeline: 'json_select',
-    defaultDatabase: database,
-    isCaptured: () => true,
-    databases: [database],
-    queries: pool,
-  });
-  if (descriptor === undefined) throw new Error('no descriptor compiled');
-  return descriptor;
+  return compileTestDocument(pool, { database, pipeline: 'json_select' }, definitions, { checkQueries: true });
 }
 
 /** The documents of `ids` as `builder` makes them, with the SQL of every query the build sent. */

@@ -3,9 +3,8 @@ import { pino } from 'pino';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentDefinition } from '../../src/config/document-definition.js';
-import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
+import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { VersionClock } from '../../src/descriptors/version-clock.js';
-import { readTableCatalog } from '../../src/sources/mysql/table-catalog.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
 import { BulkChannel } from '../../src/sinks/elasticsearch/bulk-channel.js';
 import { documentsReferencing } from '../../src/sinks/elasticsearch/reference-lookup.js';
@@ -15,7 +14,7 @@ import { ChannelRouter } from '../../src/sinks/orchestrator/channel-router.js';
 import { runFullSync } from '../../src/sinks/orchestrator/full-sync.js';
 import { rebuildChannel } from '../../src/sinks/orchestrator/mapping-change.js';
 import { removeChannelsAtCleanup, testEngine } from '../helpers/engines.js';
-import { prepareSakilaPipeline } from '../helpers/sakila-pipeline.js';
+import { loadSakilaDescriptor, prepareSakilaPipeline } from '../helpers/sakila-pipeline.js';
 import { Cleanup, endpoints } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
@@ -42,17 +41,7 @@ describe('mapping change cut-over on OpenSearch', () => {
     cleanup.add(() => pool.end());
     const films = (parse(readFileSync(sakila.file, 'utf8')) as { documents: Record<string, DocumentDefinition> }).documents.films;
     if (films === undefined) throw new Error('no films document in the Sakila pipeline');
-    const load = async (definition: DocumentDefinition) => {
-      const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), { films: definition }, {
-        file: sakila.file,
-        pipeline: sakila.pipeline,
-        defaultDatabase: sakila.database,
-        isCaptured: () => true,
-        databases: [sakila.database],
-      });
-      if (descriptor === undefined) throw new Error('no films descriptor');
-      return descriptor;
-    };
+    const load = (definition: DocumentDefinition) => loadSakilaDescriptor(pool, sakila, definition);
     const versioning = new VersionClock(new ElasticsearchVersionEpochStore(engine, sakila.pipeline), { logger });
     const first = await runFullSync(engine, pool, { descriptor: await load(films), gcDeletes: '1h', pageSize: 300, versioning, logger });
     const remapped = await load({ ...films, mappings: { properties: { title: { type: 'text', fields: { raw: { type: 'keyword' } } } } } });
