@@ -35,10 +35,7 @@ export interface SakilaPipeline {
  * `filmsBuildIn` the film document's `buildIn` (the customers' computed name keeps them in the sink).
  */
 export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: SearchEngine, sink: Record<string, unknown> = {}, filmsBuildIn?: DocumentBuilder): Promise<SakilaPipeline> {
-  const database = uniqueName('sakila');
-  const admin = await openMysql(cleanup);
-  cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
-  await loadSakila(endpoints.mysqlUrl, database);
+  const { database } = await loadSakilaDatabase(cleanup, 'sakila');
   const pipeline = database.replaceAll('_', '-');
   const filmIndex = `${pipeline}-films`;
   const customerIndex = `${pipeline}-customers`;
@@ -75,6 +72,15 @@ export function sakilaDefinition(name: 'films' | 'customers'): DocumentDefinitio
 /** Compiles `definition` as the `films` document against the Sakila copy of `sakila` (every table captured), as the sink does. */
 export function loadSakilaDescriptor(queries: Queryable, sakila: SakilaSource, definition: DocumentDefinition): Promise<DocumentDescriptor> {
   return compileTestDocument(queries, sakila, { films: definition });
+}
+
+/** Loads Sakila into a new database named after `prefix`; `cleanup` drops it. Resolves its name and an administrative connection. */
+export async function loadSakilaDatabase(cleanup: Cleanup, prefix: string): Promise<{ readonly database: string; readonly admin: Connection }> {
+  const database = uniqueName(prefix);
+  const admin = await openMysql(cleanup);
+  cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
+  await loadSakila(endpoints.mysqlUrl, database);
+  return { database, admin };
 }
 
 /** Every document of `index` (id -> _source), read in pages sorted by `_sluice.id`. */

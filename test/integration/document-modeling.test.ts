@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
+import { SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
 import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { buildDocuments, type BuiltDocument } from '../../src/descriptors/build-documents.js';
@@ -12,10 +12,10 @@ import type { DocumentDescriptor } from '../../src/descriptors/document-descript
 import { rootIdsOfChanges, type RowChange } from '../../src/descriptors/expand-change.js';
 import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { uniqueName } from '../helpers/names.js';
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
 import { compileTestDocuments } from '../helpers/descriptors.js';
+import { loadSakilaDatabase } from '../helpers/sakila-pipeline.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
@@ -73,10 +73,7 @@ async function rootIds(pool: Pool, descriptor: DocumentDescriptor, changes: read
 
 describe('the Sakila example documents', () => {
   it('are built exactly as the hand-written SQL oracle says, before and after 1,000 random mutations', async () => {
-    const database = uniqueName('sakila_model');
-    const admin = await openMysql(cleanup);
-    cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
-    await loadSakila(endpoints.mysqlUrl, database);
+    const { database } = await loadSakilaDatabase(cleanup, 'sakila_model');
     const pool = readPool();
     const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, DocumentDefinition> };
     const [films, customers] = await descriptorsOf(pool, database, example.documents);

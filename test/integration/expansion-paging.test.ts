@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSakila, SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
+import { SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
 import { rootIdsOfChanges, type RowChange } from '../../src/descriptors/expand-change.js';
 import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { uniqueName } from '../helpers/names.js';
-import { loadSakilaDescriptor, sakilaDefinition } from '../helpers/sakila-pipeline.js';
-import { Cleanup, endpoints, openMysql } from '../helpers/services.js';
+import { loadSakilaDatabase, loadSakilaDescriptor, sakilaDefinition } from '../helpers/sakila-pipeline.js';
+import { Cleanup, endpoints } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -30,10 +29,7 @@ function renames(database: string, actors: readonly number[]): RowChange[] {
  */
 describe('expanding a page of changes whose roots fill several lookup pages (real MariaDB, Sakila)', () => {
   it('finds every film of every renamed actor, whatever the page size', async () => {
-    const database = uniqueName('expansion');
-    const admin = await openMysql(cleanup);
-    cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
-    await loadSakila(endpoints.mysqlUrl, database);
+    const { database, admin } = await loadSakilaDatabase(cleanup, 'expansion');
     const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 2);
     cleanup.add(() => pool.end());
     const descriptor = await loadSakilaDescriptor(pool, { database, pipeline: 'expansion', file: join(SAKILA_DIRECTORY, 'pipeline.yml') }, sakilaDefinition('films'));

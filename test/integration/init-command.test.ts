@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSakila } from '../../examples/sakila/load-sakila.js';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
 import { buildDocuments } from '../../src/descriptors/build-documents.js';
 import { openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
-import { uniqueName } from '../helpers/names.js';
 import { compileTestDocuments } from '../helpers/descriptors.js';
-import { Cleanup, endpoints, openMysql } from '../helpers/services.js';
+import { loadSakilaDatabase } from '../helpers/sakila-pipeline.js';
+import { Cleanup, endpoints } from '../helpers/services.js';
 import { runCli } from '../helpers/sluice-process.js';
 
 const cleanup = new Cleanup();
@@ -17,10 +16,7 @@ afterEach(() => cleanup.run());
 
 describe('sluice init', () => {
   it('proposes a Sakila film document from the foreign keys that validate accepts and that builds documents', async () => {
-    const database = uniqueName('sakila_init');
-    const admin = await openMysql(cleanup);
-    cleanup.add(() => admin.query(`DROP DATABASE IF EXISTS \`${database}\``));
-    await loadSakila(endpoints.mysqlUrl, database);
+    const { database } = await loadSakilaDatabase(cleanup, 'sakila_init');
     const directory = mkdtempSync(join(tmpdir(), 'sluice-init-'));
     cleanup.add(() => Promise.resolve(rmSync(directory, { recursive: true, force: true })));
     const file = join(directory, 'pipeline.yml');
