@@ -40,10 +40,8 @@ export async function prepareSakilaPipeline(cleanup: Cleanup, elasticsearch: Sea
   const filmIndex = `${pipeline}-films`;
   const customerIndex = `${pipeline}-customers`;
   cleanup.add(() => Promise.all([elasticsearch.deleteIndex(filmIndex), elasticsearch.deleteIndex(customerIndex)]));
-  const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, { index: string }> };
-  const films = example.documents.films;
-  const customers = example.documents.customers;
-  if (films === undefined || customers === undefined) throw new Error('examples/sakila/pipeline.yml lost its documents');
+  const films = sakilaDefinition('films');
+  const customers = sakilaDefinition('customers');
   const config = {
     pipeline,
     source: { mysql: { url: endpoints.mysqlUrl, databases: [database], positionSaveIntervalMs: 1000 } },

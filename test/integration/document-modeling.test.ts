@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { SAKILA_DIRECTORY } from '../../examples/sakila/load-sakila.js';
 import type { DocumentDefinition } from '../../src/config/document-definition.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { buildDocuments, type BuiltDocument } from '../../src/descriptors/build-documents.js';
@@ -15,7 +11,7 @@ import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-optio
 import { diffDocuments, expectedCustomerDocuments, expectedFilmDocuments } from '../helpers/sakila-oracle.js';
 import { runSakilaWorkload } from '../helpers/sakila-workload.js';
 import { compileTestDocuments } from '../helpers/descriptors.js';
-import { loadSakilaDatabase } from '../helpers/sakila-pipeline.js';
+import { loadSakilaDatabase, sakilaDefinition } from '../helpers/sakila-pipeline.js';
 import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/services.js';
 
 const cleanup = new Cleanup();
@@ -75,8 +71,7 @@ describe('the Sakila example documents', () => {
   it('are built exactly as the hand-written SQL oracle says, before and after 1,000 random mutations', async () => {
     const { database } = await loadSakilaDatabase(cleanup, 'sakila_model');
     const pool = readPool();
-    const example = parse(readFileSync(join(SAKILA_DIRECTORY, 'pipeline.yml'), 'utf8')) as { documents: Record<string, DocumentDefinition> };
-    const [films, customers] = await descriptorsOf(pool, database, example.documents);
+    const [films, customers] = await descriptorsOf(pool, database, { films: sakilaDefinition('films'), customers: sakilaDefinition('customers') });
     if (films === undefined || customers === undefined) throw new Error('the example lost a document');
     const sql = await openMysql(cleanup, database);
     const compare = async (): Promise<string[]> => {
