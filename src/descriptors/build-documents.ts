@@ -5,7 +5,7 @@ import type { Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeValue } from '../model/value-normalizer.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
-import { documentValue } from './document-values.js';
+import { documentJson, type Embedded } from './document-json.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { flattenReferences, jsonSelectOf, withJavaScriptEscapes, type JsonSelect } from './json-select.js';
 import { linkFields, nodeQuery, selectedColumns, type NodeQuery } from './node-query.js';
@@ -21,13 +21,13 @@ export interface DocumentMetadata {
   readonly refs: readonly string[];
 }
 
-/** A built document: its id and its `_source`, `_sluice` included, as an object and as JSON. */
+/** A built document: its id and its `_source`, `_sluice` included, as JSON (and as an object, parsed from the JSON on first use). */
 export interface BuiltDocument {
   readonly id: string;
-  /** `_sluice.hash`, at hand without `source` (a document built in the database parses its JSON for `source`). */
+  /** `_sluice.hash`, at hand without `source` (which parses the JSON). */
   readonly hash: string;
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
-  /** JSON.stringify(source), made once (the hash is taken over the same text). */
+  /** The document as JSON.stringify writes it (the hash is taken over the content's part of the same text). */
   readonly json: string;
   /**
    * The UTF-8 size of `json`, counted on its parts: `json` is a concatenation of the content's
@@ -51,23 +51,12 @@ export interface BuiltDocuments {
 /** MySQL's type code of BIGINT results (mysql2 FieldPacket.columnType). */
 const LONGLONG = 8;
 
-/** A row of a node as one parent embeds it: its link row (many-to-many) and computed values. */
-interface Embedded {
-  readonly row: Row;
-  readonly link?: Row | undefined;
-  readonly computed: Readonly<Record<string, unknown>>;
-  /** The row's {@link rowReference}, made once. */
-  readonly ref: string;
-  /** The parent's join value the row was selected by, as a string. */
-  readonly parent: string;
-}
-
 /**
  * Builds the documents of `ids` (root id values as strings) in one consistent snapshot, never
  * one query per document: with `builder` `database` (by default the descriptor's `buildIn`) and
  * a MariaDB 10.5+ server, the database makes each document's JSON (one query for every 1,000
  * keys, see json-select.ts); otherwise one query per node of the descriptor for every 1,000 keys,
- * assembled here. Lists come in their `orderBy` order and then by primary key, so a document's
+ * written here as JSON straight from the rows (document-json.ts). Lists come in their `orderBy` order and then by primary key, so a document's
  * content and hash are deterministic, and both ways make the same text.
  * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
  * survives a binlog reset.
@@ -85,7 +74,7 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
   }
 }
 
-/** The documents of `ids` from their rows: one query per node, assembled and serialized here. */
+/** The documents of `ids` from their rows: one query per node, their JSON written from the rows with no object made per document. */
 async function buildInJavaScript(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltDocument[]> {
   const rootRows = await selectEmbedded(connection, descriptor.root, descriptor.idColumn, ids);
   const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
@@ -97,10 +86,8 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
     if (found.has(id)) continue;
     found.add(id);
     const refs: string[] = [];
-    const body = assemble(descriptor.root, entry, groups, refs);
-    const document = documentOf(id, JSON.stringify(body), distinct(refs));
-    body[METADATA_PROPERTY] = document.metadata;
-    documents.push({ id, hash: document.metadata.hash, source: body as BuiltDocument['source'], json: document.json, jsonBytes: document.jsonBytes });
+    const { metadata, json, jsonBytes } = documentOf(id, documentJson(descriptor.root, entry, groups, refs), distinct(refs));
+    documents.push(new JsonDocument(id, metadata.hash, json, jsonBytes));
   }
   return documents;
 }
@@ -302,26 +289,4 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
     groups.set(child, byParent);
     await loadChildren(connection, child, [...childRows.values()], groups);
   }
-}
-
-function assemble(node: DescriptorNode, entry: Embedded, groups: ReadonlyMap<DescriptorNode, ReadonlyMap<string, Embedded[]>>, refs: string[]): Record<string, unknown> {
-  const { row } = entry;
-  const body: Record<string, unknown> = {};
-  for (const field of node.fields) {
-    const source = field.fromLink === true ? entry.link : row;
-    body[field.name] = documentValue(field.column, source?.[field.column.name] ?? null);
-  }
-  for (const field of node.computed) body[field.name] = entry.computed[field.name] ?? null;
-  for (const child of node.children) {
-    const join = child.join;
-    if (join === undefined || child.property === undefined) continue;
-    const parentValue = row[join.parentColumn];
-    const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
-    const values = entries.map((childEntry) => {
-      refs.push(childEntry.ref);
-      return child.scalar === undefined ? assemble(child, childEntry, groups, refs) : documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null);
-    });
-    body[child.property] = join.type === 'manyToOne' ? (values[0] ?? null) : values;
-  }
-  return body;
 }

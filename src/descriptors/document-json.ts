@@ -1,0 +1,108 @@
+import type { Row } from '../model/change-event.js';
+import type { DescriptorNode } from './document-descriptor.js';
+import { documentValue } from './document-values.js';
+
+/** A row of a node as one parent embeds it: its link row (many-to-many) and computed values. */
+export interface Embedded {
+  readonly row: Row;
+  readonly link?: Row | undefined;
+  readonly computed: Readonly<Record<string, unknown>>;
+  /** The row's `db.table:key` reference, made once. */
+  readonly ref: string;
+  /** The parent's join value the row was selected by, as a string. */
+  readonly parent: string;
+}
+
+/** Every node's embedded rows, by node and then by the parent's join value (as a string). */
+export type EmbeddedGroups = ReadonlyMap<DescriptorNode, ReadonlyMap<string, readonly Embedded[]>>;
+
+/** Where one property of a node's object takes its value from. */
+type PropertySource =
+  | { readonly kind: 'field'; readonly field: DescriptorNode['fields'][number] }
+  | { readonly kind: 'computed'; readonly name: string }
+  | { readonly kind: 'relation'; readonly child: DescriptorNode };
+
+/** A property as written: its key's JSON (with the comma before it, but for the first) and its source. */
+interface WrittenProperty {
+  readonly key: string;
+  readonly source: PropertySource;
+}
+
+const plans = new WeakMap<DescriptorNode, readonly WrittenProperty[]>();
+
+/**
+ * The properties of `node`'s object in the order JSON.stringify writes them, worked out once per
+ * node: fields, then computed values, then relations, as they would be assigned to a plain object
+ * (a name assigned twice keeps its first place and its last value; integer-like names come first,
+ * ascending, as in every JavaScript object). The relations keep the descriptor's order among
+ * themselves, since the compiler lists them in their mapping's key order (Object.entries): the
+ * references of the embedded rows come in the order an assembled object's walk would give them.
+ */
+function propertiesOf(node: DescriptorNode): readonly WrittenProperty[] {
+  let properties = plans.get(node);
+  if (properties === undefined) {
+    const sources: PropertySource[] = [];
+    const order: Record<string, number> = {};
+    const assign = (name: string, source: PropertySource): void => {
+      order[name] = sources.length;
+      sources.push(source);
+    };
+    for (const field of node.fields) assign(field.name, { kind: 'field', field });
+    for (const field of node.computed) assign(field.name, { kind: 'computed', name: field.name });
+    for (const child of node.children) if (child.join !== undefined && child.property !== undefined) assign(child.property, { kind: 'relation', child });
+    properties = Object.keys(order).map((name, index) => ({ key: `${index === 0 ? '' : ','}${JSON.stringify(name)}:`, source: sources[order[name]] }));
+    plans.set(node, properties);
+  }
+  return properties;
+}
+
+/** JSON.stringify of a value a document holds (never undefined: absent values are null). */
+function valueJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  return JSON.stringify(value);
+}
+
+/**
+ * The JSON of `entry`'s object under `node` (its children from `groups`), written straight from
+ * its rows: exactly the text JSON.stringify makes of the object the same rows assemble into, with
+ * no object made. Appends the reference of every embedded row to `refs`, in document order (the
+ * rows of a many-to-one relation beyond its first included, though only the first is written).
+ */
+export function documentJson(node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): string {
+  const { row } = entry;
+  let json = '{';
+  for (const { key, source } of propertiesOf(node)) {
+    json += key;
+    if (source.kind === 'field') {
+      const { field } = source;
+      const values = field.fromLink === true ? entry.link : row;
+      json += valueJson(documentValue(field.column, values?.[field.column.name] ?? null));
+    } else if (source.kind === 'computed') {
+      json += valueJson(entry.computed[source.name] ?? null);
+    } else {
+      json += relationJson(source.child, row, groups, refs);
+    }
+  }
+  return `${json}}`;
+}
+
+/** The JSON of `child`'s relation property on the object of `row`: a list, or one object (or null) for a many-to-one relation. */
+function relationJson(child: DescriptorNode, row: Row, groups: EmbeddedGroups, refs: string[]): string {
+  const join = child.join;
+  const parentValue = join === undefined ? undefined : row[join.parentColumn];
+  const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
+  const toOne = join?.type === 'manyToOne';
+  let json = toOne ? 'null' : '[';
+  for (let index = 0; index < entries.length; index += 1) {
+    const childEntry = entries[index];
+    refs.push(childEntry.ref);
+    const element = child.scalar === undefined ? documentJson(child, childEntry, groups, refs) : valueJson(documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null));
+    if (toOne) {
+      if (index === 0) json = element;
+    } else {
+      json += index === 0 ? element : `,${element}`;
+    }
+  }
+  return toOne ? json : `${json}]`;
+}
