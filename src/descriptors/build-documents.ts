@@ -1,14 +1,14 @@
 import { hash } from 'node:crypto';
 import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { DocumentBuilder } from '../config/document-definition.js';
-import type { Row } from '../model/change-event.js';
+import type { ColumnValue, Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeValue } from '../model/value-normalizer.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
 import { documentJson, type Embedded } from './document-json.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { flattenReferences, jsonSelectOf, withJavaScriptEscapes, type JsonSelect } from './json-select.js';
-import { linkFields, nodeQuery, selectedColumns, type NodeQuery } from './node-query.js';
+import { linkFields, nodeQuery, rowPositions, selectedColumns, type NodeQuery } from './node-query.js';
 import { chunks, MAX_IN_LIST } from './sql.js';
 
 /** sluice's bookkeeping inside every document, under `_sluice`. */
@@ -77,12 +77,13 @@ export async function buildDocuments(connection: Connection, descriptor: Documen
 /** The documents of `ids` from their rows: one query per node, their JSON written from the rows with no object made per document. */
 async function buildInJavaScript(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[]): Promise<BuiltDocument[]> {
   const rootRows = await selectEmbedded(connection, descriptor.root, descriptor.idColumn, ids);
+  const idAt = rowPositions(descriptor.root).columns.get(descriptor.idColumn) ?? Number.NaN;
   const groups = new Map<DescriptorNode, Map<string, Embedded[]>>();
-  await loadChildren(connection, descriptor.root, rootRows.map((entry) => entry.row), groups);
+  await loadChildren(connection, descriptor.root, rootRows, groups);
   const found = new Set<string>();
   const documents: BuiltDocument[] = [];
   for (const entry of rootRows) {
-    const id = String(entry.row[descriptor.idColumn]);
+    const id = String(entry.values[idAt]);
     if (found.has(id)) continue;
     found.add(id);
     const refs: string[] = [];
@@ -179,9 +180,12 @@ function distinct(values: string[]): string[] {
 
 /** `db.table:key` of a row (composite keys as a JSON array). */
 export function rowReference(node: DescriptorNode, row: Row): string {
-  const { primaryKey } = node.table;
-  if (primaryKey.length === 1) return `${node.table.db}.${node.table.table}:${String(row[primaryKey[0]])}`;
-  return `${node.table.db}.${node.table.table}:${JSON.stringify(primaryKey.map((column) => row[column]))}`;
+  return referenceText(node, node.table.primaryKey.map((column) => row[column]));
+}
+
+/** `db.table:` and a key: its one value as text, or a composite key's values as a JSON array. */
+function referenceText(node: DescriptorNode, keyValues: readonly unknown[]): string {
+  return `${node.table.db}.${node.table.table}:${keyValues.length === 1 ? String(keyValues[0]) : JSON.stringify(keyValues)}`;
 }
 
 /** A computed value as documents hold it: BIGINT results as numbers while exact, text as text. */
@@ -206,6 +210,8 @@ interface NodePlan {
   readonly linkAt: number;
   /** The computed values, at `computedAt` onwards. */
   readonly computedAt: number;
+  /** The primary key's columns' positions in the node's values. */
+  readonly keyAt: readonly number[];
 }
 
 const plans = new WeakMap<DescriptorNode, NodePlan>();
@@ -218,21 +224,25 @@ function planOf(node: DescriptorNode): NodePlan {
     const linked = node.join?.link !== undefined;
     const linkColumns = linked ? linkFields(node).map((field) => field.column) : [];
     const columnsAt = linked ? 1 : 0;
-    plan = { query: nodeQuery(node), columns, columnsAt, linkColumns, linkAt: columnsAt + columns.length, computedAt: columnsAt + columns.length + linkColumns.length };
+    const positions = rowPositions(node).columns;
+    const keyAt = node.table.primaryKey.map((column) => positions.get(column) ?? Number.NaN);
+    plan = { query: nodeQuery(node), columns, columnsAt, linkColumns, linkAt: columnsAt + columns.length, computedAt: columnsAt + columns.length + linkColumns.length, keyAt };
     plans.set(node, plan);
   }
   return plan;
 }
 
-const NO_COMPUTED: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_COMPUTED: readonly unknown[] = Object.freeze([]);
 
 /**
  * The rows of `node` whose `column` (of the node's table, or of the link table for a many-to-many
  * node: its column referring to the parent) has one of `values`, with the parent's value of each.
- * Rows come back as arrays (no per-row object from the driver) and are normalized by position.
+ * Rows come back as arrays (no per-row object from the driver) and are kept as arrays of
+ * normalized values, in the positions of node-query.ts's rowPositions.
  */
 async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Embedded[]> {
-  const { query, columns, columnsAt, linkColumns, linkAt, computedAt } = planOf(node);
+  const { query, columns, columnsAt, linkColumns, linkAt, computedAt, keyAt } = planOf(node);
+  const parentAt = rowPositions(node).columns.get(column) ?? Number.NaN;
   const linked = node.join?.link !== undefined;
   const result: Embedded[] = [];
   for (const chunk of chunks(values, MAX_IN_LIST)) {
@@ -243,38 +253,30 @@ async function selectEmbedded(connection: Connection, node: DescriptorNode, colu
     });
     const packets = fields as FieldPacket[] | undefined;
     for (const raw of rows as unknown[][]) {
-      const row: Row = {};
-      for (let index = 0; index < columns.length; index += 1) {
-        const definition = columns[index];
-        row[definition.name] = normalizeValue(definition, raw[columnsAt + index]);
-      }
+      const row = new Array<ColumnValue>(columns.length);
+      for (let index = 0; index < columns.length; index += 1) row[index] = normalizeValue(columns[index], raw[columnsAt + index]);
       let computed = NO_COMPUTED;
-      if (node.computed.length > 0) {
-        const values: Record<string, unknown> = {};
-        node.computed.forEach((field, index) => (values[field.name] = computedValue(raw[computedAt + index], packets?.[computedAt + index])));
-        computed = values;
-      }
-      let linkRow: Row | undefined;
+      if (node.computed.length > 0) computed = node.computed.map((_, index) => computedValue(raw[computedAt + index], packets?.[computedAt + index]));
+      let linkRow: ColumnValue[] | undefined;
       if (linkColumns.length > 0) {
-        linkRow = {};
-        for (let index = 0; index < linkColumns.length; index += 1) {
-          const definition = linkColumns[index];
-          linkRow[definition.name] = normalizeValue(definition, raw[linkAt + index]);
-        }
+        linkRow = new Array<ColumnValue>(linkColumns.length);
+        for (let index = 0; index < linkColumns.length; index += 1) linkRow[index] = normalizeValue(linkColumns[index], raw[linkAt + index]);
       }
-      const parent = linked ? raw[0] : row[column];
-      result.push({ row, link: linkRow, computed, ref: rowReference(node, row), parent: String(parent) });
+      const parent = linked ? raw[0] : row[parentAt];
+      result.push({ values: row, link: linkRow, computed, ref: referenceText(node, keyAt.map((position) => row[position])), parent: String(parent) });
     }
   }
   return result;
 }
 
-/** Loads the rows of every descendant of `node` for `parentRows`, grouped by the parent's join value. */
-async function loadChildren(connection: Connection, node: DescriptorNode, parentRows: readonly Row[], groups: Map<DescriptorNode, Map<string, Embedded[]>>): Promise<void> {
+/** Loads the rows of every descendant of `node` for its rows `parents`, grouped by the parent's join value. */
+async function loadChildren(connection: Connection, node: DescriptorNode, parents: readonly Embedded[], groups: Map<DescriptorNode, Map<string, Embedded[]>>): Promise<void> {
+  const positions = rowPositions(node).columns;
   for (const child of node.children) {
     const join = child.join;
     if (join === undefined) continue;
-    const values = [...new Set(parentRows.map((row) => row[join.parentColumn]).filter((value) => value !== null && value !== undefined))];
+    const parentAt = positions.get(join.parentColumn) ?? Number.NaN;
+    const values = [...new Set(parents.map((parent) => parent.values[parentAt]).filter((value) => value !== null && value !== undefined))];
     const byParent = new Map<string, Embedded[]>();
     if (values.length > 0) {
       const keyColumn = join.link === undefined ? join.childColumn : join.link.parentColumn;
@@ -284,8 +286,8 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
         else if (child.limit === undefined || list.length < child.limit) list.push(entry);
       }
     }
-    const childRows = new Map<string, Row>();
-    for (const list of byParent.values()) for (const entry of list) childRows.set(entry.ref, entry.row);
+    const childRows = new Map<string, Embedded>();
+    for (const list of byParent.values()) for (const entry of list) childRows.set(entry.ref, entry);
     groups.set(child, byParent);
     await loadChildren(connection, child, [...childRows.values()], groups);
   }

@@ -1,12 +1,18 @@
-import type { Row } from '../model/change-event.js';
+import type { ColumnValue } from '../model/change-event.js';
+import type { ColumnDefinition } from '../model/column.js';
 import type { DescriptorNode } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
+import { rowPositions } from './node-query.js';
 
-/** A row of a node as one parent embeds it: its link row (many-to-many) and computed values. */
+/**
+ * A row of a node as one parent embeds it, its values by position (see node-query.ts's
+ * rowPositions): the node's columns, its link row's (many-to-many) and its computed values.
+ */
 export interface Embedded {
-  readonly row: Row;
-  readonly link?: Row | undefined;
-  readonly computed: Readonly<Record<string, unknown>>;
+  readonly values: readonly ColumnValue[];
+  readonly link: readonly ColumnValue[] | undefined;
+  /** In the node's `computed` order. */
+  readonly computed: readonly unknown[];
   /** The row's `db.table:key` reference, made once. */
   readonly ref: string;
   /** The parent's join value the row was selected by, as a string. */
@@ -18,9 +24,11 @@ export type EmbeddedGroups = ReadonlyMap<DescriptorNode, ReadonlyMap<string, rea
 
 /** Where one property of a node's object takes its value from. */
 type PropertySource =
-  | { readonly kind: 'field'; readonly field: DescriptorNode['fields'][number] }
-  | { readonly kind: 'computed'; readonly name: string }
-  | { readonly kind: 'relation'; readonly child: DescriptorNode };
+  /** A column of the row (or of its link row), at `position` (-1: not read, null). */
+  | { readonly kind: 'field'; readonly column: ColumnDefinition; readonly fromLink: boolean; readonly position: number }
+  | { readonly kind: 'computed'; readonly position: number }
+  /** A relation, joined on the row's value at `parentPosition`. */
+  | { readonly kind: 'relation'; readonly child: DescriptorNode; readonly parentPosition: number };
 
 /** A property as written: its key's JSON (with the comma before it, but for the first) and its source. */
 interface WrittenProperty {
@@ -47,9 +55,15 @@ function propertiesOf(node: DescriptorNode): readonly WrittenProperty[] {
       order[name] = sources.length;
       sources.push(source);
     };
-    for (const field of node.fields) assign(field.name, { kind: 'field', field });
-    for (const field of node.computed) assign(field.name, { kind: 'computed', name: field.name });
-    for (const child of node.children) if (child.join !== undefined && child.property !== undefined) assign(child.property, { kind: 'relation', child });
+    const { columns, link } = rowPositions(node);
+    for (const field of node.fields) {
+      const fromLink = field.fromLink === true;
+      assign(field.name, { kind: 'field', column: field.column, fromLink, position: (fromLink ? link : columns).get(field.column.name) ?? -1 });
+    }
+    node.computed.forEach((field, position) => assign(field.name, { kind: 'computed', position }));
+    for (const child of node.children) {
+      if (child.join !== undefined && child.property !== undefined) assign(child.property, { kind: 'relation', child, parentPosition: columns.get(child.join.parentColumn) ?? -1 });
+    }
     properties = Object.keys(order).map((name, index) => ({ key: `${index === 0 ? '' : ','}${JSON.stringify(name)}:`, source: sources[order[name]] }));
     plans.set(node, properties);
   }
@@ -70,34 +84,32 @@ function valueJson(value: unknown): string {
  * rows of a many-to-one relation beyond its first included, though only the first is written).
  */
 export function documentJson(node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): string {
-  const { row } = entry;
   let json = '{';
   for (const { key, source } of propertiesOf(node)) {
     json += key;
     if (source.kind === 'field') {
-      const { field } = source;
-      const values = field.fromLink === true ? entry.link : row;
-      json += valueJson(documentValue(field.column, values?.[field.column.name] ?? null));
+      const values = source.fromLink ? entry.link : entry.values;
+      json += valueJson(documentValue(source.column, values?.[source.position] ?? null));
     } else if (source.kind === 'computed') {
-      json += valueJson(entry.computed[source.name] ?? null);
+      json += valueJson(entry.computed[source.position] ?? null);
     } else {
-      json += relationJson(source.child, row, groups, refs);
+      json += relationJson(source.child, entry.values[source.parentPosition], groups, refs);
     }
   }
   return `${json}}`;
 }
 
-/** The JSON of `child`'s relation property on the object of `row`: a list, or one object (or null) for a many-to-one relation. */
-function relationJson(child: DescriptorNode, row: Row, groups: EmbeddedGroups, refs: string[]): string {
+/** The JSON of `child`'s relation property on an object whose join value is `parentValue`: a list, or one object (or null) for a many-to-one relation. */
+function relationJson(child: DescriptorNode, parentValue: ColumnValue | undefined, groups: EmbeddedGroups, refs: string[]): string {
   const join = child.join;
-  const parentValue = join === undefined ? undefined : row[join.parentColumn];
   const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
   const toOne = join?.type === 'manyToOne';
+  const scalarPosition = child.scalar === undefined ? -1 : (rowPositions(child).columns.get(child.scalar.name) ?? -1);
   let json = toOne ? 'null' : '[';
   for (let index = 0; index < entries.length; index += 1) {
     const childEntry = entries[index];
     refs.push(childEntry.ref);
-    const element = child.scalar === undefined ? documentJson(child, childEntry, groups, refs) : valueJson(documentValue(child.scalar, childEntry.row[child.scalar.name] ?? null));
+    const element = child.scalar === undefined ? documentJson(child, childEntry, groups, refs) : valueJson(documentValue(child.scalar, childEntry.values[scalarPosition] ?? null));
     if (toOne) {
       if (index === 0) json = element;
     } else {

@@ -57,3 +57,27 @@ export function linkFields(node: DescriptorNode): DescriptorField[] {
   return node.fields.filter((field) => field.fromLink === true);
 }
 
+
+/** Where the values of a node's row sit, by column name, once read (build-documents.ts keeps each row as arrays). */
+export interface RowPositions {
+  /** Positions in the row's values: {@link selectedColumns}'s order. */
+  readonly columns: ReadonlyMap<string, number>;
+  /** Positions in the link row's values: {@link linkFields}'s order (the first, for a column embedded twice). */
+  readonly link: ReadonlyMap<string, number>;
+}
+
+const positions = new WeakMap<DescriptorNode, RowPositions>();
+
+/** The {@link RowPositions} of `node`, worked out once. */
+export function rowPositions(node: DescriptorNode): RowPositions {
+  let found = positions.get(node);
+  if (found === undefined) {
+    const link = new Map<string, number>();
+    linkFields(node).forEach((field, index) => {
+      if (!link.has(field.column.name)) link.set(field.column.name, index);
+    });
+    found = { columns: new Map(selectedColumns(node).map((column, index) => [column.name, index])), link };
+    positions.set(node, found);
+  }
+  return found;
+}

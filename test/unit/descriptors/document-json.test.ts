@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compileDocument } from '../../../src/descriptors/compile-document.js';
 import type { DescriptorNode, DocumentDescriptor } from '../../../src/descriptors/document-descriptor.js';
 import { documentJson, type Embedded } from '../../../src/descriptors/document-json.js';
-import type { Row } from '../../../src/model/change-event.js';
+import type { ColumnValue } from '../../../src/model/change-event.js';
+import { rowPositions } from '../../../src/descriptors/node-query.js';
 import { catalogOf, tableInfo } from '../../helpers/sakila-catalog.js';
 
 const catalog = catalogOf([
@@ -38,22 +39,24 @@ const child = (property: string): DescriptorNode => {
   return node;
 };
 
-function embedded(table: string, row: Row, parent: unknown, computed: Record<string, unknown> = {}): Embedded {
-  const key = Object.values(row)[0];
-  return { row, computed, ref: `shop.${table}:${String(key)}`, parent: String(parent) };
+/** `row` (a row by column name) as the build keeps it: its values at their rowPositions, its reference and its parent's join value. */
+function embedded(node: DescriptorNode, row: Record<string, ColumnValue>, parent: unknown, computed: readonly unknown[] = []): Embedded {
+  const values: ColumnValue[] = [];
+  for (const [column, position] of rowPositions(node).columns) values[position] = row[column] ?? null;
+  return { values, link: undefined, computed, ref: `shop.${node.table.table}:${String(Object.values(row)[0])}`, parent: String(parent) };
 }
 
 const item = embedded(
-  'item',
+  items.root,
   { id: 1, name: 'Ærø "tab"\t😀', big: '9007199254740993', flags: 'red,big one', at: '2026-01-02 03:04:05', data: '{"b":1,"a":[true,null]}', raw: Buffer.from([0, 255]), maker_id: 5, price: 1.5e-7 },
   1,
-  { '7': 2, label: 'ÆRØ' },
+  [2, 'ÆRØ'],
 );
 
 const groups = new Map([
-  [child('maker'), new Map([['5', [embedded('maker', { maker_id: 5, name: 'first' }, 5), embedded('maker', { maker_id: 6, name: 'second' }, 5)]]])],
-  [child('0'), new Map([['1', [embedded('part', { part_id: 3, item_id: 1, label: 'x' }, 1), embedded('part', { part_id: 4, item_id: 1, label: null }, 1)]]])],
-  [child('tags'), new Map([['1', [embedded('tag', { tag_id: 8, item_id: 1, word: 'new' }, 1)]]])],
+  [child('maker'), new Map([['5', [embedded(child('maker'), { maker_id: 5, name: 'first' }, 5), embedded(child('maker'), { maker_id: 6, name: 'second' }, 5)]]])],
+  [child('0'), new Map([['1', [embedded(child('0'), { part_id: 3, item_id: 1, label: 'x' }, 1), embedded(child('0'), { part_id: 4, item_id: 1, label: null }, 1)]]])],
+  [child('tags'), new Map([['1', [embedded(child('tags'), { tag_id: 8, item_id: 1, word: 'new' }, 1)]]])],
 ]);
 
 describe('documentJson', () => {
@@ -73,7 +76,7 @@ describe('documentJson', () => {
   });
 
   it('writes null for a missing many-to-one row and empty lists for rows without children', () => {
-    const lonely = embedded('item', { id: 2, name: null, big: null, flags: '', at: null, data: null, raw: null, maker_id: null, price: Number.NaN }, 2, { '7': null });
+    const lonely = embedded(items.root, { id: 2, name: null, big: null, flags: '', at: null, data: null, raw: null, maker_id: null, price: Number.NaN }, 2, [null, null]);
     const refs: string[] = [];
     const json = documentJson(items.root, lonely, groups, refs);
     expect(JSON.parse(json)).toEqual({ '0': [], '2': [], '7': null, '10': null, name: null, at: null, data: null, raw: null, price: null, label: null, maker: null, tags: [] });
