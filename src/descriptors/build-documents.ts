@@ -56,8 +56,9 @@ const LONGLONG = 8;
  * one query per document: with `builder` `database` (by default the descriptor's `buildIn`) and
  * a MariaDB 10.5+ server, the database makes each document's JSON (one query for every 1,000
  * keys, see json-select.ts); otherwise one query per node of the descriptor for every 1,000 keys,
- * written here as JSON straight from the rows (document-json.ts). Lists come in their `orderBy` order and then by primary key, so a document's
- * content and hash are deterministic, and both ways make the same text.
+ * its JSON written here straight from the rows (document-json.ts). Lists come in their `orderBy`
+ * order and then by primary key, so a document's content and hash are deterministic, and both
+ * ways make the same text.
  * `versioning` (the sink's VersionClock) turns the snapshot's coordinate into a version that
  * survives a binlog reset.
  */
