@@ -141,7 +141,7 @@ function documentOf(id: string, bodyJson: string, refs: string[]): { metadata: D
   const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
   const empty = bodyJson === '{}';
   const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
-  // counted on bodyJson (JSON.stringify's own text: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
+  // counted on bodyJson (flat once hashed: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
   const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
   return { metadata, json, jsonBytes };
 }
