@@ -27,8 +27,8 @@ type PropertySource =
   /** A column of the row (or of its link row), at `position` (-1: not read, null). */
   | { readonly kind: 'field'; readonly column: ColumnDefinition; readonly fromLink: boolean; readonly position: number }
   | { readonly kind: 'computed'; readonly position: number }
-  /** A relation, joined on the row's value at `parentPosition`. */
-  | { readonly kind: 'relation'; readonly child: DescriptorNode; readonly parentPosition: number };
+  /** A relation, joined on the row's value at `parentPosition`; a list of scalars takes each child row's value at `scalarPosition`. */
+  | { readonly kind: 'relation'; readonly child: DescriptorNode; readonly parentPosition: number; readonly scalarPosition: number };
 
 /** A property as written: its key's JSON (with the comma before it, but for the first) and its source. */
 interface WrittenProperty {
@@ -62,7 +62,9 @@ function propertiesOf(node: DescriptorNode): readonly WrittenProperty[] {
     }
     node.computed.forEach((field, position) => assign(field.name, { kind: 'computed', position }));
     for (const child of node.children) {
-      if (child.join !== undefined && child.property !== undefined) assign(child.property, { kind: 'relation', child, parentPosition: columns.get(child.join.parentColumn) ?? -1 });
+      if (child.join === undefined || child.property === undefined) continue;
+      const scalarPosition = child.scalar === undefined ? -1 : (rowPositions(child).columns.get(child.scalar.name) ?? -1);
+      assign(child.property, { kind: 'relation', child, parentPosition: columns.get(child.join.parentColumn) ?? -1, scalarPosition });
     }
     properties = Object.keys(order).map((name, index) => ({ key: `${index === 0 ? '' : ','}${JSON.stringify(name)}:`, source: sources[order[name]] }));
     plans.set(node, properties);
@@ -93,18 +95,17 @@ export function documentJson(node: DescriptorNode, entry: Embedded, groups: Embe
     } else if (source.kind === 'computed') {
       json += valueJson(entry.computed[source.position] ?? null);
     } else {
-      json += relationJson(source.child, entry.values[source.parentPosition], groups, refs);
+      json += relationJson(source.child, entry.values[source.parentPosition], source.scalarPosition, groups, refs);
     }
   }
   return `${json}}`;
 }
 
 /** The JSON of `child`'s relation property on an object whose join value is `parentValue`: a list, or one object (or null) for a many-to-one relation. */
-function relationJson(child: DescriptorNode, parentValue: ColumnValue | undefined, groups: EmbeddedGroups, refs: string[]): string {
+function relationJson(child: DescriptorNode, parentValue: ColumnValue | undefined, scalarPosition: number, groups: EmbeddedGroups, refs: string[]): string {
   const join = child.join;
   const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
   const toOne = join?.type === 'manyToOne';
-  const scalarPosition = child.scalar === undefined ? -1 : (rowPositions(child).columns.get(child.scalar.name) ?? -1);
   let json = toOne ? 'null' : '[';
   for (let index = 0; index < entries.length; index += 1) {
     const childEntry = entries[index];

@@ -57,7 +57,6 @@ export function linkFields(node: DescriptorNode): DescriptorField[] {
   return node.fields.filter((field) => field.fromLink === true);
 }
 
-
 /** Where the values of a node's row sit, by column name, once read (build-documents.ts keeps each row as arrays). */
 export interface RowPositions {
   /** Positions in the row's values: {@link selectedColumns}'s order. */
