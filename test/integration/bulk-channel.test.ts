@@ -112,6 +112,31 @@ describe.each(testEngines())('BulkChannel against %s', (kind) => {
     expect(channel.stats.requests).toBeGreaterThanOrEqual(10);
   });
 
+  it('sends multi-byte text (ids and documents, given as JSON or as objects) as the engine reads it back', async () => {
+    const client = testEngine(kind, cleanup);
+    const index = await createIndex(client);
+    const { channel, dead } = openChannel(client, { maxDocuments: 50 });
+    const names = ['café', '東京', 'emoji 😀 and \u2028', 'quote " and backslash \\', 'ascii'];
+    const outcomes: Array<Promise<BulkOutcome>> = [];
+    for (let position = 0; position < 200; position += 1) {
+      const name = `${names[position % names.length]} ${position}`;
+      const id = `${names[position % names.length].slice(0, 4)}-${position}`;
+      const json = JSON.stringify({ count: position, name });
+      outcomes.push(
+        channel.write(position % 2 === 0 ? { kind: 'index', index, id, document: { count: position, name } } : { kind: 'index', index, id, json, jsonBytes: Buffer.byteLength(json) }),
+      );
+    }
+    await channel.close();
+    expect((await Promise.all(outcomes)).filter((outcome) => outcome.status !== 'acknowledged')).toEqual([]);
+    expect(dead).toEqual([]);
+    expect(await count(client, index)).toBe(200);
+    for (const position of [0, 1, 2, 3, 4, 197, 198, 199]) {
+      const id = `${names[position % names.length].slice(0, 4)}-${position}`;
+      const stored = await client.get<{ count: number; name: string }>(index, id);
+      expect(stored?._source).toEqual({ count: position, name: `${names[position % names.length]} ${position}` });
+    }
+  });
+
   it('dead-letters a document the mapping refuses and indexes the others', async () => {
     const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
