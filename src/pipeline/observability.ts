@@ -7,7 +7,7 @@ import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointSettings } from 
 import { SluiceMetrics } from '../observability/metrics.js';
 import { PipelineObserver, type PipelineOutline } from '../observability/pipeline-observer.js';
 import { observeRetries } from '../retry.js';
-import type { BulkBody, SearchEngine } from '../sinks/engine/search-engine.js';
+import type { SearchEngine } from '../sinks/engine/search-engine.js';
 import { pipelineGroups, readGroupLag } from '../streams/consumer-lag.js';
 import { sinkGroupId } from '../streams/consumer-groups.js';
 
@@ -79,7 +79,7 @@ export class Observability {
     return new Proxy(engine, {
       get(target, property, receiver) {
         if (property === 'bulk') {
-          return async (body: BulkBody, options?: Parameters<SearchEngine['bulk']>[1]) => {
+          return async (body: string, options?: Parameters<SearchEngine['bulk']>[1]) => {
             const started = performance.now();
             try {
               const result = await target.bulk(body, options);
@@ -140,10 +140,10 @@ export class Observability {
 }
 
 /** Operations in an NDJSON bulk body: an action line, then a source line unless the action is a delete. */
-function countOperations(body: BulkBody): number {
+function countOperations(body: string): number {
   let count = 0;
   let expectSource = false;
-  for (const line of body.toString().split('\n')) {
+  for (const line of body.split('\n')) {
     if (line === '') continue;
     if (expectSource) {
       expectSource = false;

@@ -283,8 +283,8 @@ export class BulkChannel {
 
   /** Sends a batch until the engine answers, splitting it when refused as a whole. Throws on abort, a bug or a permanent error. */
   private async send(batch: Entry[]): Promise<void> {
+    const body = batch.map((entry) => entry.lines).join('');
     const bytes = batch.reduce((sum, entry) => sum + entry.bytes, 0);
-    const body = utf8Body(batch, bytes);
     const options = { signal: this.controller.signal, ...(this.settings.refresh === undefined ? {} : { refresh: this.settings.refresh }) };
     let response: BulkResult;
     try {
@@ -293,7 +293,7 @@ export class BulkChannel {
           this.throwIfAborted();
           this.counters.requests += 1;
           this.counters.bytes += bytes;
-          // the bytes are sent as they are: every operation was serialized once, in write(), and encoded once, in utf8Body()
+          // a string body is sent as is: every operation is serialized once, in write()
           return this.engine.bulk(body, options);
         },
         {
@@ -424,19 +424,4 @@ export class BulkChannel {
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
   }
-}
-
-/**
- * The bulk body of `batch` as UTF-8 bytes, each operation's lines encoded straight into one
- * buffer of `bytes` (the sum of the entries' sizes). Joining the lines into one string first would
- * copy the whole body twice more on the heap (the joined text, then its encoding by the socket).
- * Throws when the lines do not encode to `bytes` (a wrong `jsonBytes`): nothing is sent cut short.
- */
-function utf8Body(batch: readonly Entry[], bytes: number): Buffer {
-  // 4 bytes to spare (the longest UTF-8 character): lines longer than counted then write past `bytes`, never stop exactly at it
-  const body = Buffer.allocUnsafe(bytes + 4);
-  let offset = 0;
-  for (const entry of batch) offset += body.write(entry.lines, offset);
-  if (offset !== bytes) throw new Error(`bulk body size mismatch: the operations' sizes add up to ${bytes} bytes, their lines encode to ${offset > bytes ? 'more' : offset}`);
-  return body.subarray(0, bytes);
 }

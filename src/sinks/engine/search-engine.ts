@@ -156,9 +156,6 @@ export interface IndexWork {
   readonly mergeMs: number;
 }
 
-/** An NDJSON bulk body: the text, or its UTF-8 bytes (sent without another encoding). */
-export type BulkBody = string | Buffer;
-
 /** The engine port. */
 export interface SearchEngine {
   readonly kind: EngineKind;
@@ -167,8 +164,8 @@ export interface SearchEngine {
   /** Cluster health, waiting up to `timeout` (e.g. 2s) for `waitForStatus`. */
   clusterHealth(waitForStatus: 'green' | 'yellow', timeout: string): Promise<{ readonly status: 'green' | 'yellow' | 'red'; readonly timedOut: boolean }>;
 
-  /** Sends an NDJSON bulk body as is (text, or its UTF-8 bytes); one item result per operation, in order. Never retries by itself. */
-  bulk(body: BulkBody, options?: RequestOptions & { readonly refresh?: boolean | 'wait_for' }): Promise<BulkResult>;
+  /** Sends an NDJSON bulk body as is; one item result per operation, in order. Never retries by itself. */
+  bulk(body: string, options?: RequestOptions & { readonly refresh?: boolean | 'wait_for' }): Promise<BulkResult>;
   /** Makes every acknowledged write to `index` searchable. */
   refresh(index: string): Promise<void>;
   search<T>(request: SearchRequest): Promise<SearchResult<T>>;
