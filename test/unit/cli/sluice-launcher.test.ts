@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,20 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' })).toBe(12);
     expect(youngGeneration({ NODE_OPTIONS: '--max-semi-space-size=16' })).toBe(48);
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
+  });
+
+  it('passes --heap-growing-percent only when SLUICE_HEAP_GROWING_PERCENT is set, unless a flag sets it; refuses a value that is not a number', () => {
+    const { SLUICE_HEAP_GROWING_PERCENT: _ignored, ...inherited } = process.env;
+    const growing = (env: Record<string, string>, flags: string[] = []): string[] =>
+      (JSON.parse(execFileSync(launcher, [...flags, '-e', 'process.stdout.write(JSON.stringify(process.execArgv))'], { env: { ...inherited, ...env }, encoding: 'utf8' })) as string[]).filter((flag) =>
+        flag.startsWith('--heap-growing-percent'),
+      );
+    expect(growing({})).toEqual([]);
+    expect(growing({ SLUICE_HEAP_GROWING_PERCENT: '30' })).toEqual(['--heap-growing-percent=30']);
+    expect(growing({ SLUICE_HEAP_GROWING_PERCENT: '30' }, ['--heap-growing-percent=50'])).toEqual(['--heap-growing-percent=50']);
+    const refused = spawnSync(launcher, ['-e', '0'], { env: { ...inherited, SLUICE_HEAP_GROWING_PERCENT: '30%' }, encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('SLUICE_HEAP_GROWING_PERCENT=30% is not a whole number of percent');
   });
 
   it("fixes glibc malloc's mmap and trim thresholds at 128 KiB unless the environment sets them", () => {
