@@ -116,11 +116,12 @@ describe.each(testEngines())('BulkChannel against %s', (kind) => {
     const client = testEngine(kind, cleanup);
     const index = await createIndex(client);
     const { channel, dead } = openChannel(client, { maxDocuments: 50 });
-    const names = ['café', '東京', 'emoji 😀 and \u2028', 'quote " and backslash \\', 'ascii'];
+    const texts = ['café', '東京', 'emoji 😀 and \u2028', 'quote " and backslash \\', 'ascii'];
+    const nameAt = (position: number): string => `${texts[position % texts.length]} ${position}`;
+    const idAt = (position: number): string => `${texts[position % texts.length].slice(0, 4)}-${position}`;
     const outcomes: Array<Promise<BulkOutcome>> = [];
     for (let position = 0; position < 200; position += 1) {
-      const name = `${names[position % names.length]} ${position}`;
-      const id = `${names[position % names.length].slice(0, 4)}-${position}`;
+      const [id, name] = [idAt(position), nameAt(position)];
       const json = JSON.stringify({ count: position, name });
       outcomes.push(
         channel.write(position % 2 === 0 ? { kind: 'index', index, id, document: { count: position, name } } : { kind: 'index', index, id, json, jsonBytes: Buffer.byteLength(json) }),
@@ -131,9 +132,8 @@ describe.each(testEngines())('BulkChannel against %s', (kind) => {
     expect(dead).toEqual([]);
     expect(await count(client, index)).toBe(200);
     for (const position of [0, 1, 2, 3, 4, 197, 198, 199]) {
-      const id = `${names[position % names.length].slice(0, 4)}-${position}`;
-      const stored = await client.get<{ count: number; name: string }>(index, id);
-      expect(stored?._source).toEqual({ count: position, name: `${names[position % names.length]} ${position}` });
+      const stored = await client.get<{ count: number; name: string }>(index, idAt(position));
+      expect(stored?._source).toEqual({ count: position, name: nameAt(position) });
     }
   });
 
