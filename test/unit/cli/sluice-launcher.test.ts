@@ -42,7 +42,7 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
   });
 
-  it('passes --heap-growing-percent only when SLUICE_HEAP_GROWING_PERCENT is set, unless a flag sets it; refuses a value that is not a number', () => {
+  it('passes --heap-growing-percent only when SLUICE_HEAP_GROWING_PERCENT is set, unless a flag sets it', () => {
     const { SLUICE_HEAP_GROWING_PERCENT: _ignored, ...inherited } = process.env;
     const growing = (env: Record<string, string>, flags: string[] = []): string[] =>
       (JSON.parse(execFileSync(launcher, [...flags, '-e', 'process.stdout.write(JSON.stringify(process.execArgv))'], { env: { ...inherited, ...env }, encoding: 'utf8' })) as string[]).filter((flag) =>
@@ -51,9 +51,23 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(growing({})).toEqual([]);
     expect(growing({ SLUICE_HEAP_GROWING_PERCENT: '30' })).toEqual(['--heap-growing-percent=30']);
     expect(growing({ SLUICE_HEAP_GROWING_PERCENT: '30' }, ['--heap-growing-percent=50'])).toEqual(['--heap-growing-percent=50']);
-    const refused = spawnSync(launcher, ['-e', '0'], { env: { ...inherited, SLUICE_HEAP_GROWING_PERCENT: '30%' }, encoding: 'utf8' });
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('SLUICE_HEAP_GROWING_PERCENT=30% is not a whole number of percent');
+    expect(growing({ SLUICE_HEAP_GROWING_PERCENT: '' })).toEqual([]);
+  });
+
+  it('refuses, with exit code 2 and the variable, a memory setting that is not a whole number above 0, before Node.js starts; empty is unset', () => {
+    const { SLUICE_MAX_OLD_SPACE_MIB: _ignored, SLUICE_MAX_SEMI_SPACE_MIB: _alsoIgnored, SLUICE_HEAP_GROWING_PERCENT: _ignoredToo, ...inherited } = process.env;
+    const launch = (variable: string, value: string): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(launcher, ['-e', 'process.stdout.write("started")'], { env: { ...inherited, [variable]: value }, encoding: 'utf8' });
+    for (const variable of ['SLUICE_MAX_OLD_SPACE_MIB', 'SLUICE_MAX_SEMI_SPACE_MIB', 'SLUICE_HEAP_GROWING_PERCENT']) {
+      for (const value of ['30%', '1g', '-4', '0', '00', '2 4']) {
+        const refused = launch(variable, value);
+        expect(refused.status, `${variable}=${value}`).toBe(2);
+        expect(refused.stdout).toBe('');
+        expect(refused.stderr).toContain(`bin/sluice-node: ${variable}=${value} is not a whole number above 0; set it to `);
+      }
+      expect(launch(variable, '').stdout).toBe('started');
+      expect(launch(variable, '16').stdout).toBe('started');
+    }
   });
 
   it("fixes glibc malloc's mmap and trim thresholds at 128 KiB unless the environment sets them", () => {
