@@ -3,13 +3,16 @@
  * 100,000 products on the stack's MariaDB, every product updated, until OpenSearch shows every
  * update), under environment variants run back to back, to compare memory settings in pairs.
  * Each variant is a JSON object of environment variables for the sluice processes (`{}` is the
- * default); the variants are run in turn, `--rounds` times. Needs the stack (npm run stack -- up)
+ * default); the variants are run in turn, `--rounds` times. `--sink '<JSON mapping>'` writes sink
+ * settings over the pipeline file's `sink:` (as `npm run bench -- --sink` does), for every variant. Needs the stack (npm run stack -- up)
  * and a build (npm run build). Drops its databases, topics and indexes after each run.
- * Usage: npx tsx bench/catch-up-memory.ts [--layout run|source+sink] [--rounds N] [--products N] '<variant>' ...
+ * Usage: npx tsx bench/catch-up-memory.ts [--layout run|source+sink] [--rounds N] [--products N] [--sink '<JSON mapping>'] '<variant>' ...
  * e.g. npx tsx bench/catch-up-memory.ts --rounds 3 '{}' '{"SLUICE_MAX_SEMI_SPACE_MIB":"4"}'
+ *      npx tsx bench/catch-up-memory.ts --rounds 2 --sink '{"partitionsConsumedConcurrently":1}' '{}'
  */
 import { parseArgs } from 'node:util';
 import { jsonMappingOption } from './lib/json-mapping-option.js';
+import { overrideSinkSettings } from './lib/pipeline-file.js';
 import { KafkaWatch } from './lib/progress.js';
 import { benchKafka, engineNode, openSql, uniqueSuffix } from './lib/services.js';
 import { sluiceCatchUp, type SluiceLayout } from './peers/peer-catch-up.js';
@@ -21,6 +24,7 @@ const { values: options, positionals } = parseArgs({
     layout: { type: 'string', default: 'run' },
     rounds: { type: 'string', default: '1' },
     products: { type: 'string', default: '100000' },
+    sink: { type: 'string' },
   },
 });
 const layout: SluiceLayout = options.layout === 'source+sink' ? 'source + sink' : 'run';
@@ -30,6 +34,11 @@ if (options.layout !== 'run' && options.layout !== 'source+sink') {
 }
 const variants = (positionals.length === 0 ? ['{}'] : positionals).map((text) => jsonMappingOption('catch-up-memory: variant', text, '{"SLUICE_MAX_SEMI_SPACE_MIB":"4"}') as Record<string, string>);
 const products = Number(options.products);
+if (options.sink !== undefined) {
+  const settings = jsonMappingOption('catch-up-memory: --sink', options.sink, '{"partitionsConsumedConcurrently":1}');
+  overrideSinkSettings(settings);
+  console.log(`sink settings over the pipeline file's: ${JSON.stringify(settings)}`);
+}
 
 /** Drops what one catch-up created; a failure is printed, never thrown. */
 async function dropAll(cleanUp: CleanUp, watch: KafkaWatch, node: string): Promise<void> {
