@@ -4,8 +4,9 @@
  * update), under environment variants run back to back, to compare memory settings in pairs.
  * Each variant is a JSON object of environment variables for the sluice processes (`{}` is the
  * default); the variants are run in turn, `--rounds` times. `--sink '<JSON mapping>'` writes sink
- * settings over the pipeline file's `sink:` (as `npm run bench -- --sink` does), for every variant. Needs the stack (npm run stack -- up)
- * and a build (npm run build). Drops its databases, topics and indexes after each run.
+ * settings over the pipeline file's `sink:` (as `npm run bench -- --sink` does), for every variant.
+ * Needs the stack (npm run stack -- up) and a build (npm run build). Drops its databases, topics and
+ * indexes after each run.
  * Usage: npx tsx bench/catch-up-memory.ts [--layout run|source+sink] [--rounds N] [--products N] [--sink '<JSON mapping>'] '<variant>' ...
  * e.g. npx tsx bench/catch-up-memory.ts --rounds 3 '{}' '{"SLUICE_MAX_SEMI_SPACE_MIB":"4"}'
  *      npx tsx bench/catch-up-memory.ts --rounds 2 --sink '{"partitionsConsumedConcurrently":1}' '{}'
