@@ -1,4 +1,6 @@
 import type { EngineConnectionSettings } from './connection-settings.js';
+import { responseError } from './engine-error.js';
+import { getFromNode } from './node-probe.js';
 import type { EngineKind, SearchEngine } from './search-engine.js';
 
 // The engine adapters are imported on use: each pulls in its client library (20 to 30 MiB of
@@ -6,11 +8,24 @@ import type { EngineKind, SearchEngine } from './search-engine.js';
 
 /**
  * Which engine a node is, without `GET /` (the stack's Elasticsearch has no rest-root module and
- * answers it 405): a `_nodes` request through the Elasticsearch client, which checks the
- * X-elastic-product header of every answer and refuses any other product. 401/403 throw an
- * EngineAccessError; an unreachable node a retriable EngineError.
+ * answers it 405): a `GET /_nodes/_local` whose answer carries Elasticsearch's X-elastic-product
+ * header, or not (OpenSearch). It goes through node:http(s) (see node-probe.ts), so a sink on
+ * OpenSearch never loads the Elasticsearch client (7 to 9 MiB of resident memory); with an API
+ * key or a CA fingerprint, settings only Elasticsearch has, it goes through the Elasticsearch
+ * client, which checks both. 401/403 throw an EngineAccessError, another error answer an
+ * EngineError (retriable for 408, 429 and 5xx); an unreachable node a retriable EngineError.
  */
 export async function detectEngine(settings: EngineConnectionSettings): Promise<EngineKind> {
+  if (settings.apiKey !== undefined || settings.caFingerprint !== undefined) return detectThroughElasticsearchClient(settings);
+  const path = '/_nodes/_local';
+  const answer = await getFromNode(settings, `${path}?filter_path=nodes.*.version`);
+  const engine: EngineKind = answer.product === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
+  if (answer.status >= 300) throw responseError(engine, `GET ${path}`, answer.status, answer.body);
+  return engine;
+}
+
+/** {@link detectEngine} through the Elasticsearch client, which refuses an answer without its product header. */
+async function detectThroughElasticsearchClient(settings: EngineConnectionSettings): Promise<EngineKind> {
   const { elasticsearchTransport, NotElasticsearchError } = await import('./elasticsearch-engine.js');
   const transport = elasticsearchTransport(settings);
   try {

@@ -78,6 +78,36 @@ describe('engine detection', () => {
     expect(node.seen[0]?.headers.authorization).toBe('ApiKey a2V5');
   });
 
+  it('keeps the node URL\'s path prefix and takes its credentials when the settings have none', async () => {
+    const node = await fakeNode(() => ({ status: 200, body: NODES }));
+    const withUser = node.url.replace('http://', 'http://reader:s%40cret@');
+    expect(await detectEngine({ engine: 'auto', node: `${withUser}/search/` })).toBe('opensearch');
+    expect(node.seen[0]?.url).toBe('/search/_nodes/_local?filter_path=nodes.*.version');
+    expect(node.seen[0]?.headers.authorization).toBe(`Basic ${Buffer.from('reader:s@cret').toString('base64')}`);
+  });
+
+  it('reports an error answer with its status, retriable for 5xx, its text when it is not JSON, and no credentials', async () => {
+    const node = await fakeNode(() => ({ status: 502, body: 'Bad Gateway' }));
+    const error = await detectEngine({ engine: 'auto', node: node.url.replace('http://', 'http://reader:hunter2@') }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ status: 502, retriable: true });
+    expect((error as EngineError).message).toContain('GET /_nodes/_local answered 502');
+    expect((error as EngineError).message).toContain('Bad Gateway');
+    expect((error as EngineError).message).not.toContain('hunter2');
+  });
+
+  it('gives up on a node that does not answer within requestTimeoutMs, as a retriable EngineError naming the node', async () => {
+    const silent = createServer(() => undefined);
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://reader:hunter2@127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const error = await detectEngine({ engine: 'auto', node: url, requestTimeoutMs: 300 }).catch((failure: unknown) => failure);
+    expect(error).toBeInstanceOf(EngineError);
+    expect(error).toMatchObject({ status: 0, retriable: true });
+    expect((error as EngineError).message).toMatch(/^GET \/_nodes\/_local on http:\/\/127\.0\.0\.1:\d+ failed: no answer within 300 ms$/);
+    silent.closeAllConnections();
+  });
+
   it('reports an unreachable node as a retriable EngineError', async () => {
     const error = await detectEngine({ engine: 'auto', node: 'http://127.0.0.1:9', requestTimeoutMs: 2_000 }).catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(EngineError);
