@@ -10,7 +10,7 @@ import type { EngineKind, SearchEngine } from './search-engine.js';
  * Which engine a node is, without `GET /` (the stack's Elasticsearch has no rest-root module and
  * answers it 405): a `GET /_nodes/_local` whose answer carries Elasticsearch's X-elastic-product
  * header, or not (OpenSearch). It goes through node:http(s) (see node-probe.ts), so a sink on
- * OpenSearch never loads the Elasticsearch client (7 to 9 MiB of resident memory); with an API
+ * OpenSearch never loads the Elasticsearch client (about 7 MiB of resident memory); with an API
  * key or a CA fingerprint, settings only Elasticsearch has, it goes through the Elasticsearch
  * client, which checks both. 401/403 throw an EngineAccessError, another error answer an
  * EngineError (retriable for 408, 429 and 5xx); an unreachable node a retriable EngineError.
