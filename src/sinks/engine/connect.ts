@@ -17,19 +17,22 @@ import type { EngineKind, SearchEngine } from './search-engine.js';
  */
 export async function detectEngine(settings: EngineConnectionSettings): Promise<EngineKind> {
   if (settings.apiKey !== undefined || settings.caFingerprint !== undefined) return detectThroughElasticsearchClient(settings);
-  const path = '/_nodes/_local';
-  const answer = await getFromNode(settings, `${path}?filter_path=nodes.*.version`);
+  const answer = await getFromNode(settings, `${DETECTION_PATH}?filter_path=${DETECTION_FILTER}`);
   const engine: EngineKind = answer.product === 'Elasticsearch' ? 'elasticsearch' : 'opensearch';
-  if (answer.status >= 300) throw responseError(engine, `GET ${path}`, answer.status, answer.body);
+  if (answer.status >= 300) throw responseError(engine, `GET ${DETECTION_PATH}`, answer.status, answer.body);
   return engine;
 }
+
+/** The request of {@link detectEngine}, either way: the local node's version only. */
+const DETECTION_PATH = '/_nodes/_local';
+const DETECTION_FILTER = 'nodes.*.version';
 
 /** {@link detectEngine} through the Elasticsearch client, which refuses an answer without its product header. */
 async function detectThroughElasticsearchClient(settings: EngineConnectionSettings): Promise<EngineKind> {
   const { elasticsearchTransport, NotElasticsearchError } = await import('./elasticsearch-engine.js');
   const transport = elasticsearchTransport(settings);
   try {
-    await transport.request({ method: 'GET', path: '/_nodes/_local', querystring: { filter_path: 'nodes.*.version' } });
+    await transport.request({ method: 'GET', path: DETECTION_PATH, querystring: { filter_path: DETECTION_FILTER } });
     return 'elasticsearch';
   } catch (error) {
     if (error instanceof NotElasticsearchError) return 'opensearch';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { EngineKind } from './search-engine.js';
 
 /**
@@ -19,4 +20,13 @@ export interface EngineConnectionSettings {
   readonly tlsVerify?: boolean;
   /** Per-request timeout (default 30 s). */
   readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The TLS options of a connection to the node, as node:tls takes them (and both clients pass them
+ * on): the certificate verified unless `tlsVerify` is false, against `caFile` when given (read
+ * here, each call).
+ */
+export function nodeTlsOptions(settings: EngineConnectionSettings): { readonly rejectUnauthorized: boolean; readonly ca?: Buffer } {
+  return { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) };
 }

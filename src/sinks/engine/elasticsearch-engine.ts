@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Client, errors } from '@elastic/elasticsearch';
 import { ConfigurationError } from '../../errors.js';
-import type { EngineConnectionSettings } from './connection-settings.js';
+import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
 import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
@@ -22,7 +21,7 @@ export function elasticsearchClientOptions(settings: EngineConnectionSettings): 
     maxRetries: 0,
     ...(auth === undefined ? {} : { auth }),
     ...(settings.caFingerprint === undefined ? {} : { caFingerprint: settings.caFingerprint }),
-    tls: { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) },
+    tls: nodeTlsOptions(settings),
   };
 }
 

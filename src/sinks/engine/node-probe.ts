@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { EngineConnectionSettings } from './connection-settings.js';
+import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
 import { EngineError } from './engine-error.js';
 
 /** What a node answered to one GET: its status, its X-elastic-product header and its body (JSON, or the text when it is not JSON). */
@@ -37,7 +36,7 @@ export function getFromNode(settings: EngineConnectionSettings, path: string): P
     path: `${prefix}${path}`,
     headers: { accept: 'application/json', ...(username === undefined ? {} : { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` }) },
     timeout: settings.requestTimeoutMs ?? 30_000,
-    ...(secure ? { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) } : {}),
+    ...(secure ? nodeTlsOptions(settings) : {}),
   };
   const what = `GET ${path.split('?')[0] ?? path}`;
   return new Promise<NodeAnswer>((resolve, reject) => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { ConfigurationError } from '../../errors.js';
-import type { EngineConnectionSettings } from './connection-settings.js';
+import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
 import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
@@ -21,7 +20,7 @@ export function opensearchClientOptions(settings: EngineConnectionSettings): Con
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     maxRetries: 0,
     ...(settings.username === undefined ? {} : { auth: { username: settings.username, password: settings.password ?? '' } }),
-    ssl: { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) },
+    ssl: nodeTlsOptions(settings),
   };
 }
 
