@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../stack/settings.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { profileMarkdown } from './cpu-profile.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
-import type { LoadRun, MeteredLoadRun } from './engine-ceiling.js';
+import { MIN_CEILING_SECONDS, type LoadRun, type MeteredLoadRun } from './engine-ceiling.js';
 import type { FreshnessResult } from './freshness.js';
 import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
@@ -69,6 +69,8 @@ export interface BenchReport {
     readonly freshnessRate: number;
     readonly freshnessSeconds: number;
     readonly sinkPasses: number;
+    /** Sakila phases run on each engine before its measured phases, not reported (absent in reports before 2026-12-05). */
+    readonly warmUpRuns?: number;
     readonly profiled: boolean;
     readonly nodeOptions?: string;
     /** --sink: sink settings written over the pipeline files' own. */
@@ -286,18 +288,36 @@ function cpuReadings(section: EngineSection): Array<{ where: string; cpu: Record
 
 /**
  * What skewed the figures: measurements during which other processes used more than a fifth of a
- * core, and an engine started less than 5 minutes before the run (its JIT still cold).
+ * core, and an engine started less than 5 minutes before the run (its JIT still cold) when no
+ * warm-up ran.
  */
 export function disturbedMeasurements(report: BenchReport): string[] {
   return [
+    // a warm-up (a Sakila phase run and not reported) warms a freshly started engine
     ...report.machine.engines.flatMap(({ engine, uptimeSeconds }) =>
-      uptimeSeconds !== undefined && uptimeSeconds < 300 ? [`every ${engine} figure (${engine} had started only ${uptimeSeconds} s before the run)`] : [],
+      uptimeSeconds !== undefined && uptimeSeconds < 300 && !((report.settings.warmUpRuns ?? 0) > 0)
+        ? [`every ${engine} figure (${engine} had started only ${uptimeSeconds} s before the run, and --warm-up-runs 0 left it cold)`]
+        : [],
     ),
     ...report.engines
       .flatMap(cpuReadings)
       .filter((reading) => (reading.cpu.other ?? 0) > 20)
       .map((reading) => `${reading.where} (other processes: ${reading.cpu.other} % of a core)`),
   ];
+}
+
+/** How the engines were warmed before they were measured, as part of a sentence. */
+function warmUpSentence(runs: number | undefined): string {
+  if (runs === undefined) return '';
+  if (runs === 0) return ', without a warm-up (--warm-up-runs 0: the first phase may meet a cold engine)';
+  return `, after ${runs === 1 ? 'a Sakila phase' : `${runs} Sakila phases`} run on it and not reported (its warm-up: a freshly started engine costs 3-4 times the CPU per document in its first phase)`;
+}
+
+/** Why the final load of a ceiling sent its documents more times than its trials did: so that it lasts long enough. */
+function sustainedNote(ceiling: BulkCeiling): string {
+  const trialRounds = ceiling.trials[0]?.rounds ?? 1;
+  if (ceiling.best.rounds <= trialRounds) return '';
+  return ` (${ceiling.best.rounds} times over instead of ${trialRounds}, so that the load lasts at least ${MIN_CEILING_SECONDS} s: an index refreshes every second)`;
 }
 
 /** The details of one engine's section: its ceilings, then sluice's figures. */
@@ -323,7 +343,7 @@ function engineDetails(section: EngineSection, report: BenchReport): string[] {
       if (ceiling === undefined) return `- ${section.engine} bulk, ${name}: not measured`;
       return `- ${section.engine} bulk loader (the port's bulk()), ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
         .map((trial) => `${trial.documentsPerRequest}x${trial.concurrency}: ${integer(trial.documentsPerSecond)}`)
-        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}; ${engineWorkLine(ceiling.best.engineWork)}`;
+        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)}${sustainedNote(ceiling)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s in ${ceiling.best.seconds.toFixed(1)} s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}; ${engineWorkLine(ceiling.best.engineWork)}`;
     }),
     '',
     '#### sluice',
@@ -369,7 +389,7 @@ export function reportMarkdown(report: BenchReport): string {
     '',
     '## Details',
     '',
-    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.sinkSettings === undefined ? '' : `, sink settings overridden by --sink ${JSON.stringify(settings.sinkSettings)}`}${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. Each engine runs every phase in turn (its own databases, topics and indexes): its end-to-end rates are compared with its own raw bulk ceiling, loaded through the same engine port call (bulk) as sluice's sink. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
+    `Every figure comes from this run. Rates are taken between the first and the last observed progress (polled every 100 ms), so process start-up and consumer-group joins are not counted. sluice runs as CLI processes with the defaults of the pipeline file (3 partitions, sink pageSize 1000, buildBatchSize 500, bulk 1000 documents, 2 in flight)${settings.sinkSettings === undefined ? '' : `, sink settings overridden by --sink ${JSON.stringify(settings.sinkSettings)}`}${settings.nodeOptions === undefined ? '' : ` and NODE_OPTIONS=${settings.nodeOptions}`}; the sink catches up ${settings.sinkPasses} time(s) on each backlog (a new consumer group and index each time) and the best pass is reported, as the best configuration is for the ceilings. Each engine runs every phase in turn (its own databases, topics and indexes)${warmUpSentence(settings.warmUpRuns)}: its end-to-end rates are compared with its own raw bulk ceiling, loaded through the same engine port call (bulk) as sluice's sink. CPU shares are % of one core, metered from /proc over the same interval as the rate.`,
     '',
     ...report.engines.flatMap((section) => engineDetails(section, report)),
   ];
