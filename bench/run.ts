@@ -226,7 +226,7 @@ async function sakilaPhase(bench: Bench): Promise<void> {
  * Warms the engine with the Sakila phase itself, run and thrown away. A JVM engine compiles its
  * indexing path as it works: on an engine that had not indexed since it started, sluice's first
  * Sakila passes met Elasticsearch spending 325-500 µs of CPU per document (OpenSearch 350-580)
- * against 79-90 (120-147) once one Sakila phase had run, while the ceilings, loaded after
+ * against 79-107 (120-147) once one Sakila phase had run, while the ceilings, loaded after
  * sluice's passes, met a warmer engine. Synthetic documents did not stand in for it: 60 s of them
  * (655,000 documents, versioned and overwritten like sluice's) left the first pass at 325 µs.
  */
@@ -238,9 +238,8 @@ async function warmUp(bench: Bench): Promise<void> {
     profileDir: undefined,
     profileWindows: [],
   };
+  // its database, topics and indexes are the bench's to clean up (the arrays are shared)
   await sakilaPhase(scratch);
-  const failed = scratch.report.errors.map((error) => error.phase);
-  if (failed.length > 0) throw new Error(`the warm-up's ${failed.join(', ')} failed`);
 }
 
 /** Creates a shop database, seeds the capture position, writes the backlog. */

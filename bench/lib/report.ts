@@ -310,7 +310,7 @@ export function disturbedMeasurements(report: BenchReport): string[] {
 function warmUpSentence(runs: number | undefined): string {
   if (runs === undefined) return '';
   if (runs === 0) return ', without a warm-up (--warm-up-runs 0: the first phase may meet a cold engine)';
-  return `, after ${runs === 1 ? 'a Sakila phase' : `${runs} Sakila phases`} run on it and not reported (its warm-up: a freshly started engine costs 3-4 times the CPU per document in its first phase)`;
+  return `, after ${runs === 1 ? 'a Sakila phase' : `${runs} Sakila phases`} run on it and not reported (its warm-up: a freshly started engine cost 3-5 times the CPU per document in its first phase)`;
 }
 
 /** Why the final load of a ceiling sent its documents more times than its trials did: so that it lasts long enough. */
