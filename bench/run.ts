@@ -230,10 +230,11 @@ async function sakilaPhase(bench: Bench): Promise<void> {
  * sluice's passes, met a warmer engine. Synthetic documents did not stand in for it: 60 s of them
  * (655,000 documents, versioned and overwritten like sluice's) left the first pass at 325 µs.
  */
-async function warmUp(bench: Bench): Promise<void> {
+async function warmUp(bench: Bench, run: number): Promise<void> {
   const scratch: Bench = {
     ...bench,
-    suffix: `${bench.suffix}w`,
+    // its own names per run: a second warm-up must not load into the first one's database and topics
+    suffix: `${bench.suffix}w${run}`,
     report: { engine: bench.kind, ceilings: {}, sluice: { fullSync: bench.report.sluice.fullSync }, errors: [] },
     profileDir: undefined,
     profileWindows: [],
@@ -439,7 +440,7 @@ async function main(): Promise<void> {
       for (let run = 1; run <= WARM_UP_RUNS; run += 1) {
         await phase(`${bench.kind}: warm-up ${run}`, async () => {
           note(`${bench.kind}: warm-up ${run} of ${WARM_UP_RUNS}: the Sakila phase, not reported`);
-          await warmUp(bench);
+          await warmUp(bench, run);
         });
       }
       if (ONLY.has('sakila')) await phase(`${bench.kind}: sakila`, () => sakilaPhase(bench));
