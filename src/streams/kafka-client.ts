@@ -1,6 +1,10 @@
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
 import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from 'pino';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue.js';
+
+// every kafkajs client is made here: no connection opens before the idle timers are fixed
+fixKafkajsRequestQueue();
 
 /** Settings for {@link createKafka}. */
 export interface KafkaClientSettings {
