@@ -216,6 +216,7 @@ async function sakilaPhase(bench: Bench): Promise<void> {
       rounds: Math.max(1, Math.round(run.sink.documents / documents.length)),
       indexPrefix: `${pipeline.pipeline}-ceiling`,
       meter: serviceMeter,
+      pacedAt: run.sink.documentsPerSecond,
     });
   } finally {
     await sql.end();
@@ -352,6 +353,7 @@ async function largeShopPhase(bench: Bench): Promise<void> {
       sampleSize: Math.min(50_000, documents.length),
       indexPrefix: `${pipeline.pipeline}-ceiling`,
       meter: serviceMeter,
+      pacedAt: run.sink.documentsPerSecond,
     });
     note(`${bench.kind} bulk ceiling: ${Math.round(report.ceilings.bulkShop.best.documentsPerSecond)} documents/s`);
 

@@ -8,7 +8,7 @@
  */
 import type { SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { engineWorkPerDocument, indexWorkOf, NO_INDEX_WORK, type EngineWorkPerDocument } from './progress.js';
-import { now } from './services.js';
+import { now, sleep } from './services.js';
 
 /** A document to load: its id and its `_source` as JSON. */
 export interface LoadDocument {
@@ -81,9 +81,10 @@ export async function createLikeIndex(engine: SearchEngine, source: string, targ
 
 /**
  * Loads `documents` into `index` with a config; the documents are sent in order, `rounds` times
- * over (later rounds overwrite the same ids, as repeated builds of the same documents do).
+ * over (later rounds overwrite the same ids, as repeated builds of the same documents do). With
+ * `pacedAt`, requests leave no faster than that many documents per second (flat out otherwise).
  */
-export async function bulkLoad(engine: SearchEngine, index: string, documents: readonly LoadDocument[], config: BulkConfig, rounds = 1): Promise<LoadRun> {
+export async function bulkLoad(engine: SearchEngine, index: string, documents: readonly LoadDocument[], config: BulkConfig, rounds = 1, pacedAt?: number): Promise<LoadRun> {
   // every round sends the same bodies: made once, so many rounds cost no more memory than one
   const roundBodies: string[] = [];
   for (let start = 0; start < documents.length; start += config.documentsPerRequest) {
@@ -103,6 +104,10 @@ export async function bulkLoad(engine: SearchEngine, index: string, documents: r
       const body = bodies[next];
       next += 1;
       if (body === undefined) return;
+      if (pacedAt !== undefined) {
+        const due = began + requestDueMs(next - 1, config.documentsPerRequest, pacedAt);
+        if (due > now()) await sleep(due - now());
+      }
       // the port never retries by itself: a failed request fails the load
       const response = await engine.bulk(body);
       if (response.errors) failures += response.items.filter((item) => item.error !== undefined).length;
@@ -113,6 +118,14 @@ export async function bulkLoad(engine: SearchEngine, index: string, documents: r
   if (failures > 0) throw new Error(`the bulk loader had ${failures} failed items`);
   const total = documents.length * rounds;
   return { ...config, rounds, documents: total, seconds, documentsPerSecond: total / seconds };
+}
+
+/**
+ * When the `request`-th request (0-based) of a paced load may leave, in ms after the load began:
+ * once the documents of the requests before it have had their time at `documentsPerSecond`.
+ */
+export function requestDueMs(request: number, documentsPerRequest: number, documentsPerSecond: number): number {
+  return (request * documentsPerRequest * 1000) / documentsPerSecond;
 }
 
 /**
@@ -132,15 +145,18 @@ export function sustainedRounds(documents: number, documentsPerSecond: number, r
  * The ceiling for `documents`: every config tried on a fresh index with the first `sampleSize`
  * documents (`rounds` times over), then the two best configs on all of them, each in a fresh
  * index (metered by `meter`), repeated in more rounds if a load would otherwise last less than
- * {@link MIN_CEILING_SECONDS}; the faster of those two is the ceiling. Every index it creates is
- * deleted afterwards.
+ * {@link MIN_CEILING_SECONDS}; the faster of those two is the ceiling. With `pacedAt` (sluice's
+ * end-to-end rate on the same documents), the best config loads them once more, no faster than
+ * that: an engine costs more per document at a lower rate (its refreshes come once a second
+ * whatever the rate), and this load shows how much of the engine's CPU in sluice's passes is that.
+ * Every index it creates is deleted afterwards.
  */
 export async function engineCeiling(
   engine: SearchEngine,
   likeIndex: string,
   documents: readonly LoadDocument[],
-  options: { sampleSize: number; rounds?: number; indexPrefix: string; meter?: () => () => Record<string, number> },
-): Promise<{ trials: LoadRun[]; best: MeteredLoadRun }> {
+  options: { sampleSize: number; rounds?: number; indexPrefix: string; meter?: () => () => Record<string, number>; pacedAt?: number },
+): Promise<{ trials: LoadRun[]; best: MeteredLoadRun; paced?: PacedLoadRun }> {
   const sample = documents.slice(0, options.sampleSize);
   const trials: LoadRun[] = [];
   let counter = 0;
@@ -157,19 +173,28 @@ export async function engineCeiling(
   for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(engine, index, sample, config, options.rounds ?? 1)));
   // the two best configs once more on every document, with the CPU of each process metered
   const finalists = [...trials].sort((a, b) => b.documentsPerSecond - a.documentsPerSecond).slice(0, 2);
-  let best: MeteredLoadRun | undefined;
-  for (const config of finalists) {
-    // (the trial's rate stands for the final's: a final a little faster still lasts nearly as long)
-    const run = await fresh(async (index): Promise<MeteredLoadRun> => {
+  const meteredLoad = (config: BulkConfig, rate: number, pacedAt?: number): Promise<MeteredLoadRun> =>
+    fresh(async (index) => {
       const stop = options.meter?.();
-      const rounds = sustainedRounds(documents.length, config.documentsPerSecond, options.rounds ?? 1);
-      const loaded = await bulkLoad(engine, index, documents, config, rounds);
+      const loaded = await bulkLoad(engine, index, documents, config, sustainedRounds(documents.length, rate, options.rounds ?? 1), pacedAt);
       const cpu = stop?.();
       const engineWork = engineWorkPerDocument(NO_INDEX_WORK, await indexWorkOf(engine, index));
       return { ...loaded, ...(cpu === undefined ? {} : { cpu }), ...(engineWork === undefined ? {} : { engineWork }) };
     });
+  let best: MeteredLoadRun | undefined;
+  // (the trial's rate stands for the final's: a final a little faster still lasts nearly as long)
+  for (const config of finalists) {
+    const run = await meteredLoad(config, config.documentsPerSecond);
     if (best === undefined || run.documentsPerSecond > best.documentsPerSecond) best = run;
   }
   if (best === undefined) throw new Error('no bulk configuration was tried');
-  return { trials, best };
+  if (options.pacedAt === undefined || !(options.pacedAt > 0)) return { trials, best };
+  const paced = { ...(await meteredLoad(best, options.pacedAt, options.pacedAt)), pacedAt: options.pacedAt };
+  return { trials, best, paced };
+}
+
+/** The best configuration's load paced at a given rate (sluice's own end-to-end rate): the engine's cost per document at that rate. */
+export interface PacedLoadRun extends MeteredLoadRun {
+  /** The rate asked for, in documents per second. */
+  readonly pacedAt: number;
 }

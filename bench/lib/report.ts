@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../stack/settings.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { profileMarkdown } from './cpu-profile.js';
 import type { EngineKind } from '../../src/sinks/engine/search-engine.js';
-import { MIN_CEILING_SECONDS, type LoadRun, type MeteredLoadRun } from './engine-ceiling.js';
+import { MIN_CEILING_SECONDS, type LoadRun, type MeteredLoadRun, type PacedLoadRun } from './engine-ceiling.js';
 import type { FreshnessResult } from './freshness.js';
 import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
@@ -30,6 +30,8 @@ export type RunFigures = Omit<PipelineRunResult, 'source' | 'lastPipeline'>;
 export interface BulkCeiling {
   readonly trials: readonly LoadRun[];
   readonly best: MeteredLoadRun;
+  /** The best config again, paced at sluice's end-to-end rate (see engineCeiling). */
+  readonly paced?: PacedLoadRun;
 }
 
 /** Every phase of the bench run with one search engine as the sink's target. */
@@ -313,6 +315,12 @@ function warmUpSentence(runs: number | undefined): string {
   return `, after ${runs === 1 ? 'a Sakila phase' : `${runs} Sakila phases`} run on it and not reported (its warm-up: a freshly started engine cost 3-5 times the CPU per document in its first phase)`;
 }
 
+/** The ceiling's load paced at sluice's rate: what the engine costs per document at the rate sluice fed it. */
+function pacedSentence(paced: PacedLoadRun | undefined): string {
+  if (paced === undefined) return '';
+  return `. The same load paced at sluice's best pass (${integer(paced.pacedAt)} documents/s; ${paced.rounds === 1 ? 'once' : `${paced.rounds} times over`}): ${integer(paced.documentsPerSecond)} documents/s in ${paced.seconds.toFixed(1)} s; CPU per document: ${cpuPerItem(paced.cpu, paced.seconds, paced.documents)}; ${engineWorkLine(paced.engineWork)}`;
+}
+
 /** Why the final load of a ceiling sent its documents more times than its trials did: so that it lasts long enough. */
 function sustainedNote(ceiling: BulkCeiling): string {
   const trialRounds = ceiling.trials[0]?.rounds ?? 1;
@@ -343,7 +351,7 @@ function engineDetails(section: EngineSection, report: BenchReport): string[] {
       if (ceiling === undefined) return `- ${section.engine} bulk, ${name}: not measured`;
       return `- ${section.engine} bulk loader (the port's bulk()), ${name} read back from sluice's index, explicit ids, fresh index with the same mappings: ${ceiling.trials
         .map((trial) => `${trial.documentsPerRequest}x${trial.concurrency}: ${integer(trial.documentsPerSecond)}`)
-        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)}${sustainedNote(ceiling)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s in ${ceiling.best.seconds.toFixed(1)} s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}; ${engineWorkLine(ceiling.best.engineWork)}`;
+        .join(', ')} documents/s on ${integer(ceiling.trials[0]?.documents)} documents (documents per request x requests in flight); best of the 2 best configs on all ${integer(ceiling.best.documents)}${sustainedNote(ceiling)} (${ceiling.best.documentsPerRequest}x${ceiling.best.concurrency}): ${integer(ceiling.best.documentsPerSecond)} documents/s in ${ceiling.best.seconds.toFixed(1)} s; CPU: ${cpuLine(ceiling.best.cpu)}; CPU per document: ${cpuPerItem(ceiling.best.cpu, ceiling.best.seconds, ceiling.best.documents)}; ${engineWorkLine(ceiling.best.engineWork)}${pacedSentence(ceiling.paced)}`;
     }),
     '',
     '#### sluice',
