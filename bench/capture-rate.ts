@@ -3,7 +3,7 @@
  * 1. writes ROWS rows (in transactions of TX_ROWS) into a fresh database of the local stack;
  * 2. raw ceiling: zongji reads that binlog range and counts the row events, nothing else;
  * 3. sluice: a MysqlCapture streams the same range into Kafka (Avro, acks=all, positions saved).
- * Prints rows/s of both and their ratio. Usage: npx tsx bench/capture-rate.ts [rows]
+ * Prints rows/s of both and their ratio. Usage: [TX_ROWS=1000] npx tsx bench/capture-rate.ts [rows]
  */
 import { logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
@@ -20,7 +20,12 @@ import { KafkaWatch } from './lib/progress.js';
 const ROWS = Number(process.argv[2] ?? 200_000);
 /** Topic prefix and pipeline name of this run's capture (its topics are deleted at the end). */
 const PREFIX = `bench-${Date.now()}`;
-const TX_ROWS = 1_000;
+/** Rows per transaction of the write (TX_ROWS=1: one row per transaction, as an OLTP application commits them). */
+const TX_ROWS = Number(process.env.TX_ROWS ?? 1_000);
+if (!Number.isInteger(TX_ROWS) || TX_ROWS < 1) {
+  process.stderr.write(`TX_ROWS must be a whole number of rows per transaction, at least 1 (got ${process.env.TX_ROWS ?? ''}), e.g. TX_ROWS=1\n`);
+  process.exit(2);
+}
 /** Rows per window of the per-window rates printed after the capture. */
 const WINDOW = Number(process.env.WINDOW ?? 50_000);
 /** Replication server ids of this run (two per process, so concurrent runs of this bench do not collide). */

@@ -1,11 +1,11 @@
-import ZongJi, { type AnyBinlogEvent, type RowsEvent, type TableMapEntry } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type RowsEvent } from '@vlasky/zongji';
 import type { ConnectionOptions } from 'mysql2';
 import { Observable } from 'rxjs';
 import { SluiceError } from '../../errors.js';
 import type { ChangeOperation, Row } from '../../model/change-event.js';
-import { parseColumnType } from './column-definition.js';
 import { type ColumnDefinition } from '../../model/column.js';
 import { FRAMING_EVENT_NAMES, framingEventOf } from './binlog-events.js';
+import { TableMapColumns } from './table-map-columns.js';
 import type { TableFilter } from '../../model/table.js';
 import { TransactionFramer, type BinlogPosition, type FramedItem, type FramedMark } from './transaction-framing.js';
 import { normalizeRow } from '../../model/value-normalizer.js';
@@ -117,15 +117,14 @@ function frame(event: AnyBinlogEvent, framer: TransactionFramer<RowPayload>, row
 class RowPayloads {
   /** The server starts a dump with a (fake) rotate event naming the current file, then one per new file. */
   file: string | null = null;
-  /** zongji makes a table-map object per transaction: a weak cache forgets them with it. */
-  private readonly columnsCache = new WeakMap<TableMapEntry, ColumnDefinition[]>();
+  private readonly columns = new TableMapColumns();
 
   constructor(private readonly filter: TableFilter) {}
 
   of(event: RowsEvent & { rows: unknown[] }, op: Exclude<ChangeOperation, 'r'>): Array<RowPayload | undefined> {
     const tableMap = event.tableMap[event.tableId];
     if (tableMap === undefined || !this.filter(tableMap.parentSchema, tableMap.tableName)) return new Array<undefined>(event.rows.length).fill(undefined);
-    const definitions = this.columnsOf(tableMap);
+    const definitions = this.columns.of(tableMap);
     return event.rows.map((rowData) => {
       const images = op === 'u' ? (rowData as { before: Record<string, unknown>; after: Record<string, unknown> }) : undefined;
       return {
@@ -142,14 +141,6 @@ class RowPayloads {
     });
   }
 
-  private columnsOf(tableMap: TableMapEntry): ColumnDefinition[] {
-    let columns = this.columnsCache.get(tableMap);
-    if (columns === undefined) {
-      columns = tableMap.columnSchemas.map((column) => parseColumnType(column.COLUMN_NAME, column.COLUMN_TYPE));
-      this.columnsCache.set(tableMap, columns);
-    }
-    return columns;
-  }
 }
 
 /** The pause/resume controls of the binlog connection (backpressure); a resume restarts the silence count. */
