@@ -31,8 +31,14 @@ export function advanceGtidPosition(positionText: string, gtid: string): string 
     set.add(gtid);
     return set.toString();
   }
+  const domain = gtid.slice(0, gtid.indexOf('-'));
+  // one replication domain, the usual case, moves to the transaction's GTID: nothing to parse (same text as below)
+  if (!positionText.includes(',')) {
+    const current = positionText.trim();
+    if (current === '' || current.split('-')[0] === domain) return gtid;
+  }
   const position = parseGtidPosition(positionText);
-  position.set(gtid.split('-')[0] ?? '', gtid);
+  position.set(domain, gtid);
   return formatGtidPosition(position);
 }
 

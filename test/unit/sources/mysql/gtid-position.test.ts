@@ -69,6 +69,18 @@ describe('advanceGtidPosition', () => {
   it('starts from an empty position', () => {
     expect(advanceGtidPosition('', '0-1-1')).toBe('0-1-1');
   });
+
+  it('gives for a one-domain position (its shortcut) the text of parsing, setting and formatting', () => {
+    const positions = ['', ' ', '0-1-42', ' 0-1-42 ', '1-1-42', '10-3-7', '0-1-42,', '10-1-1', '1-1-1'];
+    const gtids = ['0-1-43', '0-2-1', '1-1-43', '10-3-8', '01-1-1'];
+    for (const position of positions) {
+      for (const gtid of gtids) {
+        const parsed = parseGtidPosition(position);
+        parsed.set(gtid.split('-')[0] ?? '', gtid);
+        expect(advanceGtidPosition(position, gtid), `${JSON.stringify(position)} + ${gtid}`).toBe(formatGtidPosition(parsed));
+      }
+    }
+  });
 });
 
 describe('isMariaDbGtid', () => {
