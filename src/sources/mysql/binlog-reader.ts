@@ -140,7 +140,6 @@ class RowPayloads {
       };
     });
   }
-
 }
 
 /** The pause/resume controls of the binlog connection (backpressure); a resume restarts the silence count. */
