@@ -173,10 +173,14 @@ export async function engineCeiling(
   for (const config of BULK_CONFIGS) trials.push(await fresh((index) => bulkLoad(engine, index, sample, config, options.rounds ?? 1)));
   // the two best configs once more on every document, with the CPU of each process metered
   const finalists = [...trials].sort((a, b) => b.documentsPerSecond - a.documentsPerSecond).slice(0, 2);
-  const meteredLoad = (config: BulkConfig, rate: number, pacedAt?: number): Promise<MeteredLoadRun> =>
+  // a load lasts at least MIN_CEILING_SECONDS at its expected rate: the paced one's, else the trial's
+  const meteredLoad = (config: LoadRun, pacedAt?: number): Promise<MeteredLoadRun> =>
     fresh(async (index) => {
       const stop = options.meter?.();
-      const loaded = await bulkLoad(engine, index, documents, config, sustainedRounds(documents.length, rate, options.rounds ?? 1), pacedAt);
+      const rounds = sustainedRounds(documents.length, pacedAt ?? config.documentsPerSecond, options.rounds ?? 1);
+      // the config alone: bulkLoad spreads it into its result, and `best` carries its own figures
+      const { documentsPerRequest, concurrency } = config;
+      const loaded = await bulkLoad(engine, index, documents, { documentsPerRequest, concurrency }, rounds, pacedAt);
       const cpu = stop?.();
       const engineWork = engineWorkPerDocument(NO_INDEX_WORK, await indexWorkOf(engine, index));
       return { ...loaded, ...(cpu === undefined ? {} : { cpu }), ...(engineWork === undefined ? {} : { engineWork }) };
@@ -184,12 +188,12 @@ export async function engineCeiling(
   let best: MeteredLoadRun | undefined;
   // (the trial's rate stands for the final's: a final a little faster still lasts nearly as long)
   for (const config of finalists) {
-    const run = await meteredLoad(config, config.documentsPerSecond);
+    const run = await meteredLoad(config);
     if (best === undefined || run.documentsPerSecond > best.documentsPerSecond) best = run;
   }
   if (best === undefined) throw new Error('no bulk configuration was tried');
   if (options.pacedAt === undefined || !(options.pacedAt > 0)) return { trials, best };
-  const paced = { ...(await meteredLoad(best, options.pacedAt, options.pacedAt)), pacedAt: options.pacedAt };
+  const paced = { ...(await meteredLoad(best, options.pacedAt)), pacedAt: options.pacedAt };
   return { trials, best, paced };
 }
 

@@ -7,8 +7,7 @@ import { GtidSet } from '@vlasky/zongji';
 export function parseGtidPosition(text: string): Map<string, string> {
   const position = new Map<string, string>();
   for (const part of text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')) {
-    const domain = part.split('-')[0] ?? '';
-    position.set(domain, part);
+    position.set(domainOf(part), part);
   }
   return position;
 }
@@ -31,15 +30,20 @@ export function advanceGtidPosition(positionText: string, gtid: string): string 
     set.add(gtid);
     return set.toString();
   }
-  const domain = gtid.slice(0, gtid.indexOf('-'));
+  const domain = domainOf(gtid);
   // one replication domain, the usual case, moves to the transaction's GTID: nothing to parse (same text as below)
   if (!positionText.includes(',')) {
     const current = positionText.trim();
-    if (current === '' || current.split('-')[0] === domain) return gtid;
+    if (current === '' || domainOf(current) === domain) return gtid;
   }
   const position = parseGtidPosition(positionText);
   position.set(domain, gtid);
   return formatGtidPosition(position);
+}
+
+/** The replication domain of a MariaDB GTID ("0" of "0-1-42"). */
+function domainOf(gtid: string): string {
+  return gtid.split('-')[0] ?? '';
 }
 
 /** True for a MariaDB GTID ("domain-server-sequence"). */
