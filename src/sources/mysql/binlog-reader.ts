@@ -5,6 +5,7 @@ import { SluiceError } from '../../errors.js';
 import type { ChangeOperation, Row } from '../../model/change-event.js';
 import { type ColumnDefinition } from '../../model/column.js';
 import { FRAMING_EVENT_NAMES, framingEventOf } from './binlog-events.js';
+import { ConnectionPauses } from './connection-pauses.js';
 import { TableMapColumns } from './table-map-columns.js';
 import type { TableFilter } from '../../model/table.js';
 import { TransactionFramer, type BinlogPosition, type FramedItem, type FramedMark } from './transaction-framing.js';
@@ -84,13 +85,19 @@ export function readBinlog(options: BinlogReaderOptions): Observable<BinlogItem>
       }
     });
     zongji.on('error', (error: unknown) => subscriber.error(binlogError(error, options.start)));
-    zongji.on('ready', () => options.onFlowControl?.(flowControl(zongji, liveness)));
+    let pauses: ConnectionPauses | undefined;
+    zongji.on('ready', () => {
+      if (pauses !== undefined) options.onFlowControl?.(flowControl(pauses, liveness));
+    });
     zongji.start({
       serverId: options.serverId,
       gtidSet: TransactionFramer.readFrom(options.start),
       includeEvents: FRAMING_EVENT_NAMES,
       includeSchema: Object.fromEntries(options.databases.map((db) => [db, true] as const)),
     });
+    // start() opened the binlog connection, which zongji pauses itself while it fetches a table's
+    // columns: every pause goes through one count from now on
+    if (zongji.connection !== null) pauses = new ConnectionPauses(zongji.connection);
     const watchdog = watchHeartbeats(zongji, options, liveness, (error) => subscriber.error(error));
     return () => {
       if (watchdog !== undefined) clearInterval(watchdog);
@@ -142,18 +149,20 @@ class RowPayloads {
   }
 }
 
-/** The pause/resume controls of the binlog connection (backpressure); a resume restarts the silence count. */
-function flowControl(zongji: ZongJi, liveness: Liveness): { pause(): void; resume(): void } {
-  const connection = zongji.connection;
+/**
+ * The pause/resume controls of the binlog connection (backpressure); a resume restarts the silence
+ * count, and the connection reads again only once no other holder (zongji) holds it.
+ */
+function flowControl(pauses: ConnectionPauses, liveness: Liveness): { pause(): void; resume(): void } {
   return {
     pause: () => {
       liveness.paused = true;
-      connection?.pause();
+      pauses.hold('backpressure');
     },
     resume: () => {
       liveness.paused = false;
       liveness.lastEventAt = Date.now();
-      connection?.resume();
+      pauses.release('backpressure');
     },
   };
 }
