@@ -1,9 +1,8 @@
 /**
  * Who may pause the binlog connection: zongji itself (`driver`: while it reads a table's columns
- * from INFORMATION_SCHEMA, for a table map whose metadata it cannot use), sluice's backpressure,
- * and the coalescing of small reads (see read-coalescing.ts).
+ * from INFORMATION_SCHEMA, for a table map whose metadata it cannot use) and sluice's backpressure.
  */
-export type PauseHolder = 'driver' | 'backpressure' | 'coalescing';
+export type PauseHolder = 'driver' | 'backpressure';
 
 /** The pause and resume of a mysql2 connection. */
 export interface PausableConnection {

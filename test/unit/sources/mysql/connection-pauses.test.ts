@@ -28,10 +28,10 @@ describe('ConnectionPauses', () => {
   it('pauses once for several holders and resumes after the last', () => {
     const connection = recordingConnection();
     const pauses = new ConnectionPauses(connection);
-    pauses.hold('coalescing');
     pauses.hold('backpressure');
+    connection.pause();
     pauses.hold('backpressure');
-    pauses.release('coalescing');
+    connection.resume();
     expect(connection.calls).toEqual(['pause']);
     pauses.release('backpressure');
     expect(connection.calls).toEqual(['pause', 'resume']);
