@@ -213,6 +213,8 @@ interface NodePlan {
   readonly computedAt: number;
   /** The primary key's columns' positions in the node's values. */
   readonly keyAt: readonly number[];
+  /** `db.table:`, the start of every reference to a row of the node. */
+  readonly referencePrefix: string;
 }
 
 const plans = new WeakMap<DescriptorNode, NodePlan>();
@@ -227,7 +229,16 @@ function planOf(node: DescriptorNode): NodePlan {
     const columnsAt = linked ? 1 : 0;
     const positions = rowPositions(node).columns;
     const keyAt = node.table.primaryKey.map((column) => positions.get(column) ?? Number.NaN);
-    plan = { query: nodeQuery(node), columns, columnsAt, linkColumns, linkAt: columnsAt + columns.length, computedAt: columnsAt + columns.length + linkColumns.length, keyAt };
+    plan = {
+      query: nodeQuery(node),
+      columns,
+      columnsAt,
+      linkColumns,
+      linkAt: columnsAt + columns.length,
+      computedAt: columnsAt + columns.length + linkColumns.length,
+      keyAt,
+      referencePrefix: `${node.table.db}.${node.table.table}:`,
+    };
     plans.set(node, plan);
   }
   return plan;
@@ -239,10 +250,11 @@ const NO_COMPUTED: readonly unknown[] = Object.freeze([]);
  * The rows of `node` whose `column` (of the node's table, or of the link table for a many-to-many
  * node: its column referring to the parent) has one of `values`, with the parent's value of each.
  * Rows come back as arrays (no per-row object from the driver) and are kept as arrays of
- * normalized values, in the positions of node-query.ts's rowPositions.
+ * normalized values, in the positions of node-query.ts's rowPositions (the driver's own array when
+ * the node's columns come first in it; values past them are not read).
  */
 async function selectEmbedded(connection: Connection, node: DescriptorNode, column: string, values: readonly unknown[]): Promise<Embedded[]> {
-  const { query, columns, columnsAt, linkColumns, linkAt, computedAt, keyAt } = planOf(node);
+  const { query, columns, columnsAt, linkColumns, linkAt, computedAt, keyAt, referencePrefix } = planOf(node);
   const parentAt = rowPositions(node).columns.get(column) ?? Number.NaN;
   const linked = node.join?.link !== undefined;
   const result: Embedded[] = [];
@@ -254,7 +266,8 @@ async function selectEmbedded(connection: Connection, node: DescriptorNode, colu
     });
     const packets = fields as FieldPacket[] | undefined;
     for (const raw of rows as unknown[][]) {
-      const row = new Array<ColumnValue>(columns.length);
+      // the node's columns first in the result row (no link column before them): normalized in place, no second array
+      const row = columnsAt === 0 ? (raw as ColumnValue[]) : new Array<ColumnValue>(columns.length);
       for (let index = 0; index < columns.length; index += 1) row[index] = normalizeValue(columns[index], raw[columnsAt + index]);
       let computed = NO_COMPUTED;
       if (node.computed.length > 0) computed = node.computed.map((_, index) => computedValue(raw[computedAt + index], packets?.[computedAt + index]));
@@ -264,7 +277,9 @@ async function selectEmbedded(connection: Connection, node: DescriptorNode, colu
         for (let index = 0; index < linkColumns.length; index += 1) linkRow[index] = normalizeValue(linkColumns[index], raw[linkAt + index]);
       }
       const parent = linked ? raw[0] : row[parentAt];
-      result.push({ values: row, link: linkRow, computed, ref: referenceText(node, keyAt.map((position) => row[position])), parent: String(parent) });
+      // a one-column key (most tables) makes its reference with no array of key values
+      const ref = keyAt.length === 1 ? referencePrefix + String(row[keyAt[0]]) : referenceText(node, keyAt.map((position) => row[position]));
+      result.push({ values: row, link: linkRow, computed, ref, parent: String(parent) });
     }
   }
   return result;

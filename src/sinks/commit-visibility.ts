@@ -135,18 +135,35 @@ export const VISIBLE_TRUSTED_MS = 1_000;
 /** The longest pause between two reads of the visible coordinate. */
 const MAX_POLL_DELAY_MS = 50;
 
-/** The highest binlog position among a page's changes (undefined when none carries one). */
+/**
+ * The highest binlog position among a page's changes (undefined when none carries one). A page's
+ * changes come from a few binlog files at most: each file name is parsed once per run of changes
+ * from it, and no object is made per change.
+ */
 export function highestPosition(page: DecodedPage): BinlogCoordinate | undefined {
-  let highest: { coordinate: BinlogCoordinate; parsed: ParsedCoordinate } | undefined;
+  let highestFile: string | undefined;
+  let highestBasename = '';
+  let highestIndex = 0;
+  let highestPos = 0;
+  let lastFile: string | undefined;
+  let lastParsed: ParsedCoordinate | undefined;
   for (const { event } of page.changes) {
     const { file, pos } = event.source;
     if (file === null || pos === null) continue;
-    const coordinate = { file, position: pos };
-    const parsed = parseOrUndefined(coordinate);
-    if (parsed === undefined) continue;
-    if (highest === undefined || (parsed.basename === highest.parsed.basename && compareCoordinates(parsed, highest.parsed) > 0)) highest = { coordinate, parsed };
+    if (file !== lastFile) {
+      lastFile = file;
+      lastParsed = parseOrUndefined({ file, position: 0 });
+    }
+    if (lastParsed === undefined || !Number.isSafeInteger(pos) || pos < 0) continue;
+    const higher = lastParsed.index !== highestIndex ? lastParsed.index > highestIndex : pos > highestPos;
+    if (highestFile === undefined || (lastParsed.basename === highestBasename && higher)) {
+      highestFile = file;
+      highestBasename = lastParsed.basename;
+      highestIndex = lastParsed.index;
+      highestPos = pos;
+    }
   }
-  return highest?.coordinate;
+  return highestFile === undefined ? undefined : { file: highestFile, position: highestPos };
 }
 
 function parseOrUndefined(coordinate: BinlogCoordinate): ParsedCoordinate | undefined {

@@ -143,14 +143,13 @@ export class BulkChannel {
    * Throws when the channel is closed or the document cannot be serialized to JSON.
    */
   write(operation: BulkOperation): Promise<BulkOutcome> {
-    const context = { index: operation.index, id: operation.id };
-    if (this.closed) throw new SluiceError('the bulk channel is closed: no more writes', { context });
+    if (this.closed) throw new SluiceError('the bulk channel is closed: no more writes', { context: { index: operation.index, id: operation.id } });
     let lines: string;
     let bytes: number;
     try {
       ({ lines, bytes } = serializeSizedOperation(operation));
     } catch (error) {
-      throw new SluiceError('the operation cannot be serialized to JSON', { cause: error, context });
+      throw new SluiceError('the operation cannot be serialized to JSON', { cause: error, context: { index: operation.index, id: operation.id } });
     }
     let resolve!: (outcome: BulkOutcome) => void;
     let reject!: (error: unknown) => void;

@@ -13,10 +13,46 @@ export { describeErrorCause } from '../engine/engine-error.js';
  */
 export type BulkOperation = DocumentOperation;
 
-/** The action line of an operation, without its newline: the text JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the objects. */
-function actionLine(operation: BulkOperation): string {
-  const version = operation.version === undefined ? '' : `,"version":${JSON.stringify(operation.version)},"version_type":"external_gte"`;
-  return `{"${operation.kind}":{"_index":${JSON.stringify(operation.index)},"_id":${JSON.stringify(operation.id)}${version}}}`;
+/** The start of an action line (`{"index":{"_index":"films","_id":`), with its UTF-8 size. */
+interface ActionPrefix {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/** Action line starts by index name, then by kind: made once per index, not per operation. */
+const actionPrefixes = new Map<string, Partial<Record<BulkOperation['kind'], ActionPrefix>>>();
+
+function actionPrefix(kind: BulkOperation['kind'], index: string): ActionPrefix {
+  let byKind = actionPrefixes.get(index);
+  if (byKind === undefined) {
+    // an index name comes from the configuration: a handful per process
+    byKind = {};
+    actionPrefixes.set(index, byKind);
+  }
+  let prefix = byKind[kind];
+  if (prefix === undefined) {
+    const text = `{"${kind}":{"_index":${JSON.stringify(index)},"_id":`;
+    prefix = { text, bytes: Buffer.byteLength(text) };
+    byKind[kind] = prefix;
+  }
+  return prefix;
+}
+
+/** The `version` part of an action line (ASCII only). */
+function versionPart(version: number | undefined): string {
+  return version === undefined ? '' : `,"version":${JSON.stringify(version)},"version_type":"external_gte"`;
+}
+
+/**
+ * The action line of an operation, without its newline, and its UTF-8 size: the text
+ * JSON.stringify would give for { [kind]: { _index, _id, version, version_type } }, without the
+ * objects.
+ */
+function actionLine(operation: BulkOperation): { readonly text: string; readonly bytes: number } {
+  const prefix = actionPrefix(operation.kind, operation.index);
+  const id = JSON.stringify(operation.id);
+  const version = versionPart(operation.version);
+  return { text: `${prefix.text}${id}${version}}}`, bytes: prefix.bytes + Buffer.byteLength(id) + version.length + 2 };
 }
 
 /** What became of one item of a bulk response, as decided by {@link classifyItem}. */
@@ -43,7 +79,7 @@ const RETRIABLE_ITEM_STATUSES = new Set([429, 500, 502, 503, 504]);
  * in a newline, ready to be concatenated into a bulk body.
  */
 export function serializeOperation(operation: BulkOperation): string {
-  const action = actionLine(operation);
+  const action = actionLine(operation).text;
   return operation.kind === 'delete' ? `${action}\n` : `${action}\n${sourceJson(operation)}\n`;
 }
 
@@ -55,10 +91,11 @@ export function serializeOperation(operation: BulkOperation): string {
  */
 export function serializeSizedOperation(operation: BulkOperation): { readonly lines: string; readonly bytes: number } {
   const action = actionLine(operation);
-  const actionBytes = Buffer.byteLength(action) + 1;
-  if (operation.kind === 'delete') return { lines: `${action}\n`, bytes: actionBytes };
+  // sizes counted on the parts: the action line's and the source's texts stay unflattened
+  const actionBytes = action.bytes + 1;
+  if (operation.kind === 'delete') return { lines: `${action.text}\n`, bytes: actionBytes };
   const source = sourceJson(operation);
-  return { lines: `${action}\n${source}\n`, bytes: actionBytes + (operation.jsonBytes ?? Buffer.byteLength(source)) + 1 };
+  return { lines: `${action.text}\n${source}\n`, bytes: actionBytes + (operation.jsonBytes ?? Buffer.byteLength(source)) + 1 };
 }
 
 /**

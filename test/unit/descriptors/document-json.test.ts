@@ -83,4 +83,15 @@ describe('documentJson', () => {
     expect(json).toBe(JSON.stringify(JSON.parse(json)));
     expect(refs).toEqual([]);
   });
+
+  it('writes every string as JSON.stringify does: escaped characters, surrogates alone and paired, and characters it leaves as they are', () => {
+    const texts = ['plain', '', 'quote " and backslash \\', 'controls \u0000\u0001\n\r\t\u001f', 'del \u007f', 'lone \ud800 high', 'lone \udfff low', 'pair 😀', 'separators \u2028\u2029', 'Ærø €'];
+    for (const text of texts) {
+      const row = embedded(items.root, { id: 3, name: text, big: null, flags: '', at: null, data: null, raw: null, maker_id: null, price: 1 }, 3, [6, text]);
+      const json = documentJson(items.root, row, groups, []);
+      expect(JSON.parse(json)).toMatchObject({ name: text, label: text });
+      expect(json).toBe(JSON.stringify(JSON.parse(json)));
+      expect(json).toContain(`"name":${JSON.stringify(text)}`);
+    }
+  });
 });

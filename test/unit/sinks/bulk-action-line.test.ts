@@ -28,13 +28,14 @@ describe('the action line of a bulk operation', () => {
     expect(JSON.parse(line)).toEqual({ delete: { _index: 'x"y', _id: 'a\\b', version: 42, version_type: 'external_gte' } });
   });
 
-  it('counts the UTF-8 bytes of the lines it returns, for multi-byte ids and documents too', () => {
-    for (const id of ids) {
+  it('counts the UTF-8 bytes of the lines it returns, for multi-byte index names, ids and documents too', () => {
+    for (const [id, index] of ids.flatMap((id) => ['shop-products', 'magasin-é✓'].map((index) => [id, index] as const))) {
       for (const operation of [
-        { kind: 'index' as const, index: 'shop-products', id, version: 5, json: '{"name":"Škoda ✓ 東京"}' },
-        { kind: 'index' as const, index: 'shop-products', id, version: 5, json: '{"name":"Škoda ✓ 東京"}', jsonBytes: Buffer.byteLength('{"name":"Škoda ✓ 東京"}') },
-        { kind: 'index' as const, index: 'shop-products', id, document: { name: 'café' } },
-        { kind: 'delete' as const, index: 'shop-products', id },
+        { kind: 'index' as const, index, id, version: 5, json: '{"name":"Škoda ✓ 東京"}' },
+        { kind: 'index' as const, index, id, version: 5, json: '{"name":"Škoda ✓ 東京"}', jsonBytes: Buffer.byteLength('{"name":"Škoda ✓ 東京"}') },
+        { kind: 'index' as const, index, id, document: { name: 'café' } },
+        { kind: 'delete' as const, index, id, version: 1_733_000_000_123 },
+        { kind: 'delete' as const, index, id },
       ]) {
         const sized = serializeSizedOperation(operation);
         expect(sized.lines).toBe(serializeOperation(operation));

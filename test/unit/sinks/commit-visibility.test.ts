@@ -133,6 +133,22 @@ describe('highestPosition', () => {
     expect(highestPosition(page)).toEqual({ file: 'binlog.000004', position: 12 });
   });
 
+  it('goes back and forth between files, keeps the first binlog basename, and skips unreadable positions', () => {
+    const page = pageOf(
+      change('binlog.000007', 40),
+      change('binlog.000008', 5),
+      change('binlog.000007', 90),
+      change('other.000009', 1),
+      change('no-suffix', 2),
+      change('binlog.000008', -1),
+      change('binlog.000008', 4),
+      change('binlog.000008', 6),
+    );
+    expect(highestPosition(page)).toEqual({ file: 'binlog.000008', position: 6 });
+    expect(highestPosition(pageOf(change('no-suffix', 3), change('binlog.000002', 7)))).toEqual({ file: 'binlog.000002', position: 7 });
+    expect(highestPosition(pageOf(change('binlog.000002', 1.5)))).toBeUndefined();
+  });
+
   it('is undefined for a page of changes without positions', () => {
     expect(highestPosition(pageOf(change(null, null)))).toBeUndefined();
     expect(highestPosition(pageOf())).toBeUndefined();
