@@ -65,9 +65,12 @@ const LONGLONG = 8;
 export async function buildDocuments(connection: Connection, descriptor: DocumentDescriptor, ids: readonly string[], versioning?: SnapshotVersioning, builder: DocumentBuilder = descriptor.buildIn): Promise<BuiltDocuments> {
   const { version } = await beginVersionedSnapshot(connection, versioning);
   try {
-    const unique = [...new Set(ids)];
+    const requested = new Set(ids);
+    const unique = [...requested];
     const select = builder === 'database' ? jsonSelectOf(descriptor) : undefined;
     const documents = (select !== undefined && (await buildsJson(connection)) ? await buildInDatabase(connection, descriptor, select, unique) : undefined) ?? (await buildInJavaScript(connection, descriptor, unique));
+    // documents have distinct ids: as many as requested, each a requested one, and none is missing (no second set made)
+    if (documents.length === unique.length && documents.every((document) => requested.has(document.id))) return { version, documents, missing: [] };
     const found = new Set(documents.map((document) => document.id));
     return { version, documents, missing: unique.filter((id) => !found.has(id)) };
   } finally {
@@ -302,9 +305,11 @@ async function loadChildren(connection: Connection, node: DescriptorNode, parent
         else if (child.limit === undefined || list.length < child.limit) list.push(entry);
       }
     }
+    groups.set(child, byParent);
+    // a leaf (most relations) has nothing below it to load: no distinct list of its rows made
+    if (child.children.length === 0) continue;
     const childRows = new Map<string, Embedded>();
     for (const list of byParent.values()) for (const entry of list) childRows.set(entry.ref, entry);
-    groups.set(child, byParent);
     await loadChildren(connection, child, [...childRows.values()], groups);
   }
 }

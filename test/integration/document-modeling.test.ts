@@ -235,3 +235,30 @@ describe('link columns, ordered and filtered lists, computed fields and SET colu
     expect(computed.message).toMatch(/^test\.yml: documents\.books\.computed\.label: the database refuses it: .*SQL syntax/);
   }, 60_000);
 });
+
+describe('ids the build is asked for', () => {
+  it('reports as missing every requested id no document came back under, also when a row answers to it under another spelling', async () => {
+    const database = await createTestDatabase(cleanup, 'spelling');
+    const sql = await openMysql(cleanup, database);
+    // a case-insensitive key: `WHERE code IN ('ABC')` finds the row 'abc', whose document is 'abc'
+    await sql.query('CREATE TABLE item (code VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY, label VARCHAR(20) NOT NULL)');
+    await sql.query("INSERT INTO item VALUES ('abc', 'first'), ('y', 'second')");
+    const pool = readPool();
+    const [descriptor] = await descriptorsOf(pool, database, { items: { table: 'item', fields: ['code', 'label'] } });
+    if (descriptor === undefined) throw new Error('no descriptor');
+    const connection = await pool.getConnection();
+    try {
+      const built = async (ids: string[]): Promise<{ documents: string[]; missing: readonly string[] }> => {
+        const result = await buildDocuments(connection, descriptor, ids);
+        return { documents: result.documents.map((document) => document.id).sort(), missing: result.missing };
+      };
+      expect(await built(['abc', 'y'])).toEqual({ documents: ['abc', 'y'], missing: [] });
+      expect(await built(['abc', 'y', 'abc'])).toEqual({ documents: ['abc', 'y'], missing: [] });
+      expect(await built(['abc', 'zzz'])).toEqual({ documents: ['abc'], missing: ['zzz'] });
+      // as many documents as ids, but 'ABC' is not among them: its document (indexed under that id before) must be deleted
+      expect(await built(['ABC', 'y'])).toEqual({ documents: ['abc', 'y'], missing: ['ABC'] });
+    } finally {
+      connection.release();
+    }
+  }, 60_000);
+});
