@@ -22,10 +22,13 @@ interface ActionPrefix {
 /** Action line starts by index name, then by kind: made once per index, not per operation. */
 const actionPrefixes = new Map<string, Partial<Record<BulkOperation['kind'], ActionPrefix>>>();
 
+/** Index names whose action line starts are kept: a handful per pipeline, more as migrations make new backing indexes over a long run. */
+const MAX_KEPT_PREFIXES = 1_000;
+
 function actionPrefix(kind: BulkOperation['kind'], index: string): ActionPrefix {
   let byKind = actionPrefixes.get(index);
   if (byKind === undefined) {
-    // an index name comes from the configuration: a handful per process
+    if (actionPrefixes.size >= MAX_KEPT_PREFIXES) actionPrefixes.clear();
     byKind = {};
     actionPrefixes.set(index, byKind);
   }
