@@ -187,9 +187,14 @@ export function rowReference(node: DescriptorNode, row: Row): string {
   return referenceText(node, node.table.primaryKey.map((column) => row[column]));
 }
 
+/** `db.table:`, the start of every reference to a row of `node`. */
+function referencePrefixOf(node: DescriptorNode): string {
+  return `${node.table.db}.${node.table.table}:`;
+}
+
 /** `db.table:` and a key: its one value as text, or a composite key's values as a JSON array. */
 function referenceText(node: DescriptorNode, keyValues: readonly unknown[]): string {
-  return `${node.table.db}.${node.table.table}:${keyValues.length === 1 ? String(keyValues[0]) : JSON.stringify(keyValues)}`;
+  return `${referencePrefixOf(node)}${keyValues.length === 1 ? String(keyValues[0]) : JSON.stringify(keyValues)}`;
 }
 
 /** A computed value as documents hold it: BIGINT results as numbers while exact, text as text. */
@@ -216,7 +221,7 @@ interface NodePlan {
   readonly computedAt: number;
   /** The primary key's columns' positions in the node's values. */
   readonly keyAt: readonly number[];
-  /** `db.table:`, the start of every reference to a row of the node. */
+  /** The node's {@link referencePrefixOf}, made once. */
   readonly referencePrefix: string;
 }
 
@@ -240,7 +245,7 @@ function planOf(node: DescriptorNode): NodePlan {
       linkAt: columnsAt + columns.length,
       computedAt: columnsAt + columns.length + linkColumns.length,
       keyAt,
-      referencePrefix: `${node.table.db}.${node.table.table}:`,
+      referencePrefix: referencePrefixOf(node),
     };
     plans.set(node, plan);
   }
