@@ -17,7 +17,7 @@
 import type { IndexWork, SearchEngine } from '../../src/sinks/engine/search-engine.js';
 import { sinkGroupId } from '../../src/streams/consumer-groups.js';
 import type { BenchPipeline } from './pipeline-file.js';
-import { CpuMeter, nodeOptionsEnv, servicePids, SluiceProcess } from './processes.js';
+import { CpuMeter, MainThreadMeter, nodeOptionsEnv, servicePids, SluiceProcess, type ThreadSchedule } from './processes.js';
 import { engineWorkPerDocument, followUntil, indexOperations, indexWorkOf, type EngineWorkPerDocument, type KafkaWatch } from './progress.js';
 import { note, now, sleep } from './services.js';
 
@@ -68,6 +68,8 @@ export interface SinkPass {
   /** Seconds from the sink process start to the first acknowledged document (start-up, group join). */
   readonly startupSeconds: number;
   readonly cpu: Record<string, number>;
+  /** The sink's main thread over the same interval: running, waiting for a core, idle (absent without schedstat). */
+  readonly mainThread?: ThreadSchedule;
   /** The engine's thread time per document on the index while the sink caught up (its index stats). */
   readonly engineWork?: EngineWorkPerDocument;
   readonly peakRss: number;
@@ -224,6 +226,7 @@ async function catchUp(
   const group = sinkGroupId(pipeline.pipeline);
   const operationsBefore = await indexOperations(engine, index);
   let meter: CpuMeter | undefined;
+  let mainThreadMeter: MainThreadMeter | undefined;
   let first: { atMs: number; operations: number; work: IndexWork } | undefined;
   const done = await followUntil(
     async () => {
@@ -233,6 +236,7 @@ async function catchUp(
         if (work.operations > operationsBefore) {
           first = { atMs: now(), operations: work.operations, work };
           meter = new CpuMeter({ sink: sink.pid, source: source.pid, ...services });
+          mainThreadMeter = new MainThreadMeter(sink.pid);
         }
       }
       return watch.committed(group, options.backlogTopics);
@@ -241,6 +245,7 @@ async function catchUp(
     { intervalMs: 100, timeoutMs: options.timeoutMs, description: `${options.label}: the sink to commit the backlog`, check: () => sink.assertRunning() },
   );
   const cpu = meter?.read() ?? {};
+  const mainThread = mainThreadMeter?.read();
   const work = await indexWorkOf(engine, index);
   const operations = work.operations;
   const start = first ?? { atMs: done.first.atMs, operations: operationsBefore };
@@ -255,6 +260,7 @@ async function catchUp(
       documentsPerSecond: (operations - start.operations) / seconds,
       startupSeconds: (start.atMs - sink.startedAt) / 1000,
       cpu,
+      ...(mainThread === undefined ? {} : { mainThread }),
       ...(engineWork === undefined ? {} : { engineWork }),
       peakRss: sink.peakRss(),
     },

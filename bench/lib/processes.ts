@@ -118,6 +118,47 @@ export class CpuMeter {
   }
 }
 
+/** How a thread's wall time went over an interval, in % of it: on a core, runnable but waiting for one, and neither (idle or blocked). */
+export interface ThreadSchedule {
+  readonly running: number;
+  readonly waitingForCore: number;
+  readonly idle: number;
+}
+
+/** Nanoseconds a process's main thread has run and waited runnable for a core, from /proc/<pid>/task/<pid>/schedstat; undefined when gone or not kept by the kernel. */
+function mainThreadSchedstat(pid: number): { runNs: number; waitNs: number } | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait) ? undefined : { runNs: run, waitNs: wait };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The main thread of a process over an interval (from the meter's creation to `read()`): running,
+ * runnable but waiting for a core (the machine's other work had it), and idle. A Node.js process
+ * idle on its main thread waits for I/O; one waiting for a core is held back by the machine.
+ */
+export class MainThreadMeter {
+  private readonly started = performance.now();
+  private readonly before: { runNs: number; waitNs: number } | undefined;
+
+  constructor(private readonly pid: number) {
+    this.before = mainThreadSchedstat(pid);
+  }
+
+  /** The shares since the meter was created; undefined when the kernel keeps no schedstat or the process is gone. */
+  read(): ThreadSchedule | undefined {
+    const after = mainThreadSchedstat(this.pid);
+    const elapsedNs = (performance.now() - this.started) * 1e6;
+    if (this.before === undefined || after === undefined || elapsedNs <= 0) return undefined;
+    const running = Math.round(((after.runNs - this.before.runNs) / elapsedNs) * 100);
+    const waitingForCore = Math.round(((after.waitNs - this.before.waitNs) / elapsedNs) * 100);
+    return { running, waitingForCore, idle: Math.max(0, 100 - running - waitingForCore) };
+  }
+}
+
 /** A --trace-gc line of a full GC: `Mark-Compact 95.3 (112.6) -> 61.2 (105.4) MB`; captures the heap after it (used, committed). */
 const FULL_GC = /^\[\d+:(0x[0-9a-f]+)\].*Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
 

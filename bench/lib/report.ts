@@ -16,6 +16,7 @@ import type { ProduceRun } from './kafka-ceiling.js';
 import type { RawRead } from './binlog.js';
 import type { MachineDescription } from './machine.js';
 import type { FullGcSummary, PipelineRunResult } from './pipeline-run.js';
+import type { ThreadSchedule } from './processes.js';
 import type { EngineWorkPerDocument } from './progress.js';
 import { duration, integer, mebibytes, percent, ratio } from './stats.js';
 import { syncLoadDetails, syncLoadRows, type SyncLoadResult } from './sync-load.js';
@@ -238,6 +239,12 @@ function cpuPerItem(cpu: Record<string, number> | undefined, seconds: number, co
     .join(', ');
 }
 
+/** The sink's main thread over the pass (from its schedstat), then `; `; nothing when the kernel keeps no schedstat. */
+function mainThreadLine(schedule: ThreadSchedule | undefined): string {
+  if (schedule === undefined) return '';
+  return `the sink's main thread (schedstat): running ${schedule.running} %, waiting for a core ${schedule.waitingForCore} %, idle ${schedule.idle} % of the time; `;
+}
+
 /** The engine's thread time per document from the index's stats (it sets the engine's share of the CPU). */
 function engineWorkLine(work: EngineWorkPerDocument | undefined): string {
   if (work === undefined) return 'engine thread time per document (index stats): n/a';
@@ -251,7 +258,7 @@ function runDetails(title: string, run: RunFigures | undefined, cores: number): 
     `  - capture: ${integer(run.capture.rows)} rows in ${run.capture.seconds.toFixed(2)} s = ${run.capture.seconds < 0.5 ? 'too short to measure' : `${integer(run.capture.rowsPerSecond)} rows/s`}; CPU (% of one core): ${cpuLine(run.capture.cpu)}; CPU per row: ${cpuPerItem(run.capture.cpu, run.capture.seconds, run.capture.rows)}`,
     ...run.sinkPasses.map(
       (pass, position) =>
-        `  - sink${run.sinkPasses.length > 1 ? ` pass ${position + 1}${pass === run.sink ? ' (best)' : ''}` : ''}: ${integer(pass.changes)} changes -> ${integer(pass.documents)} documents in ${pass.seconds.toFixed(2)} s = ${integer(pass.documentsPerSecond)} documents/s (start-up before the first acknowledged document: ${pass.startupSeconds.toFixed(1)} s, not counted); CPU: ${cpuLine(pass.cpu)}; CPU per document: ${cpuPerItem(pass.cpu, pass.seconds, pass.documents)} (${cpuBound(pass.cpu, pass.seconds, pass.documents, cores)}); ${engineWorkLine(pass.engineWork)}; peak RSS ${mebibytes(pass.peakRss)}`,
+        `  - sink${run.sinkPasses.length > 1 ? ` pass ${position + 1}${pass === run.sink ? ' (best)' : ''}` : ''}: ${integer(pass.changes)} changes -> ${integer(pass.documents)} documents in ${pass.seconds.toFixed(2)} s = ${integer(pass.documentsPerSecond)} documents/s (start-up before the first acknowledged document: ${pass.startupSeconds.toFixed(1)} s, not counted); CPU: ${cpuLine(pass.cpu)}; CPU per document: ${cpuPerItem(pass.cpu, pass.seconds, pass.documents)} (${cpuBound(pass.cpu, pass.seconds, pass.documents, cores)}); ${mainThreadLine(pass.mainThread)}${engineWorkLine(pass.engineWork)}; peak RSS ${mebibytes(pass.peakRss)}`,
     ),
     ...(run.fanOut === undefined
       ? []
