@@ -5,7 +5,8 @@ import type { ColumnValue, Row } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import { normalizeValue } from '../model/value-normalizer.js';
 import type { DescriptorNode, DocumentDescriptor } from './document-descriptor.js';
-import { documentJson, type Embedded } from './document-json.js';
+import { writeDocumentJson, type Embedded } from './document-json.js';
+import { JsonByteWriter } from './json-byte-writer.js';
 import { beginVersionedSnapshot, type SnapshotVersioning } from './snapshot-version.js';
 import { flattenReferences, jsonSelectOf, withJavaScriptEscapes, type JsonSelect } from './json-select.js';
 import { linkFields, nodeQuery, rowPositions, selectedColumns, type NodeQuery } from './node-query.js';
@@ -86,15 +87,50 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
   await loadChildren(connection, descriptor.root, rootRows, groups);
   const found = new Set<string>();
   const documents: BuiltDocument[] = [];
+  const writer = new JsonByteWriter();
   for (const entry of rootRows) {
     const id = String(entry.values[idAt]);
     if (found.has(id)) continue;
     found.add(id);
     const refs: string[] = [];
-    const { metadata, json, jsonBytes } = documentOf(id, documentJson(descriptor.root, entry, groups, refs), distinct(refs));
-    documents.push(new JsonDocument(id, metadata.hash, json, jsonBytes));
+    writer.truncate(0);
+    writeDocumentJson(writer, descriptor.root, entry, groups, refs);
+    const hash = writeMetadata(writer, id, distinct(refs));
+    documents.push(new JsonDocument(id, hash, writer.text(), writer.length));
   }
   return documents;
+}
+
+const METADATA_START = Buffer.from(`"${METADATA_PROPERTY}":{"id":`);
+const HASH_START = Buffer.from(',"hash":');
+const REFS_START = Buffer.from(',"refs":[');
+const COMMA = Buffer.from(',');
+const METADATA_END = Buffer.from(']}}');
+
+/**
+ * Ends the document content `writer` holds (one object, alone in it) with `_sluice` as its last
+ * property, as documentOf does for a text: the same bytes JSON.stringify would write. Returns
+ * the content's hash (taken before `_sluice` is added).
+ */
+function writeMetadata(writer: JsonByteWriter, id: string, refs: readonly string[]): string {
+  const contentHash = hash('sha256', writer.view(), 'hex').slice(0, 32);
+  // `{}`: the object's brace stays; otherwise a comma replaces the closing brace
+  if (writer.length === 2) writer.truncate(1);
+  else {
+    writer.truncate(writer.length - 1);
+    writer.bytes(COMMA);
+  }
+  writer.bytes(METADATA_START);
+  writer.string(id);
+  writer.bytes(HASH_START);
+  writer.string(contentHash);
+  writer.bytes(REFS_START);
+  for (let index = 0; index < refs.length; index += 1) {
+    if (index > 0) writer.bytes(COMMA);
+    writer.string(refs[index]);
+  }
+  writer.bytes(METADATA_END);
+  return contentHash;
 }
 
 /**

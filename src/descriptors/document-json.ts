@@ -2,6 +2,7 @@ import type { ColumnValue } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import type { DescriptorNode } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
+import { JsonByteWriter } from './json-byte-writer.js';
 import { rowPositions } from './node-query.js';
 
 /**
@@ -30,9 +31,9 @@ type PropertySource =
   /** A relation, joined on the row's value at `parentPosition`; a list of scalars takes each child row's value at `scalarPosition`. */
   | { readonly kind: 'relation'; readonly child: DescriptorNode; readonly parentPosition: number; readonly scalarPosition: number };
 
-/** A property as written: its key's JSON (with the comma before it, but for the first) and its source. */
+/** A property as written: its key's JSON (with the comma before it, but for the first) as UTF-8 bytes, and its source. */
 interface WrittenProperty {
-  readonly key: string;
+  readonly key: Uint8Array;
   readonly source: PropertySource;
 }
 
@@ -66,18 +67,17 @@ function propertiesOf(node: DescriptorNode): readonly WrittenProperty[] {
       const scalarPosition = child.scalar === undefined ? -1 : (rowPositions(child).columns.get(child.scalar.name) ?? -1);
       assign(child.property, { kind: 'relation', child, parentPosition: columns.get(child.join.parentColumn) ?? -1, scalarPosition });
     }
-    properties = Object.keys(order).map((name, index) => ({ key: `${index === 0 ? '' : ','}${JSON.stringify(name)}:`, source: sources[order[name]] }));
+    properties = Object.keys(order).map((name, index) => ({ key: Buffer.from(`${index === 0 ? '' : ','}${JSON.stringify(name)}:`), source: sources[order[name]] }));
     plans.set(node, properties);
   }
   return properties;
 }
 
-/** JSON.stringify of a value a document holds (never undefined: absent values are null). */
-function valueJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  return JSON.stringify(value);
-}
+const OPEN_OBJECT = Buffer.from('{');
+const CLOSE_OBJECT = Buffer.from('}');
+const OPEN_LIST = Buffer.from('[');
+const CLOSE_LIST = Buffer.from(']');
+const COMMA = Buffer.from(',');
 
 /**
  * The JSON of `entry`'s object under `node` (its children from `groups`), written straight from
@@ -86,36 +86,51 @@ function valueJson(value: unknown): string {
  * rows of a many-to-one relation beyond its first included, though only the first is written).
  */
 export function documentJson(node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): string {
-  let json = '{';
-  for (const { key, source } of propertiesOf(node)) {
-    json += key;
-    if (source.kind === 'field') {
-      const values = source.fromLink ? entry.link : entry.values;
-      json += valueJson(documentValue(source.column, values?.[source.position] ?? null));
-    } else if (source.kind === 'computed') {
-      json += valueJson(entry.computed[source.position] ?? null);
-    } else {
-      json += relationJson(source.child, entry.values[source.parentPosition], source.scalarPosition, groups, refs);
-    }
-  }
-  return `${json}}`;
+  const writer = new JsonByteWriter(1024);
+  writeDocumentJson(writer, node, entry, groups, refs);
+  return writer.text();
 }
 
-/** The JSON of `child`'s relation property on an object whose join value is `parentValue`: a list, or one object (or null) for a many-to-one relation. */
-function relationJson(child: DescriptorNode, parentValue: ColumnValue | undefined, scalarPosition: number, groups: EmbeddedGroups, refs: string[]): string {
-  const join = child.join;
-  const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
-  const toOne = join?.type === 'manyToOne';
-  let json = toOne ? 'null' : '[';
-  for (let index = 0; index < entries.length; index += 1) {
-    const childEntry = entries[index];
-    refs.push(childEntry.ref);
-    const element = child.scalar === undefined ? documentJson(child, childEntry, groups, refs) : valueJson(documentValue(child.scalar, childEntry.values[scalarPosition] ?? null));
-    if (toOne) {
-      if (index === 0) json = element;
+/** {@link documentJson}, written at the end of `writer` as UTF-8. */
+export function writeDocumentJson(writer: JsonByteWriter, node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): void {
+  writer.bytes(OPEN_OBJECT);
+  for (const { key, source } of propertiesOf(node)) {
+    writer.bytes(key);
+    if (source.kind === 'field') {
+      const values = source.fromLink ? entry.link : entry.values;
+      writer.value(documentValue(source.column, values?.[source.position] ?? null));
+    } else if (source.kind === 'computed') {
+      writer.value(entry.computed[source.position] ?? null);
     } else {
-      json += index === 0 ? element : `,${element}`;
+      writeRelationJson(writer, source.child, entry.values[source.parentPosition], source.scalarPosition, groups, refs);
     }
   }
-  return toOne ? json : `${json}]`;
+  writer.bytes(CLOSE_OBJECT);
+}
+
+/** Writes `child`'s relation property on an object whose join value is `parentValue`: a list, or one object (or null) for a many-to-one relation. */
+function writeRelationJson(writer: JsonByteWriter, child: DescriptorNode, parentValue: ColumnValue | undefined, scalarPosition: number, groups: EmbeddedGroups, refs: string[]): void {
+  const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
+  const writeElement = (childEntry: Embedded): void => {
+    if (child.scalar === undefined) writeDocumentJson(writer, child, childEntry, groups, refs);
+    else writer.value(documentValue(child.scalar, childEntry.values[scalarPosition] ?? null));
+  };
+  if (child.join?.type === 'manyToOne') {
+    if (entries.length === 0) writer.value(null);
+    for (let index = 0; index < entries.length; index += 1) {
+      refs.push(entries[index].ref);
+      // the rows beyond the first are walked for their references only: what they wrote is taken back
+      const end = writer.length;
+      writeElement(entries[index]);
+      if (index > 0) writer.truncate(end);
+    }
+    return;
+  }
+  writer.bytes(OPEN_LIST);
+  for (let index = 0; index < entries.length; index += 1) {
+    refs.push(entries[index].ref);
+    if (index > 0) writer.bytes(COMMA);
+    writeElement(entries[index]);
+  }
+  writer.bytes(CLOSE_LIST);
 }
