@@ -22,7 +22,10 @@ export interface DocumentMetadata {
   readonly refs: readonly string[];
 }
 
-/** A built document: its id and its `_source`, `_sluice` included, as JSON (and as an object, parsed from the JSON on first use). */
+/**
+ * A built document: its id and its `_source`, `_sluice` included, as JSON (and as an object,
+ * parsed from the JSON on first use).
+ */
 export interface BuiltDocument {
   readonly id: string;
   /** `_sluice.hash`, at hand without `source` (which parses the JSON). */
@@ -31,8 +34,13 @@ export interface BuiltDocument {
   /** The document as JSON.stringify writes it (the hash is taken over the content's part of the same text). */
   readonly json: string;
   /**
-   * The UTF-8 size of `json`, counted on its parts: `json` is a concatenation of the content's
-   * text and `_sluice`'s, and counting it whole would make V8 flatten it into a copy.
+   * The same JSON as it was made, what a writer sends as it is: UTF-8 bytes for a document built
+   * here (`json` is then decoded from them when asked for), the text for one the database made.
+   */
+  readonly body: string | Buffer;
+  /**
+   * The UTF-8 size of `json`, counted on its parts: the database's `json` is a concatenation of
+   * the content's text and `_sluice`'s, and counting it whole would make V8 flatten it into a copy.
    */
   readonly jsonBytes: number;
 }
@@ -96,7 +104,8 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
     writer.truncate(0);
     writeDocumentJson(writer, descriptor.root, entry, groups, refs);
     const hash = writeMetadata(writer, id, distinct(refs));
-    documents.push(new JsonDocument(id, hash, writer.text(), writer.length));
+    // a copy of the bytes alone (small ones share a pooled buffer), no text made
+    documents.push(new ByteDocument(id, hash, Buffer.from(writer.view())));
   }
   return documents;
 }
@@ -157,7 +166,7 @@ async function buildInDatabase(connection: Connection, descriptor: DocumentDescr
   return documents;
 }
 
-/** A document built as JSON: its `source` is parsed from `json` on first use. */
+/** A document the database made as JSON text: its `source` is parsed from `json` on first use. */
 class JsonDocument implements BuiltDocument {
   private parsed: BuiltDocument['source'] | undefined;
 
@@ -167,6 +176,34 @@ class JsonDocument implements BuiltDocument {
     readonly json: string,
     readonly jsonBytes: number,
   ) {}
+
+  get body(): string {
+    return this.json;
+  }
+
+  get source(): BuiltDocument['source'] {
+    this.parsed ??= JSON.parse(this.json) as BuiltDocument['source'];
+    return this.parsed;
+  }
+}
+
+/** A document written here as UTF-8 bytes: `json` is decoded from them when asked for (not kept), `source` parsed on first use. */
+class ByteDocument implements BuiltDocument {
+  private parsed: BuiltDocument['source'] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly hash: string,
+    readonly body: Buffer,
+  ) {}
+
+  get jsonBytes(): number {
+    return this.body.length;
+  }
+
+  get json(): string {
+    return this.body.toString('utf8');
+  }
 
   get source(): BuiltDocument['source'] {
     this.parsed ??= JSON.parse(this.json) as BuiltDocument['source'];

@@ -110,18 +110,14 @@ export function writeDocumentJson(writer: JsonByteWriter, node: DescriptorNode, 
 
 /** Writes `child`'s relation property on an object whose join value is `parentValue`: a list, or one object (or null) for a many-to-one relation. */
 function writeRelationJson(writer: JsonByteWriter, child: DescriptorNode, parentValue: ColumnValue | undefined, scalarPosition: number, groups: EmbeddedGroups, refs: string[]): void {
-  const entries = parentValue === null || parentValue === undefined ? [] : (groups.get(child)?.get(String(parentValue)) ?? []);
-  const writeElement = (childEntry: Embedded): void => {
-    if (child.scalar === undefined) writeDocumentJson(writer, child, childEntry, groups, refs);
-    else writer.value(documentValue(child.scalar, childEntry.values[scalarPosition] ?? null));
-  };
+  const entries = parentValue === null || parentValue === undefined ? NO_ROWS : (groups.get(child)?.get(String(parentValue)) ?? NO_ROWS);
   if (child.join?.type === 'manyToOne') {
     if (entries.length === 0) writer.value(null);
     for (let index = 0; index < entries.length; index += 1) {
       refs.push(entries[index].ref);
       // the rows beyond the first are walked for their references only: what they wrote is taken back
       const end = writer.length;
-      writeElement(entries[index]);
+      writeElementJson(writer, child, entries[index], scalarPosition, groups, refs);
       if (index > 0) writer.truncate(end);
     }
     return;
@@ -130,7 +126,15 @@ function writeRelationJson(writer: JsonByteWriter, child: DescriptorNode, parent
   for (let index = 0; index < entries.length; index += 1) {
     refs.push(entries[index].ref);
     if (index > 0) writer.bytes(COMMA);
-    writeElement(entries[index]);
+    writeElementJson(writer, child, entries[index], scalarPosition, groups, refs);
   }
   writer.bytes(CLOSE_LIST);
 }
+
+/** Writes one row of `child`'s relation: its object, or its value at `scalarPosition` for a list of scalars. */
+function writeElementJson(writer: JsonByteWriter, child: DescriptorNode, entry: Embedded, scalarPosition: number, groups: EmbeddedGroups, refs: string[]): void {
+  if (child.scalar === undefined) writeDocumentJson(writer, child, entry, groups, refs);
+  else writer.value(documentValue(child.scalar, entry.values[scalarPosition] ?? null));
+}
+
+const NO_ROWS: readonly Embedded[] = Object.freeze([]);

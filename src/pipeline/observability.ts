@@ -79,7 +79,7 @@ export class Observability {
     return new Proxy(engine, {
       get(target, property, receiver) {
         if (property === 'bulk') {
-          return async (body: string, options?: Parameters<SearchEngine['bulk']>[1]) => {
+          return async (body: string | Buffer, options?: Parameters<SearchEngine['bulk']>[1]) => {
             const started = performance.now();
             try {
               const result = await target.bulk(body, options);
@@ -140,10 +140,10 @@ export class Observability {
 }
 
 /** Operations in an NDJSON bulk body: an action line, then a source line unless the action is a delete. */
-function countOperations(body: string): number {
+function countOperations(body: string | Buffer): number {
   let count = 0;
   let expectSource = false;
-  for (const line of body.split('\n')) {
+  for (const line of (typeof body === 'string' ? body : body.toString('utf8')).split('\n')) {
     if (line === '') continue;
     if (expectSource) {
       expectSource = false;

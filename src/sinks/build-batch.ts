@@ -24,10 +24,10 @@ export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings)
   const built = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
   const { index } = descriptor;
   const { version } = built;
-  // the text alone: the object tree is garbage once built, not kept while the operation is buffered
+  // the JSON alone, as it was made (bytes or text): the object tree is garbage once built, not kept while the operation is buffered
   const operations: DocumentOperation[] = built.documents.map((document) => {
     const trigger = batch.triggers.get(document.id);
-    const { json, jsonBytes } = document;
+    const { body: json, jsonBytes } = document;
     return trigger === undefined ? { kind: 'index', index, id: document.id, json, jsonBytes, version } : { kind: 'index', index, id: document.id, json, jsonBytes, version, trigger };
   });
   for (const id of built.missing) {

@@ -22,27 +22,34 @@ export type DocumentOperation =
   | { kind: 'delete'; index: string; id: string; version?: number; trigger?: TriggerReference };
 
 /**
- * The source of an indexed document: the object, or only its JSON text. The sink passes the text
- * alone, so that no object tree stays alive while an operation waits in the writer's buffer.
+ * The source of an indexed document: the object, or only its JSON (the text, or its UTF-8 bytes
+ * as the build wrote them, sent as they are). The sink passes the JSON alone, so that no object
+ * tree stays alive while an operation waits in the writer's buffer.
  */
 export type IndexedSource =
   | {
       document: Record<string, unknown>;
       /** `document` already serialized (exactly JSON.stringify(document)), so it is not serialized twice. */
-      json?: string;
+      json?: string | Buffer;
       /** The UTF-8 size of `json` when the caller knows it (counting it may copy a concatenated text). */
       jsonBytes?: number;
     }
-  | { document?: undefined; json: string; jsonBytes?: number };
+  | { document?: undefined; json: string | Buffer; jsonBytes?: number };
 
-/** The JSON text of an indexed document's source. */
-export function sourceJson(source: IndexedSource): string {
+/** The JSON of an indexed document's source as it travels: its text, or its UTF-8 bytes. */
+export function sourceBody(source: IndexedSource): string | Buffer {
   return source.json ?? JSON.stringify(source.document);
 }
 
-/** An indexed document's source as an object (parsed again when only its text travelled). */
+/** The JSON text of an indexed document's source (decoded when it travels as bytes). */
+export function sourceJson(source: IndexedSource): string {
+  const body = sourceBody(source);
+  return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/** An indexed document's source as an object (parsed again when only its JSON travelled). */
 export function sourceDocument(source: IndexedSource): Record<string, unknown> {
-  return source.document ?? (JSON.parse(source.json) as Record<string, unknown>);
+  return source.document ?? (JSON.parse(sourceJson(source)) as Record<string, unknown>);
 }
 
 /** How one operation ended. Only `acknowledged` and `superseded` mean the store holds it (or something newer). */

@@ -2,7 +2,7 @@ import { describeError, SluiceError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, isRetriable, retry, type RetryPolicy } from '../../retry.js';
 import type { BulkResult, SearchEngine } from '../engine/search-engine.js';
-import { classifyItem, classifyRequestError, serializeSizedOperation, type BulkOperation } from './bulk-response.js';
+import { bulkBody, classifyItem, classifyRequestError, serializeSizedOperation, type BulkOperation, type SizedLines } from './bulk-response.js';
 
 export type { BulkOperation } from './bulk-response.js';
 
@@ -68,7 +68,7 @@ export interface BulkChannelStats {
 interface Entry {
   readonly operation: BulkOperation;
   readonly key: string;
-  readonly lines: string;
+  readonly lines: SizedLines;
   readonly bytes: number;
   readonly outcome: Promise<BulkOutcome>;
   readonly resolve: (outcome: BulkOutcome) => void;
@@ -144,10 +144,9 @@ export class BulkChannel {
    */
   write(operation: BulkOperation): Promise<BulkOutcome> {
     if (this.closed) throw new SluiceError('the bulk channel is closed: no more writes', { context: { index: operation.index, id: operation.id } });
-    let lines: string;
-    let bytes: number;
+    let lines: SizedLines;
     try {
-      ({ lines, bytes } = serializeSizedOperation(operation));
+      lines = serializeSizedOperation(operation);
     } catch (error) {
       throw new SluiceError('the operation cannot be serialized to JSON', { cause: error, context: { index: operation.index, id: operation.id } });
     }
@@ -158,6 +157,7 @@ export class BulkChannel {
       reject = onReject;
     });
     const key = `${operation.index}\u0000${operation.id}`;
+    const bytes = lines.bytes;
     const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
     this.unsettled.add(entry);
     this.unsettledBytes += bytes;
@@ -282,8 +282,8 @@ export class BulkChannel {
 
   /** Sends a batch until the engine answers, splitting it when refused as a whole. Throws on abort, a bug or a permanent error. */
   private async send(batch: Entry[]): Promise<void> {
-    const body = batch.map((entry) => entry.lines).join('');
-    const bytes = batch.reduce((sum, entry) => sum + entry.bytes, 0);
+    const body = bulkBody(batch.map((entry) => entry.lines));
+    const bytes = body.length;
     const options = { signal: this.controller.signal, ...(this.settings.refresh === undefined ? {} : { refresh: this.settings.refresh }) };
     let response: BulkResult;
     try {
@@ -292,7 +292,7 @@ export class BulkChannel {
           this.throwIfAborted();
           this.counters.requests += 1;
           this.counters.bytes += bytes;
-          // a string body is sent as is: every operation is serialized once, in write()
+          // the body is made once per batch, straight from each operation's parts (serialized once, in write())
           return this.engine.bulk(body, options);
         },
         {

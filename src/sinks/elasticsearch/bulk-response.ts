@@ -2,7 +2,7 @@ import { describeError, isProgrammerError } from '../../errors.js';
 import { isRetriable } from '../../retry.js';
 import { describeErrorCause, EngineAccessError, EngineError } from '../engine/engine-error.js';
 import type { BulkItemResult } from '../engine/search-engine.js';
-import { sourceJson, type DocumentOperation } from '../writer.js';
+import { sourceBody, sourceJson, type DocumentOperation } from '../writer.js';
 
 export { describeErrorCause } from '../engine/engine-error.js';
 
@@ -86,19 +86,75 @@ export function serializeOperation(operation: BulkOperation): string {
   return operation.kind === 'delete' ? `${action}\n` : `${action}\n${sourceJson(operation)}\n`;
 }
 
+/** One operation's part of a bulk body, kept apart until the body is made: its action line, its source (index only) and their UTF-8 size, newlines included. */
+export interface SizedLines {
+  /** The action line, without its newline. */
+  readonly action: string;
+  /** An index's source as it travels: the JSON text, or its UTF-8 bytes. */
+  readonly source: string | Buffer | undefined;
+  readonly bytes: number;
+}
+
 /**
- * {@link serializeOperation}'s lines and their UTF-8 size. The size is counted on the parts (the
- * source's from `jsonBytes` when given): the lines stay a concatenation that points at the
- * document's own JSON text (counting the bytes of the whole would make V8 flatten it into a second
- * copy of the document, kept while it is buffered).
+ * {@link serializeOperation}'s lines, kept apart, and their UTF-8 size. The size is counted on
+ * the parts (the source's from `jsonBytes` when given): a source text stays the concatenation
+ * that points at the document's own JSON (counting the bytes of the whole would make V8 flatten
+ * it into a second copy of the document, kept while it is buffered).
  */
-export function serializeSizedOperation(operation: BulkOperation): { readonly lines: string; readonly bytes: number } {
+export function serializeSizedOperation(operation: BulkOperation): SizedLines {
   const action = actionLine(operation);
   // sizes counted on the parts: the action line's and the source's texts stay unflattened
   const actionBytes = action.bytes + 1;
-  if (operation.kind === 'delete') return { lines: `${action.text}\n`, bytes: actionBytes };
-  const source = sourceJson(operation);
-  return { lines: `${action.text}\n${source}\n`, bytes: actionBytes + (operation.jsonBytes ?? Buffer.byteLength(source)) + 1 };
+  if (operation.kind === 'delete') return { action: action.text, source: undefined, bytes: actionBytes };
+  const source = sourceBody(operation);
+  const sourceBytes = typeof source === 'string' ? (operation.jsonBytes ?? Buffer.byteLength(source)) : source.length;
+  return { action: action.text, source, bytes: actionBytes + sourceBytes + 1 };
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The NDJSON body of a bulk request, as one buffer: each operation's action line and source, each
+ * followed by a newline, written straight from their texts and bytes (no joined text made). It
+ * is sized from the parts' `bytes`; a part whose size was given short only costs a larger buffer.
+ */
+export function bulkBody(parts: readonly SizedLines[]): Buffer {
+  let capacity = 0;
+  for (const part of parts) capacity += part.bytes;
+  let body = Buffer.allocUnsafe(capacity);
+  let at = 0;
+  const room = (bytes: number): void => {
+    if (at + bytes <= body.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(at + bytes, body.length * 2));
+    body.copy(grown, 0, 0, at);
+    body = grown;
+  };
+  const writeText = (text: string): void => {
+    for (;;) {
+      const written = body.write(text, at, 'utf8');
+      // write() stops before a character that does not fit whole: with less room left than the
+      // longest character (4 bytes), the text may have been cut, so it is measured then
+      if (body.length - (at + written) >= 4 || written === Buffer.byteLength(text)) {
+        at += written;
+        return;
+      }
+      room(Buffer.byteLength(text));
+    }
+  };
+  for (const part of parts) {
+    writeText(part.action);
+    room(1);
+    body[at++] = NEWLINE;
+    if (part.source === undefined) continue;
+    if (typeof part.source === 'string') writeText(part.source);
+    else {
+      room(part.source.length);
+      at += part.source.copy(body, at);
+    }
+    room(1);
+    body[at++] = NEWLINE;
+  }
+  return body.subarray(0, at);
 }
 
 /**

@@ -7,8 +7,8 @@ export interface EngineRequest {
   readonly querystring?: Readonly<Record<string, string | number | boolean>>;
   /** A JSON body. */
   readonly body?: unknown;
-  /** An NDJSON body sent as is (bulk). */
-  readonly bulkBody?: string;
+  /** An NDJSON body sent as is (bulk): text, or its UTF-8 bytes. */
+  readonly bulkBody?: string | Buffer;
 }
 
 /** The answer to an {@link EngineRequest}. */

@@ -98,7 +98,7 @@ export class RestEngine implements SearchEngine {
     return { status: body.status, timedOut: body.timed_out };
   }
 
-  async bulk(body: string, options: RequestOptions & { refresh?: boolean | 'wait_for' } = {}): Promise<BulkResult> {
+  async bulk(body: string | Buffer, options: RequestOptions & { refresh?: boolean | 'wait_for' } = {}): Promise<BulkResult> {
     const querystring = { filter_path: BULK_RESPONSE_FIELDS, ...(options.refresh === undefined ? {} : { refresh: String(options.refresh) }) };
     const response = await this.transport.request<{ errors: boolean; items?: Array<Record<string, { status: number; result?: string; error?: EngineErrorCause }>> }>(
       { method: 'POST', path: '/_bulk', bulkBody: body, querystring },

@@ -164,8 +164,8 @@ export interface SearchEngine {
   /** Cluster health, waiting up to `timeout` (e.g. 2s) for `waitForStatus`. */
   clusterHealth(waitForStatus: 'green' | 'yellow', timeout: string): Promise<{ readonly status: 'green' | 'yellow' | 'red'; readonly timedOut: boolean }>;
 
-  /** Sends an NDJSON bulk body as is; one item result per operation, in order. Never retries by itself. */
-  bulk(body: string, options?: RequestOptions & { readonly refresh?: boolean | 'wait_for' }): Promise<BulkResult>;
+  /** Sends an NDJSON bulk body (text, or its UTF-8 bytes) as is; one item result per operation, in order. Never retries by itself. */
+  bulk(body: string | Buffer, options?: RequestOptions & { readonly refresh?: boolean | 'wait_for' }): Promise<BulkResult>;
   /** Makes every acknowledged write to `index` searchable. */
   refresh(index: string): Promise<void>;
   search<T>(request: SearchRequest): Promise<SearchResult<T>>;
