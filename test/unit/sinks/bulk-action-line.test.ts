@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serializeOperation, serializeSizedOperation } from '../../../src/sinks/elasticsearch/bulk-response.js';
+import { bulkBody, serializeOperation, serializeSizedOperation } from '../../../src/sinks/elasticsearch/bulk-response.js';
 
 /** The action line as JSON.stringify writes it from the objects (what serializeOperation must equal). */
 function stringified(kind: 'index' | 'delete', index: string, id: string, version?: number): string {
@@ -38,8 +38,9 @@ describe('the action line of a bulk operation', () => {
         { kind: 'delete' as const, index, id },
       ]) {
         const sized = serializeSizedOperation(operation);
-        expect(sized.lines).toBe(serializeOperation(operation));
-        expect(sized.bytes).toBe(Buffer.byteLength(sized.lines));
+        const body = bulkBody([sized]);
+        expect(body.toString('utf8')).toBe(serializeOperation(operation));
+        expect(sized.bytes).toBe(body.length);
       }
     }
   });
@@ -47,7 +48,24 @@ describe('the action line of a bulk operation', () => {
   it('takes the source\'s size from jsonBytes when the caller gives it (the builder counts it on the parts)', () => {
     const action = serializeOperation({ kind: 'delete', index: 'shop-products', id: '7' }).replace('delete', 'index');
     const sized = serializeSizedOperation({ kind: 'index', index: 'shop-products', id: '7', json: '{"n":1}', jsonBytes: 1_000 });
-    expect(sized.lines).toBe(`${action}{"n":1}\n`);
+    expect(bulkBody([sized]).toString('utf8')).toBe(`${action}{"n":1}\n`);
     expect(sized.bytes).toBe(Buffer.byteLength(action) + 1_000 + 1);
+  });
+
+  it('makes one body of many operations from texts and UTF-8 bytes alike, whole even when a given size was short', () => {
+    const multiByte = '{"name":"Škoda ✓ 東京 😀"}';
+    const operations = [
+      { kind: 'index' as const, index: 'magasin-é✓', id: 'ü1', version: 5, json: Buffer.from(multiByte) },
+      { kind: 'delete' as const, index: 'shop-products', id: '2', version: 6 },
+      // sizes given short (as a wrong count would be): the body grows instead of cutting the text
+      { kind: 'index' as const, index: 'shop-products', id: '3', json: multiByte, jsonBytes: 1 },
+      { kind: 'index' as const, index: 'shop-products', id: '4', json: multiByte.repeat(3), jsonBytes: 2 },
+      { kind: 'index' as const, index: 'shop-products', id: '5', document: { n: 'é' } },
+    ];
+    const body = bulkBody(operations.map((operation) => serializeSizedOperation(operation)));
+    const expected = operations.map((operation) => serializeOperation(operation)).join('');
+    expect(body.toString('utf8')).toBe(expected);
+    expect(body.length).toBe(Buffer.byteLength(expected));
+    expect(bulkBody([]).length).toBe(0);
   });
 });

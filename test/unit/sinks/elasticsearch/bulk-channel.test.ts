@@ -41,7 +41,8 @@ function fakeElasticsearch(responder: Responder = (operations) => respond(operat
   const requestOptions: unknown[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const bulk = async (body: string, options: unknown): Promise<BulkResult> => {
+  const bulk = async (sent: string | Buffer, options: unknown): Promise<BulkResult> => {
+    const body = typeof sent === 'string' ? sent : sent.toString('utf8');
     const operations = parseBody(body);
     calls.push(operations);
     bodies.push(body);
