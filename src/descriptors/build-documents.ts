@@ -103,9 +103,9 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
     const refs: string[] = [];
     writer.truncate(0);
     writeDocumentJson(writer, descriptor.root, entry, groups, refs);
-    const hash = writeMetadata(writer, id, distinct(refs));
+    const contentHash = writeMetadata(writer, id, distinct(refs));
     // a copy of the bytes alone (small ones share a pooled buffer), no text made
-    documents.push(new ByteDocument(id, hash, Buffer.from(writer.view())));
+    documents.push(new ByteDocument(id, contentHash, Buffer.from(writer.view())));
   }
   return documents;
 }
