@@ -1,8 +1,8 @@
 /**
  * Writes JSON text as UTF-8 bytes into one growing buffer: a document's JSON is made with no
  * string per property (string concatenation makes a rope node per piece, then a flat copy when
- * the text is hashed or sent). What it writes is exactly what JSON.stringify writes for the same
- * values.
+ * the text is hashed or sent), and a bulk body from its operations' texts and bytes. What it
+ * writes is exactly what JSON.stringify writes for the same values.
  */
 export class JsonByteWriter {
   private buffer: Buffer;
@@ -49,9 +49,17 @@ export class JsonByteWriter {
 
   /** Appends text that is already JSON (any characters: written as UTF-8). */
   raw(text: string): void {
-    if (!this.ascii(text)) {
-      this.reserve(text.length * 3);
-      this.written += this.buffer.write(text, this.written, 'utf8');
+    // room for the text's length first (its UTF-8 size when it is ASCII), its UTF-8 size once it did not fit
+    this.reserve(text.length);
+    for (;;) {
+      const written = this.buffer.write(text, this.written, 'utf8');
+      // write() stops before a character that does not fit whole: with less room left than the
+      // longest character (4 bytes), the text may have been cut, so it is measured then
+      if (this.buffer.length - (this.written + written) >= 4 || written === Buffer.byteLength(text)) {
+        this.written += written;
+        return;
+      }
+      this.reserve(Buffer.byteLength(text));
     }
   }
 

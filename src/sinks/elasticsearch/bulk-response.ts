@@ -1,3 +1,4 @@
+import { JsonByteWriter } from '../../descriptors/json-byte-writer.js';
 import { describeError, isProgrammerError } from '../../errors.js';
 import { isRetriable } from '../../retry.js';
 import { describeErrorCause, EngineAccessError, EngineError } from '../engine/engine-error.js';
@@ -111,7 +112,7 @@ export function serializeSizedOperation(operation: BulkOperation): SizedLines {
   return { action: action.text, source, bytes: actionBytes + sourceBytes + 1 };
 }
 
-const NEWLINE = 0x0a;
+const NEWLINE = Buffer.from('\n');
 
 /**
  * The NDJSON body of a bulk request, as one buffer: each operation's action line and source, each
@@ -121,40 +122,16 @@ const NEWLINE = 0x0a;
 export function bulkBody(parts: readonly SizedLines[]): Buffer {
   let capacity = 0;
   for (const part of parts) capacity += part.bytes;
-  let body = Buffer.allocUnsafe(capacity);
-  let at = 0;
-  const room = (bytes: number): void => {
-    if (at + bytes <= body.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(at + bytes, body.length * 2));
-    body.copy(grown, 0, 0, at);
-    body = grown;
-  };
-  const writeText = (text: string): void => {
-    for (;;) {
-      const written = body.write(text, at, 'utf8');
-      // write() stops before a character that does not fit whole: with less room left than the
-      // longest character (4 bytes), the text may have been cut, so it is measured then
-      if (body.length - (at + written) >= 4 || written === Buffer.byteLength(text)) {
-        at += written;
-        return;
-      }
-      room(Buffer.byteLength(text));
-    }
-  };
+  const writer = new JsonByteWriter(capacity);
   for (const part of parts) {
-    writeText(part.action);
-    room(1);
-    body[at++] = NEWLINE;
+    writer.raw(part.action);
+    writer.bytes(NEWLINE);
     if (part.source === undefined) continue;
-    if (typeof part.source === 'string') writeText(part.source);
-    else {
-      room(part.source.length);
-      at += part.source.copy(body, at);
-    }
-    room(1);
-    body[at++] = NEWLINE;
+    if (typeof part.source === 'string') writer.raw(part.source);
+    else writer.bytes(part.source);
+    writer.bytes(NEWLINE);
   }
-  return body.subarray(0, at);
+  return writer.view();
 }
 
 /**
