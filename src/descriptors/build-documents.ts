@@ -33,15 +33,9 @@ export interface BuiltDocument {
   readonly source: Record<string, unknown> & { readonly _sluice: DocumentMetadata };
   /** The document as JSON.stringify writes it (the hash is taken over the content's part of the same text). */
   readonly json: string;
-  /**
-   * The same JSON as it was made, what a writer sends as it is: UTF-8 bytes for a document built
-   * here (`json` is then decoded from them when asked for), the text for one the database made.
-   */
-  readonly body: string | Buffer;
-  /**
-   * The UTF-8 size of `json`, counted on its parts: the database's `json` is a concatenation of
-   * the content's text and `_sluice`'s, and counting it whole would make V8 flatten it into a copy.
-   */
+  /** `json` as UTF-8 bytes, as the build wrote it and a writer sends it (`json` is decoded from it when asked for). */
+  readonly body: Buffer;
+  /** The UTF-8 size of `json` (the length of `body`). */
   readonly jsonBytes: number;
 }
 
@@ -103,11 +97,15 @@ async function buildInJavaScript(connection: Connection, descriptor: DocumentDes
     const refs: string[] = [];
     writer.truncate(0);
     writeDocumentJson(writer, descriptor.root, entry, groups, refs);
-    const contentHash = writeMetadata(writer, id, distinct(refs));
-    // a copy of the bytes alone (small ones share a pooled buffer), no text made
-    documents.push(new ByteDocument(id, contentHash, Buffer.from(writer.view())));
+    documents.push(finishDocument(writer, id, distinct(refs)));
   }
   return documents;
+}
+
+/** The document whose content `writer` holds (one object, alone in it): `_sluice` added, then its bytes copied (small ones share a pooled buffer), no text made. */
+function finishDocument(writer: JsonByteWriter, id: string, refs: readonly string[]): BuiltDocument {
+  const contentHash = writeMetadata(writer, id, refs);
+  return new ByteDocument(id, contentHash, Buffer.from(writer.view()));
 }
 
 const METADATA_START = Buffer.from(`"${METADATA_PROPERTY}":{"id":`);
@@ -118,8 +116,8 @@ const METADATA_END = Buffer.from(']}}');
 
 /**
  * Ends the document content `writer` holds (one object, alone in it) with `_sluice` as its last
- * property, as documentOf does for a text: the same bytes JSON.stringify would write. Returns
- * the content's hash (taken before `_sluice` is added).
+ * property: the same bytes JSON.stringify would write for the content with `_sluice` ({ id,
+ * hash, refs }) assigned last. Returns the content's hash (taken before `_sluice` is added).
  */
 function writeMetadata(writer: JsonByteWriter, id: string, refs: readonly string[]): string {
   const contentHash = hash('sha256', writer.view(), 'hex').slice(0, 32);
@@ -152,6 +150,7 @@ async function buildInDatabase(connection: Connection, descriptor: DocumentDescr
   if (idColumn === undefined) return undefined;
   const found = new Set<string>();
   const documents: BuiltDocument[] = [];
+  const writer = new JsonByteWriter();
   for (const chunk of chunks(ids, MAX_IN_LIST)) {
     const [rows] = await connection.query({ sql: select.sql, values: [...select.constants, chunk], rowsAsArray: true });
     for (const [rawId, body, references] of rows as Array<[unknown, string | null, string | null]>) {
@@ -159,35 +158,15 @@ async function buildInDatabase(connection: Connection, descriptor: DocumentDescr
       const id = String(normalizeValue(idColumn, rawId));
       if (found.has(id)) continue;
       found.add(id);
-      const { metadata, json, jsonBytes } = documentOf(id, withJavaScriptEscapes(body), distinct(flattenReferences(JSON.parse(references))));
-      documents.push(new JsonDocument(id, metadata.hash, json, jsonBytes));
+      writer.truncate(0);
+      writer.raw(withJavaScriptEscapes(body));
+      documents.push(finishDocument(writer, id, distinct(flattenReferences(JSON.parse(references)))));
     }
   }
   return documents;
 }
 
-/** A document the database made as JSON text: its `source` is parsed from `json` on first use. */
-class JsonDocument implements BuiltDocument {
-  private parsed: BuiltDocument['source'] | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly hash: string,
-    readonly json: string,
-    readonly jsonBytes: number,
-  ) {}
-
-  get body(): string {
-    return this.json;
-  }
-
-  get source(): BuiltDocument['source'] {
-    this.parsed ??= JSON.parse(this.json) as BuiltDocument['source'];
-    return this.parsed;
-  }
-}
-
-/** A document written here as UTF-8 bytes: `json` is decoded from them when asked for (not kept), `source` parsed on first use. */
+/** A document as the UTF-8 bytes of its JSON: `json` is decoded from them when asked for (not kept), `source` parsed on first use. */
 class ByteDocument implements BuiltDocument {
   private parsed: BuiltDocument['source'] | undefined;
 
@@ -209,17 +188,6 @@ class ByteDocument implements BuiltDocument {
     this.parsed ??= JSON.parse(this.json) as BuiltDocument['source'];
     return this.parsed;
   }
-}
-
-/** A document's JSON from its content's JSON: `_sluice` (id, hash of the content, references) added last. */
-function documentOf(id: string, bodyJson: string, refs: string[]): { metadata: DocumentMetadata; json: string; jsonBytes: number } {
-  const metadata: DocumentMetadata = { id, hash: hash('sha256', bodyJson, 'hex').slice(0, 32), refs };
-  const metadataJson = `"${METADATA_PROPERTY}":${JSON.stringify(metadata)}`;
-  const empty = bodyJson === '{}';
-  const json = empty ? `{${metadataJson}}` : `${bodyJson.slice(0, -1)},${metadataJson}}`;
-  // counted on bodyJson (flat once hashed: counting it copies nothing, unlike json) plus the 2 bytes of the comma and brace (or braces) added
-  const jsonBytes = (empty ? 0 : Buffer.byteLength(bodyJson) - 1) + Buffer.byteLength(metadataJson) + 2;
-  return { metadata, json, jsonBytes };
 }
 
 /** MariaDB 10.5 or later (JSON_ARRAYAGG with ORDER BY and LIMIT), per connection, its sessions' JSON_ARRAYAGG unbounded: asked once. */

@@ -24,7 +24,7 @@ export async function buildBatch(batch: RootBatch, settings: BuildBatchSettings)
   const built = await retryForDocument(settings, `building ${descriptor.name} documents`, descriptor, () => buildOnConnection(settings, descriptor, batch.ids));
   const { index } = descriptor;
   const { version } = built;
-  // the JSON alone, as it was made (bytes or text): the object tree is garbage once built, not kept while the operation is buffered
+  // the JSON alone, as the bytes the build wrote: the object tree is garbage once built, not kept while the operation is buffered
   const operations: DocumentOperation[] = built.documents.map((document) => {
     const trigger = batch.triggers.get(document.id);
     const { body: json, jsonBytes } = document;

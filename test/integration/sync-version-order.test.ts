@@ -18,7 +18,7 @@ function built(id: string, body: Record<string, unknown>): BuiltDocument {
   const metadata = { id, hash: createHash('sha256').update(bodyJson).digest('hex').slice(0, 32), refs: [] };
   const source = { ...body, _sluice: metadata };
   const json = JSON.stringify(source);
-  return { id, hash: metadata.hash, source, json, body: json, jsonBytes: Buffer.byteLength(json) };
+  return { id, hash: metadata.hash, source, json, body: Buffer.from(json), jsonBytes: Buffer.byteLength(json) };
 }
 
 const page = (version: number, documents: BuiltDocument[]): BuiltDocuments => ({ version, documents, missing: [] });
