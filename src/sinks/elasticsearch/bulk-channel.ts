@@ -69,7 +69,6 @@ interface Entry {
   readonly operation: BulkOperation;
   readonly key: string;
   readonly lines: SizedLines;
-  readonly bytes: number;
   readonly outcome: Promise<BulkOutcome>;
   readonly resolve: (outcome: BulkOutcome) => void;
   readonly reject: (error: unknown) => void;
@@ -157,10 +156,9 @@ export class BulkChannel {
       reject = onReject;
     });
     const key = `${operation.index}\u0000${operation.id}`;
-    const bytes = lines.bytes;
-    const entry: Entry = { operation, key, lines, bytes, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
+    const entry: Entry = { operation, key, lines, outcome, resolve, reject, queuedAt: 0, failures: 0, settled: false };
     this.unsettled.add(entry);
-    this.unsettledBytes += bytes;
+    this.unsettledBytes += lines.bytes;
     if (!this.active.has(key)) {
       this.active.set(key, undefined);
       this.enqueue(entry, Date.now());
@@ -230,7 +228,7 @@ export class BulkChannel {
   private enqueue(entry: Entry, queuedAt: number): void {
     entry.queuedAt = queuedAt;
     this.buffer.push(entry);
-    this.bufferBytes += entry.bytes;
+    this.bufferBytes += entry.lines.bytes;
   }
 
   /** Starts requests while slots are free and a full batch, an aged one or a flush asks for it; arms the age timer otherwise. */
@@ -259,9 +257,9 @@ export class BulkChannel {
     let count = 0;
     let bytes = 0;
     for (const entry of this.buffer) {
-      if (count === this.settings.maxDocuments || (count > 0 && bytes + entry.bytes > this.settings.maxBytes)) break;
+      if (count === this.settings.maxDocuments || (count > 0 && bytes + entry.lines.bytes > this.settings.maxBytes)) break;
       count += 1;
-      bytes += entry.bytes;
+      bytes += entry.lines.bytes;
     }
     this.bufferBytes -= bytes;
     return this.buffer.splice(0, count);
@@ -360,7 +358,7 @@ export class BulkChannel {
       if (entry.settled || this.aborted) return;
       entry.queuedAt = Number.NEGATIVE_INFINITY;
       this.buffer.unshift(entry);
-      this.bufferBytes += entry.bytes;
+      this.bufferBytes += entry.lines.bytes;
       this.pump();
     }, delayMs);
     this.retryTimers.add(timer);
@@ -397,7 +395,7 @@ export class BulkChannel {
     if (entry.settled) return;
     entry.settled = true;
     this.unsettled.delete(entry);
-    this.unsettledBytes -= entry.bytes;
+    this.unsettledBytes -= entry.lines.bytes;
     const next = this.active.get(entry.key)?.shift();
     if (next === undefined) this.active.delete(entry.key);
     else if (!this.aborted) this.enqueue(next, Date.now());
