@@ -2,7 +2,7 @@ import type { ColumnValue } from '../model/change-event.js';
 import type { ColumnDefinition } from '../model/column.js';
 import type { DescriptorNode } from './document-descriptor.js';
 import { documentValue } from './document-values.js';
-import { JsonByteWriter } from './json-byte-writer.js';
+import type { JsonByteWriter } from './json-byte-writer.js';
 import { rowPositions } from './node-query.js';
 
 /**
@@ -80,18 +80,12 @@ const CLOSE_LIST = Buffer.from(']');
 const COMMA = Buffer.from(',');
 
 /**
- * The JSON of `entry`'s object under `node` (its children from `groups`), written straight from
- * its rows: exactly the text JSON.stringify makes of the object the same rows assemble into, with
- * no object made. Appends the reference of every embedded row to `refs`, in document order (the
- * rows of a many-to-one relation beyond its first included, though only the first is written).
+ * Writes the JSON of `entry`'s object under `node` (its children from `groups`) at the end of
+ * `writer`, as UTF-8, straight from its rows: exactly the text JSON.stringify makes of the object
+ * the same rows assemble into, with no object made. Appends the reference of every embedded row
+ * to `refs`, in document order (the rows of a many-to-one relation beyond its first included,
+ * though only the first is written).
  */
-export function documentJson(node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): string {
-  const writer = new JsonByteWriter(1024);
-  writeDocumentJson(writer, node, entry, groups, refs);
-  return writer.text();
-}
-
-/** {@link documentJson}, written at the end of `writer` as UTF-8. */
 export function writeDocumentJson(writer: JsonByteWriter, node: DescriptorNode, entry: Embedded, groups: EmbeddedGroups, refs: string[]): void {
   writer.bytes(OPEN_OBJECT);
   for (const { key, source } of propertiesOf(node)) {

@@ -28,11 +28,6 @@ export class JsonByteWriter {
     return this.buffer.subarray(0, this.written);
   }
 
-  /** The text written (one flat string). */
-  text(): string {
-    return this.buffer.toString('utf8', 0, this.written);
-  }
-
   /** Appends bytes made beforehand (a property's key, with its quotes, colon and comma). */
   bytes(bytes: Uint8Array): void {
     this.reserve(bytes.length);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileDocument } from '../../../src/descriptors/compile-document.js';
 import type { DescriptorNode, DocumentDescriptor } from '../../../src/descriptors/document-descriptor.js';
-import { documentJson, type Embedded } from '../../../src/descriptors/document-json.js';
+import { writeDocumentJson, type Embedded } from '../../../src/descriptors/document-json.js';
+import { JsonByteWriter } from '../../../src/descriptors/json-byte-writer.js';
 import type { ColumnValue } from '../../../src/model/change-event.js';
 import { rowPositions } from '../../../src/descriptors/node-query.js';
 import { catalogOf, tableInfo } from '../../helpers/sakila-catalog.js';
@@ -59,7 +60,14 @@ const groups = new Map([
   [child('tags'), new Map([['1', [embedded(child('tags'), { tag_id: 8, item_id: 1, word: 'new' }, 1)]]])],
 ]);
 
-describe('documentJson', () => {
+/** The text writeDocumentJson writes for `entry` into a fresh writer. */
+function documentJson(node: DescriptorNode, entry: Embedded, groups: Parameters<typeof writeDocumentJson>[3], refs: string[]): string {
+  const writer = new JsonByteWriter(64);
+  writeDocumentJson(writer, node, entry, groups, refs);
+  return writer.view().toString('utf8');
+}
+
+describe('writeDocumentJson', () => {
   it('writes the very text JSON.stringify makes of the assembled object, properties named like indices first', () => {
     const refs: string[] = [];
     const json = documentJson(items.root, item, groups, refs);

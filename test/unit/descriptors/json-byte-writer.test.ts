@@ -5,7 +5,7 @@ import { JsonByteWriter } from '../../../src/descriptors/json-byte-writer.js';
 function written(write: (writer: JsonByteWriter) => void, initialBytes?: number): { text: string; bytes: Buffer } {
   const writer = new JsonByteWriter(initialBytes);
   write(writer);
-  return { text: writer.text(), bytes: Buffer.from(writer.view()) };
+  return { text: writer.view().toString('utf8'), bytes: Buffer.from(writer.view()) };
 }
 
 describe('JsonByteWriter', () => {
