@@ -115,18 +115,13 @@ export class JsonByteWriter {
     } while (rest > 0);
   }
 
-  /** Appends `text` byte for byte when it is all ASCII; false (nothing written) otherwise. */
-  private ascii(text: string): boolean {
+  /** Appends ASCII text (a literal or a number's digits) byte for byte. */
+  private ascii(text: string): void {
     this.reserve(text.length);
     const buffer = this.buffer;
     const start = this.written;
-    for (let index = 0; index < text.length; index += 1) {
-      const code = text.charCodeAt(index);
-      if (code >= 0x80) return false;
-      buffer[start + index] = code;
-    }
+    for (let index = 0; index < text.length; index += 1) buffer[start + index] = text.charCodeAt(index);
     this.written = start + text.length;
-    return true;
   }
 
   /** Makes room for `bytes` more bytes. */
