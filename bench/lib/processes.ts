@@ -125,8 +125,14 @@ export interface ThreadSchedule {
   readonly idle: number;
 }
 
-/** Nanoseconds a process's main thread has run and waited runnable for a core, from /proc/<pid>/task/<pid>/schedstat; undefined when gone or not kept by the kernel. */
-function mainThreadSchedstat(pid: number): { runNs: number; waitNs: number } | undefined {
+/** Nanoseconds a thread has run, and waited runnable for a core, since it started. */
+interface ScheduleCounts {
+  readonly runNs: number;
+  readonly waitNs: number;
+}
+
+/** A process's main thread's {@link ScheduleCounts}, from /proc/<pid>/task/<pid>/schedstat; undefined when gone or not kept by the kernel. */
+function mainThreadSchedstat(pid: number): ScheduleCounts | undefined {
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
     return run === undefined || wait === undefined || !Number.isFinite(run) || !Number.isFinite(wait) ? undefined : { runNs: run, waitNs: wait };
@@ -142,7 +148,7 @@ function mainThreadSchedstat(pid: number): { runNs: number; waitNs: number } | u
  */
 export class MainThreadMeter {
   private readonly started = performance.now();
-  private readonly before: { runNs: number; waitNs: number } | undefined;
+  private readonly before: ScheduleCounts | undefined;
 
   constructor(private readonly pid: number) {
     this.before = mainThreadSchedstat(pid);
