@@ -53,3 +53,18 @@ export interface ChangeEvent {
   readonly tsMs: number;
   readonly transaction: ChangeTransaction | null;
 }
+
+/**
+ * What the sink reads of a change event: the operation, the row images (narrowed to the columns
+ * its documents read), when sluice captured it and, of the source, when and where the change was
+ * made. A ChangeEvent is one; the sink's decoder makes only these parts (see changeEventReader
+ * with columns).
+ */
+export interface SinkChangeEvent {
+  readonly op: ChangeOperation;
+  readonly before: Row | null;
+  readonly after: Row | null;
+  /** When sluice processed the event (ms since epoch). */
+  readonly tsMs: number;
+  readonly source: Pick<ChangeSource, 'tsMs' | 'snapshot' | 'db' | 'table' | 'gtid' | 'file' | 'pos'>;
+}

@@ -1,5 +1,5 @@
 import { classifyError } from '../classify-error.js';
-import type { ChangeEvent } from '../model/change-event.js';
+import type { ChangeEvent, SinkChangeEvent } from '../model/change-event.js';
 import { describeError } from '../errors.js';
 import { deadLetterReasonLabel, gtidSequences, type SluiceMetrics } from './metrics.js';
 
@@ -18,7 +18,7 @@ export interface PipelineOutline {
 export interface ObservedPage {
   readonly topic: string;
   readonly partition: number;
-  readonly changes: readonly ChangeEvent[];
+  readonly changes: readonly SinkChangeEvent[];
   readonly result: { readonly changes: number; readonly documents: number; readonly deletes: number; readonly superseded: number; readonly rejected: number };
   readonly atMs: number;
 }

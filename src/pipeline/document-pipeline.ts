@@ -32,7 +32,7 @@ import { DeadLetterIndex } from '../sinks/indexes/dead-letter-index.js';
 import { CommitVisibility } from '../sinks/commit-visibility.js';
 import { BatchesInFlight, type DecodedPage, type PageResult } from '../sinks/sink-page.js';
 import { processPages, type PageStages } from '../operators/process-pages.js';
-import type { ChangeEvent } from '../model/change-event.js';
+import type { SinkChangeEvent } from '../model/change-event.js';
 import { LatencyRecorder, type LatencySummary } from '../sinks/latency-recorder.js';
 import { decodeChangePage } from './page-decoder.js';
 import { sourceDocument, type DocumentWriter } from '../sinks/writer.js';
@@ -102,8 +102,8 @@ export interface DocumentPipelineSettings {
 export interface AcknowledgedPage {
   readonly topic: string;
   readonly partition: number;
-  /** The page's change events; their row images hold only the columns the documents read (see columnsReadByExpansion), unless the change log is on. */
-  readonly changes: readonly ChangeEvent[];
+  /** The page's change events as the sink decoded them (see SinkChangeEvent); their row images hold only the columns the documents read (see columnsReadByExpansion), unless the change log is on. */
+  readonly changes: readonly SinkChangeEvent[];
   readonly result: PageResult;
   /** When the last document of the page was acknowledged (ms since epoch). */
   readonly atMs: number;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { SinkChangeEvent } from '../model/change-event.js';
 import { describeError, PermanentError } from '../errors.js';
 import { retry, type RetryPolicy } from '../retry.js';
 import type { DeadLetterWriter, TriggerReference } from '../sinks/dead-letters.js';
@@ -35,7 +36,7 @@ export interface PageDecoderSettings {
 export async function decodeChangePage(page: ConsumedPage, settings: PageDecoderSettings): Promise<DecodedPage> {
   const { topic, partition } = page;
   const changes: PageChange[] = [];
-  const readers = new Map<string, ChangeEventReader>();
+  const readers = new Map<string, ChangeEventReader<SinkChangeEvent>>();
   const columns = settings.columnsOf?.(topic);
   let undecodable = 0;
   for (const message of page.messages) {
@@ -62,7 +63,7 @@ export async function decodeChangePage(page: ConsumedPage, settings: PageDecoder
     return `${topic} partition ${partition} offset ${offset}`;
   }
 
-  async function readerOf(schemaId: string, offset: string): Promise<ChangeEventReader> {
+  async function readerOf(schemaId: string, offset: string): Promise<ChangeEventReader<SinkChangeEvent>> {
     const at = where(offset);
     const json = await retry(() => settings.schemas.resolve(schemaId), {
       policy: settings.retryPolicy,

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from '../model/change-event.js';
+import type { SinkChangeEvent } from '../model/change-event.js';
 
 /** Percentiles of commit-to-acknowledged latency, in milliseconds. */
 export interface LatencySummary {
@@ -27,7 +27,7 @@ export class LatencyRecorder {
   }
 
   /** Records the changes of a page acknowledged now. */
-  recordChanges(events: readonly ChangeEvent[], now: number = Date.now()): void {
+  recordChanges(events: readonly SinkChangeEvent[], now: number = Date.now()): void {
     for (const event of events) {
       if (event.source.snapshot !== 'false') continue;
       this.record(Math.max(0, now - event.source.tsMs));

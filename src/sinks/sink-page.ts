@@ -3,7 +3,7 @@
  * partition's messages, decoded into changes, expanded into root ids, batched, built into
  * document operations and written. Every item is a page or a batch, never a single row.
  */
-import type { ChangeEvent } from '../model/change-event.js';
+import type { SinkChangeEvent } from '../model/change-event.js';
 import type { DocumentDescriptor } from '../descriptors/document-descriptor.js';
 import type { TriggerReference } from './dead-letters.js';
 import type { DocumentOperation } from './writer.js';
@@ -24,9 +24,9 @@ export interface ConsumedPage {
   commit(): Promise<void>;
 }
 
-/** A decoded change with the Kafka message it came from. */
+/** A decoded change (what the sink reads of it) with the Kafka message it came from. */
 export interface PageChange {
-  readonly event: ChangeEvent;
+  readonly event: SinkChangeEvent;
   readonly trigger: TriggerReference;
 }
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadPipelineConfig } from '../../src/config/load-pipeline-config.js';
-import type { ChangeEvent } from '../../src/model/change-event.js';
+import type { SinkChangeEvent } from '../../src/model/change-event.js';
 import { documentPipelineSettings } from '../../src/pipeline/document-pipeline-settings.js';
 import { DocumentPipeline } from '../../src/pipeline/document-pipeline.js';
 import { readIndexDocuments } from '../helpers/sakila-pipeline.js';
@@ -31,7 +31,7 @@ describe('the sink decodes only the columns the documents read', () => {
     cleanup.add(() => engine.deleteIndex(index));
     startSluice(['source', '-c', file], cleanup);
 
-    const acknowledged: ChangeEvent[] = [];
+    const acknowledged: SinkChangeEvent[] = [];
     const settings = documentPipelineSettings(loadPipelineConfig(file), file, pino({ level: 'silent' }));
     const sink = new DocumentPipeline(testKafka(), engine, { ...settings, sessionTimeoutMs: 10_000, onPageAcknowledged: (page) => acknowledged.push(...page.changes) });
     const controller = new AbortController();
@@ -70,6 +70,11 @@ describe('the sink decodes only the columns the documents read', () => {
     for (const image of items) expect(Object.keys(image).sort()).toEqual(['category_id', 'id', 'name']);
     for (const image of categories) expect(Object.keys(image).sort()).toEqual(['id', 'name']);
     expect(items).toContainEqual({ id: 1, name: 'floor lamp', category_id: 2 });
+    // of the envelope, only what the sink reads (see SinkChangeEvent)
+    for (const event of acknowledged) {
+      expect(Object.keys(event).sort()).toEqual(['after', 'before', 'op', 'source', 'tsMs']);
+      expect(Object.keys(event.source).sort()).toEqual(['db', 'file', 'gtid', 'pos', 'snapshot', 'table', 'tsMs']);
+    }
     expect(sink.stats.undecodable).toBe(0);
   }, 180_000);
 });

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import type { ChangeEvent, ChangeSource, Row } from '../../model/change-event.js';
+import type { ChangeEvent, ChangeSource, Row, SinkChangeEvent } from '../../model/change-event.js';
 import type { ColumnDefinition } from '../../model/column.js';
 import { SluiceError } from '../../errors.js';
 import { avroName } from './column-schema.js';
@@ -110,28 +110,37 @@ interface EnvelopeRecord {
 }
 
 /** Reads the Avro bodies of one writer schema's change events (compiled once per schema). */
-export interface ChangeEventReader {
+export interface ChangeEventReader<Event extends SinkChangeEvent = ChangeEvent> {
   /**
    * Decodes an unframed Avro body; row fields are mapped back to their SQL column names. A body
    * the writer schema cannot read throws an UndecodableMessageError.
    */
-  read(body: Buffer, schemaId: string): ChangeEvent;
+  read(body: Buffer, schemaId: string): Event;
 }
 
 /**
  * The reader of a writer schema's JSON, cached per schema: the Avro type and the field -> column
  * names are worked out once, so decoding a message allocates only the event itself. With
- * `columns`, the row images hold only those columns: the others are skipped in the bytes, never
- * decoded (Avro schema resolution against a reader schema without them); `columns` is a cache
- * key, so pass the same set for every message of a table. A JSON text that is not a change-event
- * schema throws an UndecodableMessageError.
+ * `columns`, it reads what the sink uses (a SinkChangeEvent): row images holding only those
+ * columns, and of the envelope only the operation, ts_ms (as `tsMs`) and the source's ts_ms (as
+ * `tsMs`), snapshot, db, table, gtid, file and pos; everything else is skipped in the bytes, never decoded (Avro schema
+ * resolution against a reader schema without it), and when every column's Avro name is its SQL
+ * name the decoded record is the event, not copied. `columns` is a cache key, so pass the same
+ * set for every message of a table. A JSON text that is not a change-event schema throws an
+ * UndecodableMessageError.
  */
-export function changeEventReader(json: string, schemaId: string, columns?: ReadonlySet<string>): ChangeEventReader {
-  const cache = columns === undefined ? readerCache : readersOf(columns);
+export function changeEventReader(json: string, schemaId: string): ChangeEventReader;
+export function changeEventReader(json: string, schemaId: string, columns: ReadonlySet<string> | undefined): ChangeEventReader<SinkChangeEvent>;
+export function changeEventReader(json: string, schemaId: string, columns?: ReadonlySet<string>): ChangeEventReader<SinkChangeEvent> {
+  if (columns === undefined) return cachedReader(readerCache, json, schemaId, () => compileReader(json));
+  return cachedReader(readersOf(columns), json, schemaId, () => compileSinkReader(json, columns));
+}
+
+function cachedReader<Event extends SinkChangeEvent>(cache: Map<string, ChangeEventReader<Event>>, json: string, schemaId: string, compile: () => ChangeEventReader<Event>): ChangeEventReader<Event> {
   let reader = cache.get(json);
   if (reader === undefined) {
     try {
-      reader = compileReader(json, columns);
+      reader = compile();
     } catch (cause) {
       throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
     }
@@ -156,12 +165,12 @@ export async function decodeChangeEvent(message: Buffer, resolveSchema: (id: str
 /** The readers of whole row images, by writer schema JSON. */
 const readerCache = new Map<string, ChangeEventReader>();
 
-/** The readers of row images narrowed to a set of columns: per set, by writer schema JSON. */
-const projectedReaders = new WeakMap<ReadonlySet<string>, Map<string, ChangeEventReader>>();
+/** The sink's readers, their row images narrowed to a set of columns: per set, by writer schema JSON. */
+const projectedReaders = new WeakMap<ReadonlySet<string>, Map<string, ChangeEventReader<SinkChangeEvent>>>();
 
-function readersOf(columns: ReadonlySet<string>): Map<string, ChangeEventReader> {
+function readersOf(columns: ReadonlySet<string>): Map<string, ChangeEventReader<SinkChangeEvent>> {
   let readers = projectedReaders.get(columns);
-  if (readers === undefined) projectedReaders.set(columns, (readers = new Map<string, ChangeEventReader>()));
+  if (readers === undefined) projectedReaders.set(columns, (readers = new Map<string, ChangeEventReader<SinkChangeEvent>>()));
   return readers;
 }
 
@@ -170,39 +179,118 @@ interface RowFieldSchema {
   readonly 'sluice.column'?: string;
 }
 
-interface EnvelopeSchema {
-  readonly fields: Array<{ readonly name: string; readonly type: unknown }>;
+interface EnvelopeField {
+  readonly name: string;
+  readonly type: unknown;
 }
 
-function compileReader(json: string, keep?: ReadonlySet<string>): ChangeEventReader {
-  const writer = parseSchema(json);
-  const schema = JSON.parse(json) as EnvelopeSchema;
+interface EnvelopeSchema {
+  readonly fields: EnvelopeField[];
+}
+
+/** A change-event schema's `before` field and the row record it defines (`after` names it). */
+function rowRecordOf(schema: EnvelopeSchema): { before: EnvelopeField; rowSchema: { fields: RowFieldSchema[] } } {
   const before = schema.fields[0];
   const rowSchema = (Array.isArray(before?.type) ? before.type[1] : undefined) as { fields: RowFieldSchema[] } | undefined;
   if (before?.name !== 'before' || rowSchema === undefined || !Array.isArray(rowSchema.fields)) throw new TypeError('not a change-event schema (no before row record)');
-  const columnOf = (field: RowFieldSchema): string => field['sluice.column'] ?? field.name;
+  return { before, rowSchema };
+}
+
+function columnOf(field: RowFieldSchema): string {
+  return field['sluice.column'] ?? field.name;
+}
+
+/** A row record's fields -> a Row of their SQL column names (null stays null). */
+function rowMapper(fields: readonly RowFieldSchema[]): (value: Record<string, unknown> | null) => Row | null {
+  const names = fields.map((field) => field.name);
+  const columns = fields.map(columnOf);
+  const count = names.length;
+  return (value) => {
+    if (value === null) return null;
+    const row: Row = {};
+    for (let index = 0; index < count; index += 1) row[columns[index]] = value[names[index]] as Row[string];
+    return row;
+  };
+}
+
+/** Decodes `body` with `reader` (resolving it from its writer's schema with `resolver`, if given); what cannot be read is an UndecodableMessageError. */
+function decodeBody<Record>(reader: avro.Type, resolver: avro.Resolver | undefined, body: Buffer, schemaId: string): Record {
+  try {
+    return (resolver === undefined ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver)) as Record;
+  } catch (cause) {
+    throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
+  }
+}
+
+/** The source fields the sink reads (see SinkChangeEvent). */
+const SINK_SOURCE_FIELDS: ReadonlySet<string> = new Set(['ts_ms', 'snapshot', 'db', 'table', 'gtid', 'file', 'pos']);
+
+/** The envelope as the sink's reader schema decodes it: a SinkChangeEvent, its rows under Avro names. */
+interface SinkRecord {
+  readonly op: SinkChangeEvent['op'];
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+  readonly tsMs: number;
+  readonly source: SinkChangeEvent['source'];
+}
+
+/**
+ * The sink's reader of a writer schema (see changeEventReader): a reader schema of `before`
+ * (its row record narrowed to `keep`), `after`, `op`, `ts_ms` and `source` with only
+ * SINK_SOURCE_FIELDS, each `ts_ms` read as `tsMs` (an alias). A writer schema without those
+ * fields is read whole, then narrowed.
+ */
+function compileSinkReader(json: string, keep: ReadonlySet<string>): ChangeEventReader<SinkChangeEvent> {
+  const schema = JSON.parse(json) as EnvelopeSchema;
+  const { before, rowSchema } = rowRecordOf(schema);
+  const fieldNamed = (name: string): EnvelopeField | undefined => schema.fields.find((field) => field.name === name);
+  const [after, source, op, tsMs] = [fieldNamed('after'), fieldNamed('source'), fieldNamed('op'), fieldNamed('ts_ms')];
+  const sourceType = source?.type as { readonly fields?: ReadonlyArray<{ readonly name: string }> } | undefined;
+  const sourceFields = sourceType?.fields?.filter((field) => SINK_SOURCE_FIELDS.has(field.name)) ?? [];
+  if (after === undefined || source === undefined || op === undefined || tsMs === undefined || sourceFields.length !== SINK_SOURCE_FIELDS.size) return compileReader(json, keep);
+  const kept = rowSchema.fields.filter((field) => keep.has(columnOf(field)));
+  const reader = parseSchema({
+    ...schema,
+    fields: [
+      // the row record is defined once, in `before` (`after` names it): narrowing it there narrows both images
+      { ...before, type: ['null', { ...rowSchema, fields: kept }] },
+      after,
+      { ...source, type: { ...sourceType, fields: sourceFields.map((field) => (field.name === 'ts_ms' ? renamedTsMs(field) : field)) } },
+      op,
+      renamedTsMs(tsMs),
+    ],
+  } as avro.Schema);
+  const resolver = reader.createResolver(parseSchema(json));
+  // the decoded record is the event when its rows' Avro names are their column names
+  if (kept.every((field) => columnOf(field) === field.name)) return { read: (body, schemaId) => decodeBody<SinkChangeEvent>(reader, resolver, body, schemaId) };
+  const toRow = rowMapper(kept);
+  return {
+    read(body: Buffer, schemaId: string): SinkChangeEvent {
+      const record = decodeBody<SinkRecord>(reader, resolver, body, schemaId);
+      return { op: record.op, before: toRow(record.before), after: toRow(record.after), tsMs: record.tsMs, source: record.source };
+    },
+  };
+}
+
+/** A `ts_ms` field of the writer, read as `tsMs` (SinkChangeEvent's name). */
+function renamedTsMs(field: { readonly name: string }): object {
+  return { ...field, name: 'tsMs', aliases: [field.name] };
+}
+
+/** The reader of whole events (the row images narrowed to `keep`, when given). */
+function compileReader(json: string, keep?: ReadonlySet<string>): ChangeEventReader {
+  const writer = parseSchema(json);
+  const schema = JSON.parse(json) as EnvelopeSchema;
+  const { before, rowSchema } = rowRecordOf(schema);
   const kept = keep === undefined ? rowSchema.fields : rowSchema.fields.filter((field) => keep.has(columnOf(field)));
   const narrowed = kept.length < rowSchema.fields.length;
   // the row record is defined once, in `before` (`after` names it): narrowing it there narrows both images
   const reader = narrowed ? parseSchema({ ...schema, fields: [{ ...before, type: ['null', { ...rowSchema, fields: kept }] }, ...schema.fields.slice(1)] } as avro.Schema) : writer;
   const resolver = narrowed ? reader.createResolver(writer) : undefined;
-  const fields = kept.map((field) => field.name);
-  const columns = kept.map(columnOf);
-  const count = fields.length;
-  const toRow = (value: Record<string, unknown> | null): Row | null => {
-    if (value === null) return null;
-    const row: Row = {};
-    for (let index = 0; index < count; index += 1) row[columns[index]] = value[fields[index]] as Row[string];
-    return row;
-  };
+  const toRow = rowMapper(kept);
   return {
     read(body: Buffer, schemaId: string): ChangeEvent {
-      let record: EnvelopeRecord;
-      try {
-        record = (resolver === undefined ? reader.fromBuffer(body) : reader.fromBuffer(body, resolver)) as EnvelopeRecord;
-      } catch (cause) {
-        throw new UndecodableMessageError(`the message cannot be read with its writer schema ${schemaId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, context: { schemaId } });
-      }
+      const record = decodeBody<EnvelopeRecord>(reader, resolver, body, schemaId);
       const source = record.source;
       return {
         op: record.op,
