@@ -2,7 +2,7 @@ import type { BuiltDocument } from '../../descriptors/build-documents.js';
 import { SluiceError } from '../../errors.js';
 import { DEFAULT_RETRY_POLICY, retry } from '../../retry.js';
 import type { SearchEngine } from '../engine/search-engine.js';
-import { serializeOperation } from '../elasticsearch/bulk-response.js';
+import { bulkBody, serializeSizedOperation, type SizedLines } from '../elasticsearch/bulk-response.js';
 import { BATCH_FIELD, LAST_UPDATED_FIELD } from './channel.js';
 import { TOUCH_SCRIPT_ID } from './sync-scripts.js';
 
@@ -16,11 +16,33 @@ export interface WriteCounts {
   superseded: number;
 }
 
-/** Adds `_sluice.version`, `batch_index_date` and `last_updated` to a built document's JSON (whose last property is `_sluice`). */
-export function syncDocumentJson(document: BuiltDocument, version: number, batchMs: number): string {
-  const json = document.json;
-  if (!json.endsWith('}}')) throw new SluiceError(`document ${document.id} does not end with its _sluice object`);
-  return `${json.slice(0, -2)},"version":${version}},"${BATCH_FIELD}":${batchMs},"${LAST_UPDATED_FIELD}":${batchMs}}`;
+/** What {@link syncDocumentBody} writes in place of a document's last `}}`: `_sluice.version`, then `batch_index_date` and `last_updated` (the same for a whole page). */
+export function syncSuffix(version: number, batchMs: number): Buffer {
+  return Buffer.from(`,"version":${version}},"${BATCH_FIELD}":${batchMs},"${LAST_UPDATED_FIELD}":${batchMs}}`);
+}
+
+const CLOSING_BRACE = 0x7d;
+
+/**
+ * A built document's bytes with `suffix` ({@link syncSuffix}) in place of its last two bytes, the
+ * ends of `_sluice` and of the document (whose last property `_sluice` is): one copy of the bytes,
+ * no text made.
+ */
+export function syncDocumentBody(document: BuiltDocument, suffix: Uint8Array): Buffer {
+  const { body } = document;
+  const end = body.length - 2;
+  if (end < 0 || body[end] !== CLOSING_BRACE || body[end + 1] !== CLOSING_BRACE) throw new SluiceError(`document ${document.id} does not end with its _sluice object`);
+  const synced = Buffer.allocUnsafe(end + suffix.length);
+  body.copy(synced, 0, 0, end);
+  synced.set(suffix, end);
+  return synced;
+}
+
+/** The two lines of an update of `id` by the stored touch script: only `batch_index_date` is set. */
+function touchLines(index: string, id: string, hash: string, batchMs: number): SizedLines {
+  const action = JSON.stringify({ update: { _index: index, _id: id, retry_on_conflict: 5 } });
+  const source = JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash, batch: batchMs } } });
+  return { action, source, bytes: Buffer.byteLength(action) + Buffer.byteLength(source) + 2 };
 }
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -45,18 +67,13 @@ export async function writePage(
   const stored = options.fresh ? new Map<string, string>() : await storedHashes(engine, index, documents.map((document) => document.id));
   const unchanged = (document: BuiltDocument): boolean => stored.get(document.id) === document.hash;
   let pending = [...documents];
+  const suffix = syncSuffix(options.version, options.batchMs);
   await retry(
     async () => {
-      const lines: string[] = [];
-      for (const document of pending) {
-        if (unchanged(document)) {
-          lines.push(`${JSON.stringify({ update: { _index: index, _id: document.id, retry_on_conflict: 5 } })}\n`);
-          lines.push(`${JSON.stringify({ script: { id: TOUCH_SCRIPT_ID, params: { hash: document.hash, batch: options.batchMs } } })}\n`);
-        } else {
-          lines.push(serializeOperation({ kind: 'index', index, id: document.id, version: options.version, json: syncDocumentJson(document, options.version, options.batchMs) }));
-        }
-      }
-      const result = await engine.bulk(lines.join(''), options.signal === undefined ? {} : { signal: options.signal });
+      const parts: SizedLines[] = pending.map((document) =>
+        unchanged(document) ? touchLines(index, document.id, document.hash, options.batchMs) : serializeSizedOperation({ kind: 'index', index, id: document.id, version: options.version, json: syncDocumentBody(document, suffix) }),
+      );
+      const result = await engine.bulk(bulkBody(parts), options.signal === undefined ? {} : { signal: options.signal });
       const again: BuiltDocument[] = [];
       for (const [position, item] of result.items.entries()) {
         const document = pending[position];
