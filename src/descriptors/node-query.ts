@@ -14,7 +14,12 @@ const COMPUTED_PREFIX = '__sluice_computed_';
 export interface NodeQuery {
   /** `SELECT ...` without the filter on the parent's keys. */
   readonly select: string;
-  /** The table expression (`FROM ...` with the link join). */
+  /**
+   * The table expression (`FROM ...` with the link join). A link table is read first
+   * (STRAIGHT_JOIN): the query filters on its parent column, and the optimizer, misled by a link
+   * table's statistics (small right after a bulk load), would otherwise read the related table
+   * first and every link row through its other key.
+   */
   readonly from: string;
   /** The column the parent's keys are matched on, qualified. */
   readonly keyColumn: (column: string) => string;
@@ -36,7 +41,7 @@ export function nodeQuery(node: DescriptorNode): NodeQuery {
   const from =
     link === undefined || node.join === undefined
       ? `${qualifiedName(node.table)} AS ${alias}`
-      : `${qualifiedName(link.table)} AS ${linkAlias} JOIN ${qualifiedName(node.table)} AS ${alias} ON ${alias}.${quoteIdentifier(node.join.childColumn)} = ${linkAlias}.${quoteIdentifier(link.childColumn)}`;
+      : `${qualifiedName(link.table)} AS ${linkAlias} STRAIGHT_JOIN ${qualifiedName(node.table)} AS ${alias} ON ${alias}.${quoteIdentifier(node.join.childColumn)} = ${linkAlias}.${quoteIdentifier(link.childColumn)}`;
   const orderBy = node.order.map((term) => `${term.fromLink ? linkAlias : alias}.${quoteIdentifier(term.column)}${term.descending ? ' DESC' : ''}`).join(', ');
   return {
     select: `SELECT ${parts.join(', ')}`,
