@@ -2,19 +2,24 @@
  * CPU cost of building documents alone (no Kafka, no engine): creates a shop of N products on the
  * stack's MariaDB (bench/lib/shop.ts), builds every product document with buildDocuments in
  * batches of 500 ids (the sink's buildBatchSize), three passes, and prints CPU microseconds per
- * document (the driver's row parsing included) and the JSON bytes made. Drops the shop after.
+ * document (the driver's row parsing included), MariaDB's CPU per document (when the stack's pid
+ * file names it) and the JSON bytes made. The first pass meets the shop as a bulk load leaves it
+ * (InnoDB recounts a table's statistics only some seconds later). Drops the shop after.
  * Usage: npx tsx bench/build-rate.ts [roots]
  */
 import { buildDocuments } from '../src/descriptors/build-documents.js';
 import { loadDescriptors, openReadPool } from '../src/descriptors/read-pool.js';
 import { readTableCatalog } from '../src/sources/mysql/table-catalog.js';
 import { createShop, SHOP_DOCUMENTS } from './lib/shop.js';
+import { cpuSeconds, servicePids } from './lib/processes.js';
 import { mysqlOptions, openSql } from './lib/services.js';
 
 const ROOTS = Number(process.argv[2] ?? 50_000);
 const BATCH = 500;
 const database = `sluice_build_rate_${process.pid}`;
 
+const mariadb = servicePids().mariadb;
+const mariadbSeconds = (): number => (mariadb === undefined ? Number.NaN : (cpuSeconds(mariadb) ?? Number.NaN));
 const sql = await openSql();
 const pool = openReadPool(mysqlOptions, 2);
 try {
@@ -33,6 +38,7 @@ try {
       let documents = 0;
       let bytes = 0;
       const started = process.cpuUsage();
+      const mariadbStarted = mariadbSeconds();
       const startedMs = performance.now();
       for (let first = 1; first <= ROOTS; first += BATCH) {
         const ids = Array.from({ length: Math.min(BATCH, ROOTS - first + 1) }, (_, index) => String(first + index));
@@ -42,8 +48,9 @@ try {
       }
       const cpu = process.cpuUsage(started);
       const seconds = (performance.now() - startedMs) / 1000;
+      const mariadbMicros = ((mariadbSeconds() - mariadbStarted) * 1e6) / documents;
       process.stdout.write(
-        `pass ${pass}: ${documents} documents in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / documents).toFixed(1)} µs CPU per document (this process), ${(bytes / documents).toFixed(0)} JSON characters each\n`,
+        `pass ${pass}: ${documents} documents in ${seconds.toFixed(2)} s, ${((cpu.user + cpu.system) / documents).toFixed(1)} µs CPU per document (this process), ${Number.isNaN(mariadbMicros) ? 'MariaDB not metered' : `MariaDB ${mariadbMicros.toFixed(1)} µs`}, ${(bytes / documents).toFixed(0)} JSON characters each\n`,
       );
     }
   } finally {
