@@ -9,7 +9,10 @@ import type { Queryable } from './sql.js';
 /**
  * A pool of read connections for expansion and building: values come back in the form change
  * events carry them (exact strings for BIGINT, DECIMAL, temporal types and JSON), every session
- * in UTC.
+ * in UTC. Each session estimates an `IN` list's rows by reading the index for every value
+ * (`eq_range_index_dive_limit = 0`): past 200 values the server would guess from the table's
+ * statistics, which a bulk load can leave wrong for a while, and it then read whole tables for
+ * lists of a few hundred keys.
  */
 export function openReadPool(options: ConnectionOptions, connectionLimit: number): Pool {
   const pool = createPool({
@@ -22,7 +25,7 @@ export function openReadPool(options: ConnectionOptions, connectionLimit: number
     timezone: 'Z',
   });
   pool.pool.on('connection', (connection) => {
-    connection.query("SET SESSION time_zone = '+00:00'");
+    connection.query("SET SESSION time_zone = '+00:00', eq_range_index_dive_limit = 0");
   });
   return pool;
 }

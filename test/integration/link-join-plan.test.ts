@@ -18,7 +18,7 @@ afterEach(() => cleanup.run());
  * against 1-2), so a full sync was bound by MariaDB. The link table is now read first, whatever
  * the statistics say.
  */
-describe("a many-to-many relation's query (real MariaDB)", () => {
+describe("a relation's query (real MariaDB)", () => {
   it('reads the link table first, on its key, even when its statistics say it is empty', async () => {
     const database = await createTestDatabase(cleanup, 'link_plan');
     const sql = await openMysql(cleanup, database);
@@ -51,5 +51,35 @@ describe("a many-to-many relation's query (real MariaDB)", () => {
     expect(built.documents).toHaveLength(500);
     const product = built.documents.find((document) => document.id === '7');
     expect(product?.source).toMatchObject({ id: 7, name: 'product 7', tags: ['tag 8', 'tag 58'] });
+  }, 60_000);
+
+  it('reads the rows of a page of keys through the index on their column, even when the statistics say each key has every row', async () => {
+    const database = await createTestDatabase(cleanup, 'list_plan');
+    const sql = await openMysql(cleanup, database);
+    await sql.query('CREATE TABLE product (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)');
+    await sql.query('CREATE TABLE review (id INT PRIMARY KEY, product_id INT NOT NULL, body VARCHAR(200), KEY (product_id)) STATS_PERSISTENT = 1, STATS_AUTO_RECALC = 0');
+    await sql.query("INSERT INTO product SELECT seq, CONCAT('product ', seq) FROM seq_1_to_10000");
+    await sql.query("INSERT INTO review SELECT seq, 1 + seq % 10000, CONCAT('review ', seq) FROM seq_1_to_20000");
+    // statistics as a bulk load can leave them: the table's size right, and one value of product_id for all its rows
+    await sql.query('ANALYZE TABLE review');
+    await sql.query("UPDATE mysql.innodb_index_stats SET stat_value = 1 WHERE database_name = ? AND table_name = 'review' AND index_name = 'product_id' AND stat_name = 'n_diff_pfx01'", [database]);
+    // a rename reopens the table: its statistics are read again from those rows
+    await sql.query('RENAME TABLE review TO review_renamed, review_renamed TO review');
+
+    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 1);
+    cleanup.add(() => pool.end());
+    const definitions = { products: { table: 'product', index: 'list-plan', fields: ['id', 'name'], relations: { reviews: { type: 'oneToMany' as const, table: 'review', foreignKey: 'product_id', fields: ['id', 'body'] } } } };
+    const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, { file: 'list-plan', pipeline: 'list-plan', defaultDatabase: database, isCaptured: () => true, databases: [database] });
+    const reviews = descriptor?.nodes.find((node) => node.table.table === 'review');
+    if (descriptor === undefined || reviews === undefined) throw new Error('the descriptor has no review node');
+
+    const ids = Array.from({ length: 500 }, (_, index) => index + 1001);
+    const query = nodeQuery(reviews);
+    const [plan] = await pool.query(`EXPLAIN ${query.select} FROM ${query.from} WHERE ${query.keyColumn('product_id')} IN (?) ORDER BY ${query.orderBy}`, [ids]);
+    expect((plan as Array<{ table: string; key: string | null; type: string }>)[0]).toMatchObject({ table: 'review', key: 'product_id', type: 'range' });
+
+    const connection = await pool.getConnection();
+    const built = await buildDocuments(connection, descriptor, ids.map(String)).finally(() => connection.release());
+    expect(built.documents.find((document) => document.id === '1001')?.source).toMatchObject({ id: 1001, reviews: [{ id: 1000, body: 'review 1000' }, { id: 11000, body: 'review 11000' }] });
   }, 60_000);
 });
