@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildDocuments } from '../../src/descriptors/build-documents.js';
+import type { Pool } from 'mysql2/promise';
+import type { DocumentDefinition } from '../../src/config/document-definition.js';
+import { buildDocuments, type BuiltDocuments } from '../../src/descriptors/build-documents.js';
+import type { DocumentDescriptor } from '../../src/descriptors/document-descriptor.js';
 import { nodeQuery } from '../../src/descriptors/node-query.js';
 import { loadDescriptors, openReadPool } from '../../src/descriptors/read-pool.js';
 import { mysqlConnectionOptions } from '../../src/sources/mysql/connection-options.js';
@@ -10,14 +13,38 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 /**
- * A many-to-many relation's rows are read from the link table, filtered on its parent column,
- * joined to the related table. Left to the optimizer, MariaDB read the related table first and the
- * link table through its other key whenever the link table's statistics said it was small (as
- * they do right after a bulk load, until InnoDB recounts): every link row was read for every
- * page of documents, 200,000 rows per 500 products in the bench's shop (17-24 ms of the server
- * against 1-2), so a full sync was bound by MariaDB. The link table is now read first, whatever
- * the statistics say.
+ * A build query reads the rows of a page of keys (`WHERE key IN (...)`). Right after a bulk load
+ * InnoDB's statistics are wrong for a while, and MariaDB's plans with them read whole tables: a
+ * many-to-many relation read the related table first and every link row through its other key
+ * (200,000 rows per 500 shop products in the bench, 17-24 ms of the server against 1-2), and a
+ * list of more than 200 keys, its rows guessed from the statistics, was read by a full scan. The
+ * link table is now read first, and read sessions count an IN list's rows in the index.
  */
+/** The products document of `database` with `relations`, compiled through a read pool, its node of `table`, and the plan of that node's query for `ids`. */
+async function productsOf(database: string, relations: DocumentDefinition['relations'], table: string, ids: readonly number[]): Promise<{ pool: Pool; descriptor: DocumentDescriptor; steps: PlanStep[] }> {
+  const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 1);
+  cleanup.add(() => pool.end());
+  const definitions = { products: { table: 'product', index: 'plan', fields: ['id', 'name'], relations } };
+  const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, { file: 'plan', pipeline: 'plan', defaultDatabase: database, isCaptured: () => true, databases: [database] });
+  const node = descriptor?.nodes.find((candidate) => candidate.table.table === table);
+  if (descriptor === undefined || node === undefined) throw new Error(`the descriptor has no ${table} node`);
+  const query = nodeQuery(node);
+  const [plan] = await pool.query(`EXPLAIN ${query.select} FROM ${query.from} WHERE ${query.keyColumn('product_id')} IN (?) ORDER BY ${query.orderBy}`, [ids]);
+  return { pool, descriptor, steps: plan as PlanStep[] };
+}
+
+/** The documents of `ids`, built through `pool`. */
+async function build(pool: Pool, descriptor: DocumentDescriptor, ids: readonly number[]): Promise<BuiltDocuments> {
+  const connection = await pool.getConnection();
+  return buildDocuments(connection, descriptor, ids.map(String)).finally(() => connection.release());
+}
+
+interface PlanStep {
+  readonly table: string;
+  readonly key: string | null;
+  readonly type: string;
+}
+
 describe("a relation's query (real MariaDB)", () => {
   it('reads the link table first, on its key, even when its statistics say it is empty', async () => {
     const database = await createTestDatabase(cleanup, 'link_plan');
@@ -31,23 +58,13 @@ describe("a relation's query (real MariaDB)", () => {
     await sql.query("INSERT INTO product SELECT seq, CONCAT('product ', seq) FROM seq_1_to_5000");
     await sql.query('INSERT INTO product_tag SELECT seq, 1 + seq % 100 FROM seq_1_to_5000 UNION ALL SELECT seq, 1 + (seq + 50) % 100 FROM seq_1_to_5000');
 
-    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 1);
-    cleanup.add(() => pool.end());
-    const definitions = { products: { table: 'product', index: 'link-plan', fields: ['id', 'name'], relations: { tags: { type: 'manyToMany' as const, table: 'tag', through: { table: 'product_tag', foreignKey: 'product_id', otherKey: 'tag_id' }, scalar: 'name' } } } };
-    const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, { file: 'link-plan', pipeline: 'link-plan', defaultDatabase: database, isCaptured: () => true, databases: [database] });
-    const tags = descriptor?.nodes.find((node) => node.table.table === 'tag');
-    if (descriptor === undefined || tags === undefined) throw new Error('the descriptor has no tag node');
-
     const ids = Array.from({ length: 500 }, (_, index) => index + 1);
-    const query = nodeQuery(tags);
-    const [plan] = await sql.query(`EXPLAIN ${query.select} FROM ${query.from} WHERE ${query.keyColumn('product_id')} IN (?) ORDER BY ${query.orderBy}`, [ids]);
-    const steps = plan as Array<{ table: string; key: string | null; type: string }>;
+    const { pool, descriptor, steps } = await productsOf(database, { tags: { type: 'manyToMany', table: 'tag', through: { table: 'product_tag', foreignKey: 'product_id', otherKey: 'tag_id' }, scalar: 'name' } }, 'tag', ids);
     expect(steps.map((step) => step.table)).toEqual(['product_tag', 'tag']);
     expect(steps[0]).toMatchObject({ key: 'PRIMARY', type: 'range' });
     expect(steps[1]).toMatchObject({ key: 'PRIMARY', type: 'eq_ref' });
 
-    const connection = await pool.getConnection();
-    const built = await buildDocuments(connection, descriptor, ids.map(String)).finally(() => connection.release());
+    const built = await build(pool, descriptor, ids);
     expect(built.documents).toHaveLength(500);
     const product = built.documents.find((document) => document.id === '7');
     expect(product?.source).toMatchObject({ id: 7, name: 'product 7', tags: ['tag 8', 'tag 58'] });
@@ -66,20 +83,11 @@ describe("a relation's query (real MariaDB)", () => {
     // a rename reopens the table: its statistics are read again from those rows
     await sql.query('RENAME TABLE review TO review_renamed, review_renamed TO review');
 
-    const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 1);
-    cleanup.add(() => pool.end());
-    const definitions = { products: { table: 'product', index: 'list-plan', fields: ['id', 'name'], relations: { reviews: { type: 'oneToMany' as const, table: 'review', foreignKey: 'product_id', fields: ['id', 'body'] } } } };
-    const [descriptor] = await loadDescriptors((databases) => readTableCatalog(pool, databases, () => true), definitions, { file: 'list-plan', pipeline: 'list-plan', defaultDatabase: database, isCaptured: () => true, databases: [database] });
-    const reviews = descriptor?.nodes.find((node) => node.table.table === 'review');
-    if (descriptor === undefined || reviews === undefined) throw new Error('the descriptor has no review node');
-
     const ids = Array.from({ length: 500 }, (_, index) => index + 1001);
-    const query = nodeQuery(reviews);
-    const [plan] = await pool.query(`EXPLAIN ${query.select} FROM ${query.from} WHERE ${query.keyColumn('product_id')} IN (?) ORDER BY ${query.orderBy}`, [ids]);
-    expect((plan as Array<{ table: string; key: string | null; type: string }>)[0]).toMatchObject({ table: 'review', key: 'product_id', type: 'range' });
+    const { pool, descriptor, steps } = await productsOf(database, { reviews: { type: 'oneToMany', table: 'review', foreignKey: 'product_id', fields: ['id', 'body'] } }, 'review', ids);
+    expect(steps[0]).toMatchObject({ table: 'review', key: 'product_id', type: 'range' });
 
-    const connection = await pool.getConnection();
-    const built = await buildDocuments(connection, descriptor, ids.map(String)).finally(() => connection.release());
+    const built = await build(pool, descriptor, ids);
     expect(built.documents.find((document) => document.id === '1001')?.source).toMatchObject({ id: 1001, reviews: [{ id: 1000, body: 'review 1000' }, { id: 11000, body: 'review 11000' }] });
   }, 60_000);
 });
