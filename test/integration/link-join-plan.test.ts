@@ -12,14 +12,6 @@ import { Cleanup, createTestDatabase, endpoints, openMysql } from '../helpers/se
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/**
- * A build query reads the rows of a page of keys (`WHERE key IN (...)`). Right after a bulk load
- * InnoDB's statistics are wrong for a while, and MariaDB's plans with them read whole tables: a
- * many-to-many relation read the related table first and every link row through its other key
- * (200,000 rows per 500 shop products in the bench, 17-24 ms of the server against 1-2), and a
- * list of more than 200 keys, its rows guessed from the statistics, was read by a full scan. The
- * link table is now read first, and read sessions count an IN list's rows in the index.
- */
 /** The products document of `database` with `relations`, compiled through a read pool, its node of `table`, and the plan of that node's query for `ids`. */
 async function productsOf(database: string, relations: DocumentDefinition['relations'], table: string, ids: readonly number[]): Promise<{ pool: Pool; descriptor: DocumentDescriptor; steps: PlanStep[] }> {
   const pool = openReadPool(mysqlConnectionOptions(endpoints.mysqlUrl), 1);
@@ -45,6 +37,14 @@ interface PlanStep {
   readonly type: string;
 }
 
+/**
+ * A build query reads the rows of a page of keys (`WHERE key IN (...)`). Right after a bulk load
+ * InnoDB's statistics are wrong for a while, and MariaDB's plans with them read whole tables: a
+ * many-to-many relation read the related table first and every link row through its other key
+ * (200,000 rows per 500 shop products in the bench, 17-24 ms of the server against 1-2), and a
+ * list of more than 200 keys, its rows guessed from the statistics, was read by a full scan. The
+ * link table is now read first, and read sessions count an IN list's rows in the index.
+ */
 describe("a relation's query (real MariaDB)", () => {
   it('reads the link table first, on its key, even when its statistics say it is empty', async () => {
     const database = await createTestDatabase(cleanup, 'link_plan');
