@@ -123,9 +123,9 @@ export interface ChangeEventReader<Event extends SinkChangeEvent = ChangeEvent> 
  * names are worked out once, so decoding a message allocates only the event itself. With
  * `columns`, it reads what the sink uses (a SinkChangeEvent): row images holding only those
  * columns, and of the envelope only the operation, ts_ms (as `tsMs`) and the source's ts_ms (as
- * `tsMs`), snapshot, db, table, gtid, file and pos; everything else is skipped in the bytes, never decoded (Avro schema
- * resolution against a reader schema without it), and when every column's Avro name is its SQL
- * name the decoded record is the event, not copied. `columns` is a cache key, so pass the same
+ * `tsMs`), snapshot, db, table, gtid, file and pos; everything else is skipped in the bytes,
+ * never decoded (Avro schema resolution against a reader schema without it), and when every
+ * column's Avro name is its SQL name the decoded record is the event, not copied. `columns` is a cache key, so pass the same
  * set for every message of a table. A JSON text that is not a change-event schema throws an
  * UndecodableMessageError.
  */
