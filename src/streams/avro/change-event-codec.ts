@@ -200,6 +200,16 @@ function columnOf(field: RowFieldSchema): string {
   return field['sluice.column'] ?? field.name;
 }
 
+/**
+ * `before` with its row record narrowed to the fields of `keep`'s columns, and those fields: the
+ * row record is defined once, in `before` (`after` names it), so narrowing it there narrows both
+ * images.
+ */
+function narrowedBefore(before: EnvelopeField, rowSchema: { fields: RowFieldSchema[] }, keep: ReadonlySet<string> | undefined): { field: EnvelopeField; kept: RowFieldSchema[] } {
+  const kept = keep === undefined ? rowSchema.fields : rowSchema.fields.filter((field) => keep.has(columnOf(field)));
+  return { field: { ...before, type: ['null', { ...rowSchema, fields: kept }] }, kept };
+}
+
 /** A row record's fields -> a Row of their SQL column names (null stays null). */
 function rowMapper(fields: readonly RowFieldSchema[]): (value: Record<string, unknown> | null) => Row | null {
   const names = fields.map((field) => field.name);
@@ -248,12 +258,11 @@ function compileSinkReader(json: string, keep: ReadonlySet<string>): ChangeEvent
   const sourceType = source?.type as { readonly fields?: ReadonlyArray<{ readonly name: string }> } | undefined;
   const sourceFields = sourceType?.fields?.filter((field) => SINK_SOURCE_FIELDS.has(field.name)) ?? [];
   if (after === undefined || source === undefined || op === undefined || tsMs === undefined || sourceFields.length !== SINK_SOURCE_FIELDS.size) return compileReader(json, keep);
-  const kept = rowSchema.fields.filter((field) => keep.has(columnOf(field)));
+  const { field: narrowed, kept } = narrowedBefore(before, rowSchema, keep);
   const reader = parseSchema({
     ...schema,
     fields: [
-      // the row record is defined once, in `before` (`after` names it): narrowing it there narrows both images
-      { ...before, type: ['null', { ...rowSchema, fields: kept }] },
+      narrowed,
       after,
       { ...source, type: { ...sourceType, fields: sourceFields.map((field) => (field.name === 'ts_ms' ? renamedTsMs(field) : field)) } },
       op,
@@ -282,10 +291,9 @@ function compileReader(json: string, keep?: ReadonlySet<string>): ChangeEventRea
   const writer = parseSchema(json);
   const schema = JSON.parse(json) as EnvelopeSchema;
   const { before, rowSchema } = rowRecordOf(schema);
-  const kept = keep === undefined ? rowSchema.fields : rowSchema.fields.filter((field) => keep.has(columnOf(field)));
+  const { field: narrowedField, kept } = narrowedBefore(before, rowSchema, keep);
   const narrowed = kept.length < rowSchema.fields.length;
-  // the row record is defined once, in `before` (`after` names it): narrowing it there narrows both images
-  const reader = narrowed ? parseSchema({ ...schema, fields: [{ ...before, type: ['null', { ...rowSchema, fields: kept }] }, ...schema.fields.slice(1)] } as avro.Schema) : writer;
+  const reader = narrowed ? parseSchema({ ...schema, fields: [narrowedField, ...schema.fields.slice(1)] } as avro.Schema) : writer;
   const resolver = narrowed ? reader.createResolver(writer) : undefined;
   const toRow = rowMapper(kept);
   return {
