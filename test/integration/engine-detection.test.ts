@@ -40,19 +40,20 @@ async function tlsInFrontOf(node: string): Promise<string> {
   return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** The client package of each engine. */
+/** The client library of each engine, as the worker reports it. */
 const CLIENT = { elasticsearch: 'elasticsearchClient', opensearch: 'opensearchClient' } as const;
 
 describe.each(testEngines())('engine: auto on the stack\'s %s', (kind) => {
-  it('detects the node, and a fresh process that connects with auto loads only that engine\'s client library', async () => {
+  it('detects the node, and a fresh process that connects with auto loads only that engine\'s client transport, not the client\'s API', async () => {
     expect(await detectEngine({ engine: 'auto', node: ENGINE_NODES[kind] })).toBe(kind);
     const { stdout } = await run('node', ['--import', 'tsx', 'test/helpers/engine-detection-worker.ts', ENGINE_NODES[kind]], { cwd: PROJECT_ROOT, timeout: 60_000 });
-    const seen = JSON.parse(stdout) as { kind: string; health: string; elasticsearchClient: boolean; opensearchClient: boolean };
+    const seen = JSON.parse(stdout) as { kind: string; health: string; elasticsearchClient: boolean; opensearchClient: boolean; clientApis: boolean };
     expect(seen.kind).toBe(kind);
     expect(['green', 'yellow']).toContain(seen.health);
     const other = kind === 'elasticsearch' ? 'opensearch' : 'elasticsearch';
     expect(seen[CLIENT[kind]]).toBe(true);
     expect(seen[CLIENT[other]]).toBe(false);
+    expect(seen.clientApis).toBe(false);
   }, 90_000);
 });
 

@@ -3,16 +3,16 @@ import { responseError } from './engine-error.js';
 import { getFromNode } from './node-probe.js';
 import type { EngineKind, SearchEngine } from './search-engine.js';
 
-// The engine adapters are imported on use: each pulls in its client library (20 to 30 MiB of
-// resident memory), and a process needs one of them, or none (`sluice source`).
+// The engine adapters are imported on use: each pulls in its client library's transport (11 to 21
+// MiB of resident memory), and a process needs one of them, or none (`sluice source`).
 
 /**
  * Which engine a node is, without `GET /` (the stack's Elasticsearch has no rest-root module and
  * answers it 405): a `GET /_nodes/_local` whose answer carries Elasticsearch's X-elastic-product
  * header, or not (OpenSearch). It goes through node:http(s) (see node-probe.ts), so a sink on
- * OpenSearch never loads the Elasticsearch client (about 7 MiB of resident memory); with an API
- * key or a CA fingerprint, settings only Elasticsearch has, it goes through the Elasticsearch
- * client, which checks both. 401/403 throw an EngineAccessError, another error answer an
+ * OpenSearch never loads the Elasticsearch transport (about 21 MiB of resident memory); with an
+ * API key or a CA fingerprint, settings only Elasticsearch has, it goes through the Elasticsearch
+ * transport, which checks both. 401/403 throw an EngineAccessError, another error answer an
  * EngineError (retriable for 408, 429 and 5xx); an unreachable node a retriable EngineError.
  */
 export async function detectEngine(settings: EngineConnectionSettings): Promise<EngineKind> {
@@ -27,7 +27,7 @@ export async function detectEngine(settings: EngineConnectionSettings): Promise<
 const DETECTION_PATH = '/_nodes/_local';
 const DETECTION_FILTER = 'nodes.*.version';
 
-/** {@link detectEngine} through the Elasticsearch client, which refuses an answer without its product header. */
+/** {@link detectEngine} through the Elasticsearch transport, which refuses an answer without its product header. */
 async function detectThroughElasticsearchClient(settings: EngineConnectionSettings): Promise<EngineKind> {
   const { elasticsearchTransport, NotElasticsearchError } = await import('./elasticsearch-engine.js');
   const transport = elasticsearchTransport(settings);

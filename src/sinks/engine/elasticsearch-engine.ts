@@ -1,31 +1,14 @@
-import { Client, errors } from '@elastic/elasticsearch';
+import { errors, type Transport } from '@elastic/transport';
 import { ConfigurationError } from '../../errors.js';
-import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
+import type { EngineConnectionSettings } from './connection-settings.js';
+import { elasticsearchWire } from './elasticsearch-wire.js';
 import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
 import type { SearchEngine } from './search-engine.js';
 import { RestartAwareTransport } from './restart-aware-transport.js';
 
-/** The @elastic/elasticsearch client options for the settings (auth, TLS, no client-side retries). */
-export function elasticsearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
-  const auth =
-    settings.apiKey !== undefined
-      ? { apiKey: settings.apiKey }
-      : settings.username !== undefined
-        ? { username: settings.username, password: settings.password ?? '' }
-        : undefined;
-  return {
-    node: settings.node,
-    requestTimeout: settings.requestTimeoutMs ?? 30_000,
-    maxRetries: 0,
-    ...(auth === undefined ? {} : { auth }),
-    ...(settings.caFingerprint === undefined ? {} : { caFingerprint: settings.caFingerprint }),
-    tls: nodeTlsOptions(settings),
-  };
-}
-
-/** Maps an @elastic/elasticsearch error to EngineError / EngineAccessError / ConfigurationError. */
+/** Maps an @elastic/transport error to EngineError / EngineAccessError / ConfigurationError. */
 export function elasticsearchError(request: EngineRequest, error: unknown): unknown {
   const what = `${request.method} ${request.path}`;
   if (error instanceof errors.ResponseError) return responseError('elasticsearch', what, error.statusCode ?? 0, error.body, error);
@@ -46,11 +29,11 @@ export class NotElasticsearchError extends ConfigurationError {
 class ElasticsearchTransport implements EngineTransport {
   readonly kind = 'elasticsearch' as const;
 
-  constructor(private readonly client: Client) {}
+  constructor(private readonly wire: Transport) {}
 
   async request<T>(request: EngineRequest, options: { signal?: AbortSignal; ignore?: readonly number[] } = {}): Promise<EngineResponse<T>> {
     try {
-      const response = await this.client.transport.request(
+      const response = await this.wire.request(
         {
           method: request.method,
           path: request.path,
@@ -71,16 +54,16 @@ class ElasticsearchTransport implements EngineTransport {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.wire.connectionPool.empty();
   }
 }
 
-/** Raw requests through the Elasticsearch client, which checks the product header of every answer. */
+/** Raw requests through the Elasticsearch client's transport, which checks the product header of every answer. */
 export function elasticsearchTransport(settings: EngineConnectionSettings): EngineTransport {
-  return new ElasticsearchTransport(new Client(elasticsearchClientOptions(settings)));
+  return new ElasticsearchTransport(elasticsearchWire(settings));
 }
 
-/** The Elasticsearch adapter (8.x and 9.x servers) over @elastic/elasticsearch. */
+/** The Elasticsearch adapter (8.x and 9.x servers) over @elastic/elasticsearch's transport. */
 export function elasticsearchEngine(settings: EngineConnectionSettings): SearchEngine {
   return new RestEngine(new RestartAwareTransport(elasticsearchTransport(settings)), {
     tiebreaker: { _shard_doc: 'asc' },

@@ -1,28 +1,11 @@
-import { Client, errors } from '@opensearch-project/opensearch';
 import { ConfigurationError } from '../../errors.js';
-import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
+import type { EngineConnectionSettings } from './connection-settings.js';
 import { EngineError, responseError } from './engine-error.js';
 import { segment, type EngineRequest, type EngineResponse, type EngineTransport } from './engine-transport.js';
 import { RestEngine } from './rest-engine.js';
 import type { SearchEngine } from './search-engine.js';
 import { RestartAwareTransport } from './restart-aware-transport.js';
-
-/** The @opensearch-project/opensearch client options for the settings (basic auth, TLS, no client-side retries). */
-export function opensearchClientOptions(settings: EngineConnectionSettings): ConstructorParameters<typeof Client>[0] {
-  if (settings.apiKey !== undefined) {
-    throw new ConfigurationError('OpenSearch has no API keys', 'use username and password for an OpenSearch node (or engine: elasticsearch for an Elasticsearch node)');
-  }
-  if (settings.caFingerprint !== undefined) {
-    throw new ConfigurationError('caFingerprint works with Elasticsearch only', 'give the CA certificate as caFile for an OpenSearch node');
-  }
-  return {
-    node: settings.node,
-    requestTimeout: settings.requestTimeoutMs ?? 30_000,
-    maxRetries: 0,
-    ...(settings.username === undefined ? {} : { auth: { username: settings.username, password: settings.password ?? '' } }),
-    ssl: nodeTlsOptions(settings),
-  };
-}
+import { opensearchErrors as errors, opensearchWire, type OpenSearchWire } from './opensearch-wire.js';
 
 /** Maps an @opensearch-project/opensearch error to EngineError / EngineAccessError / ConfigurationError. */
 export function opensearchError(request: EngineRequest, error: unknown): unknown {
@@ -37,12 +20,12 @@ export function opensearchError(request: EngineRequest, error: unknown): unknown
 class OpenSearchTransport implements EngineTransport {
   readonly kind = 'opensearch' as const;
 
-  constructor(private readonly client: Client) {}
+  constructor(private readonly wire: OpenSearchWire) {}
 
   async request<T>(request: EngineRequest, options: { signal?: AbortSignal; ignore?: readonly number[] } = {}): Promise<EngineResponse<T>> {
     const { signal } = options;
     if (signal?.aborted === true) throw new EngineError(`${request.method} ${request.path} was aborted`, { status: 0, aborted: true, cause: signal.reason });
-    const pending = this.client.transport.request(
+    const pending = this.wire.request(
       {
         method: request.method,
         path: request.path,
@@ -70,13 +53,15 @@ class OpenSearchTransport implements EngineTransport {
   }
 
   close(): Promise<void> {
-    return this.client.close();
+    return new Promise<void>((resolve) => {
+      this.wire.connectionPool.empty(resolve);
+    });
   }
 }
 
-/** The OpenSearch adapter (2.x and 3.x servers) over @opensearch-project/opensearch. */
+/** The OpenSearch adapter (2.x and 3.x servers) over @opensearch-project/opensearch's transport. */
 export function opensearchEngine(settings: EngineConnectionSettings): SearchEngine {
-  return new RestEngine(new RestartAwareTransport(new OpenSearchTransport(new Client(opensearchClientOptions(settings)))), {
+  return new RestEngine(new RestartAwareTransport(new OpenSearchTransport(opensearchWire(settings))), {
     tiebreaker: { _id: 'asc' },
     async open(engine, index, keepAlive) {
       const { body } = await engine.request<{ pit_id: string }>({ method: 'POST', path: `/${segment(index)}/_search/point_in_time`, querystring: { keep_alive: keepAlive } });

@@ -1,7 +1,8 @@
 /**
  * The engine port: everything sluice asks of a search engine, independent of the product. Two
- * adapters implement it (Elasticsearch 8.x/9.x through @elastic/elasticsearch, OpenSearch 2.x/3.x
- * through @opensearch-project/opensearch); nothing outside src/sinks/engine imports either client.
+ * adapters implement it (Elasticsearch 8.x/9.x through @elastic/elasticsearch's transport, OpenSearch
+ * 2.x/3.x through @opensearch-project/opensearch's); nothing outside src/sinks/engine imports either
+ * client library.
  * Every method throws an EngineError (src/sinks/engine/engine-error.ts) on failure, and an
  * EngineAccessError (a ConfigurationError) on 401/403.
  */

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../../src/errors.js';
 import { connectEngine, detectEngine } from '../../../../src/sinks/engine/connect.js';
-import { elasticsearchClientOptions } from '../../../../src/sinks/engine/elasticsearch-engine.js';
+import { elasticsearchWireOptions } from '../../../../src/sinks/engine/elasticsearch-wire.js';
 import { EngineAccessError, EngineError, responseError } from '../../../../src/sinks/engine/engine-error.js';
-import { opensearchClientOptions } from '../../../../src/sinks/engine/opensearch-engine.js';
+import { opensearchWireOptions } from '../../../../src/sinks/engine/opensearch-wire.js';
 
 interface Seen {
   method: string;
@@ -117,11 +117,22 @@ describe('engine detection', () => {
 
 describe('engine client options', () => {
   it('verify TLS by default, and take a CA file or an Elasticsearch fingerprint', () => {
-    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200' }).tls).toEqual({ rejectUnauthorized: true });
-    expect(opensearchClientOptions({ engine: 'opensearch', node: 'https://os:9200' }).ssl).toEqual({ rejectUnauthorized: true });
-    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200', tlsVerify: false }).tls).toEqual({ rejectUnauthorized: false });
-    expect(elasticsearchClientOptions({ engine: 'elasticsearch', node: 'https://es:9200', caFingerprint: 'AA:BB' })).toMatchObject({ caFingerprint: 'AA:BB', maxRetries: 0 });
-    expect(() => opensearchClientOptions({ engine: 'opensearch', node: 'https://os:9200', apiKey: 'k' })).toThrow(/no API keys/);
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'https://es:9200' }).tls).toEqual({ rejectUnauthorized: true });
+    expect(opensearchWireOptions({ engine: 'opensearch', node: 'https://os:9200' }).ssl).toEqual({ rejectUnauthorized: true });
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'https://es:9200', tlsVerify: false }).tls).toEqual({ rejectUnauthorized: false });
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'https://es:9200', caFingerprint: 'AA:BB' })).toMatchObject({ caFingerprint: 'AA:BB', requestTimeoutMs: 30_000 });
+    expect(() => elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://es:9200', caFingerprint: 'AA:BB' })).toThrow(ConfigurationError);
+    expect(() => opensearchWireOptions({ engine: 'opensearch', node: 'https://os:9200', apiKey: 'k' })).toThrow(/no API keys/);
+    expect(() => opensearchWireOptions({ engine: 'opensearch', node: 'https://os:9200', caFingerprint: 'AA:BB' })).toThrow(/Elasticsearch only/);
+  });
+
+  it('take the credentials of the settings, else those of the node URL', () => {
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u%40x:p%3Aw@es:9200' }).auth).toEqual({ username: 'u@x', password: 'p:w' });
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u:p@es:9200', username: 'other', password: 'secret' }).auth).toEqual({ username: 'other', password: 'secret' });
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u:p@es:9200', apiKey: 'k' }).auth).toEqual({ apiKey: 'k' });
+    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://es:9200' }).auth).toBeUndefined();
+    expect(opensearchWireOptions({ engine: 'opensearch', node: 'http://u%40x:p%3Aw@os:9200' }).auth).toEqual({ username: 'u@x', password: 'p:w' });
+    expect(opensearchWireOptions({ engine: 'opensearch', node: 'http://os:9200', username: 'a' }).auth).toEqual({ username: 'a', password: '' });
   });
 
   it('classify answers: 5xx, 429 and 408 retriable, other 4xx not, 401/403 configuration errors', () => {

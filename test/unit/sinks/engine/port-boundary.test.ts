@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../../stack/settings.js';
 
-const CLIENTS = /from '(@elastic\/elasticsearch|@opensearch-project\/opensearch)(\/[^']*)?'/;
+/** An import or require of either engine's client library (or of the transport it is built on). */
+const CLIENTS = /(from |require\w*\()'(@elastic\/elasticsearch|@elastic\/transport|@opensearch-project\/opensearch)(\/[^']*)?'/;
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -23,7 +24,7 @@ describe('the engine port boundary', () => {
   });
 
   it('finds the clients where the adapters are (the check above can fail)', () => {
-    const adapters = ['elasticsearch-engine.ts', 'opensearch-engine.ts'].map((file) => readFileSync(join(PROJECT_ROOT, 'src', 'sinks', 'engine', file), 'utf8'));
+    const adapters = ['elasticsearch-wire.ts', 'opensearch-wire.ts'].map((file) => readFileSync(join(PROJECT_ROOT, 'src', 'sinks', 'engine', file), 'utf8'));
     expect(adapters.every((text) => CLIENTS.test(text))).toBe(true);
   });
 });
