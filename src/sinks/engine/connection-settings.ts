@@ -30,3 +30,12 @@ export interface EngineConnectionSettings {
 export function nodeTlsOptions(settings: EngineConnectionSettings): { readonly rejectUnauthorized: boolean; readonly ca?: Buffer } {
   return { rejectUnauthorized: settings.tlsVerify ?? true, ...(settings.caFile === undefined ? {} : { ca: readFileSync(settings.caFile) }) };
 }
+
+/**
+ * The basic credentials of the settings (the password empty when only a username is given), or
+ * none. Credentials written in the node URL are not read here: both client libraries' connection
+ * pools take them from the URL when no credentials are given.
+ */
+export function basicCredentials(settings: EngineConnectionSettings): { readonly username: string; readonly password: string } | undefined {
+  return settings.username === undefined ? undefined : { username: settings.username, password: settings.password ?? '' };
+}

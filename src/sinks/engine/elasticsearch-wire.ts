@@ -1,11 +1,11 @@
 import { Diagnostic, Serializer, Transport, UndiciConnection, WeightedConnectionPool } from '@elastic/transport';
 import { ConfigurationError } from '../../errors.js';
-import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
+import { basicCredentials, nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
 
 /**
  * How @elastic/elasticsearch's Client talks to one node, as plain options: the node URL and its
- * connection defaults (auth, TLS, CA fingerprint, timeout). The credentials are the settings',
- * else those written in the node URL (as the Client reads them).
+ * connection defaults (auth, TLS, CA fingerprint, timeout). The credentials are the settings'
+ * (an API key first); without them the connection pool takes those written in the node URL.
  */
 export interface ElasticsearchWireOptions {
   readonly url: URL;
@@ -21,14 +21,7 @@ export function elasticsearchWireOptions(settings: EngineConnectionSettings): El
   if (settings.caFingerprint !== undefined && url.protocol === 'http:') {
     throw new ConfigurationError(`caFingerprint is set but the node ${url.origin} is http://`, 'give the node as https:// or remove caFingerprint from the elasticsearch section of the pipeline file');
   }
-  const auth =
-    settings.apiKey !== undefined
-      ? { apiKey: settings.apiKey }
-      : settings.username !== undefined
-        ? { username: settings.username, password: settings.password ?? '' }
-        : url.username !== '' && url.password !== ''
-          ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-          : undefined;
+  const auth = settings.apiKey !== undefined ? { apiKey: settings.apiKey } : basicCredentials(settings);
   return { url, auth, tls: nodeTlsOptions(settings), caFingerprint: settings.caFingerprint, requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 };
 }
 
@@ -56,13 +49,8 @@ export function elasticsearchWire(settings: EngineConnectionSettings): Transport
     ...(options.auth === undefined ? {} : { auth: options.auth }),
     ...(options.caFingerprint === undefined ? {} : { caFingerprint: options.caFingerprint }),
   });
-  connectionPool.addConnection({
-    url: options.url,
-    tls: options.tls,
-    timeout: options.requestTimeoutMs,
-    ...(options.auth === undefined ? {} : { auth: options.auth }),
-    ...(options.caFingerprint === undefined ? {} : { caFingerprint: options.caFingerprint }),
-  });
+  // the pool gives the connection its TLS, credentials and fingerprint
+  connectionPool.addConnection({ url: options.url, timeout: options.requestTimeoutMs });
   return new Transport({
     diagnostic,
     connectionPool,

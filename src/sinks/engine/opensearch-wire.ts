@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 // types only (erased): the entry point's typings name the classes the files below export
 import type * as OpenSearch from '@opensearch-project/opensearch';
 import { ConfigurationError } from '../../errors.js';
-import { nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
+import { basicCredentials, nodeTlsOptions, type EngineConnectionSettings } from './connection-settings.js';
 
 // The transport's own files, not the package's entry point: the entry point loads the Client,
 // whose API is 533 modules (about 8 MiB of resident memory) that sluice never calls. They are
@@ -22,8 +22,8 @@ export const opensearchErrors = requireLibrary('@opensearch-project/opensearch/l
 
 /**
  * How @opensearch-project/opensearch's Client talks to one node, as plain options: the node URL,
- * basic credentials (the settings', else those written in the node URL, as the Client reads
- * them), TLS and the timeout. An API key or a CA fingerprint (Elasticsearch-only settings) is
+ * the settings' basic credentials (without them the connection pool takes those written in the
+ * node URL), TLS and the timeout. An API key or a CA fingerprint (Elasticsearch-only settings) is
  * refused with the fix.
  */
 export interface OpenSearchWireOptions {
@@ -41,14 +41,7 @@ export function opensearchWireOptions(settings: EngineConnectionSettings): OpenS
   if (settings.caFingerprint !== undefined) {
     throw new ConfigurationError('caFingerprint works with Elasticsearch only', 'give the CA certificate as caFile for an OpenSearch node');
   }
-  const url = new URL(settings.node);
-  const auth =
-    settings.username !== undefined
-      ? { username: settings.username, password: settings.password ?? '' }
-      : url.username !== '' && url.password !== ''
-        ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-        : undefined;
-  return { url, auth, ssl: nodeTlsOptions(settings), requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 };
+  return { url: new URL(settings.node), auth: basicCredentials(settings), ssl: nodeTlsOptions(settings), requestTimeoutMs: settings.requestTimeoutMs ?? 30_000 };
 }
 
 /**

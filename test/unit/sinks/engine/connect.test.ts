@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../../src/errors.js';
 import { connectEngine, detectEngine } from '../../../../src/sinks/engine/connect.js';
-import { elasticsearchWireOptions } from '../../../../src/sinks/engine/elasticsearch-wire.js';
+import type { EngineConnectionSettings } from '../../../../src/sinks/engine/connection-settings.js';
+import { elasticsearchWire, elasticsearchWireOptions } from '../../../../src/sinks/engine/elasticsearch-wire.js';
 import { EngineAccessError, EngineError, responseError } from '../../../../src/sinks/engine/engine-error.js';
-import { opensearchWireOptions } from '../../../../src/sinks/engine/opensearch-wire.js';
+import { opensearchWire, opensearchWireOptions } from '../../../../src/sinks/engine/opensearch-wire.js';
 
 interface Seen {
   method: string;
@@ -126,12 +127,28 @@ describe('engine client options', () => {
     expect(() => opensearchWireOptions({ engine: 'opensearch', node: 'https://os:9200', caFingerprint: 'AA:BB' })).toThrow(/Elasticsearch only/);
   });
 
-  it('take the credentials of the settings, else those of the node URL', () => {
-    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u%40x:p%3Aw@es:9200' }).auth).toEqual({ username: 'u@x', password: 'p:w' });
-    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u:p@es:9200', username: 'other', password: 'secret' }).auth).toEqual({ username: 'other', password: 'secret' });
-    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://u:p@es:9200', apiKey: 'k' }).auth).toEqual({ apiKey: 'k' });
-    expect(elasticsearchWireOptions({ engine: 'elasticsearch', node: 'http://es:9200' }).auth).toBeUndefined();
-    expect(opensearchWireOptions({ engine: 'opensearch', node: 'http://u%40x:p%3Aw@os:9200' }).auth).toEqual({ username: 'u@x', password: 'p:w' });
+  it('take the credentials of the settings, else those of the node URL', async () => {
+    const basic = (text: string): string => `Basic ${Buffer.from(text).toString('base64')}`;
+    const elasticsearchAuthorization = async (settings: Omit<EngineConnectionSettings, 'engine'>): Promise<unknown> => {
+      const wire = elasticsearchWire({ engine: 'elasticsearch', ...settings });
+      const header = wire.connectionPool.connections[0]?.headers.authorization;
+      await wire.connectionPool.empty();
+      return header;
+    };
+    const opensearchAuthorization = (settings: Omit<EngineConnectionSettings, 'engine'>): unknown => {
+      const wire = opensearchWire({ engine: 'opensearch', ...settings });
+      const header: unknown = wire.connectionPool.connections[0]?.headers.authorization;
+      wire.connectionPool.empty();
+      return header;
+    };
+    expect(await elasticsearchAuthorization({ node: 'http://u%40x:p%3Aw@es:9200' })).toBe(basic('u@x:p:w'));
+    expect(await elasticsearchAuthorization({ node: 'http://u:p@es:9200', username: 'other', password: 'secret' })).toBe(basic('other:secret'));
+    expect(await elasticsearchAuthorization({ node: 'http://u:p@es:9200', apiKey: 'k' })).toBe('ApiKey k');
+    expect(await elasticsearchAuthorization({ node: 'http://es:9200', username: 'a' })).toBe(basic('a:'));
+    expect(await elasticsearchAuthorization({ node: 'http://es:9200' })).toBeUndefined();
+    expect(opensearchAuthorization({ node: 'http://u%40x:p%3Aw@os:9200' })).toBe(basic('u@x:p:w'));
+    expect(opensearchAuthorization({ node: 'http://u:p@os:9200', username: 'other', password: 'secret' })).toBe(basic('other:secret'));
+    expect(opensearchAuthorization({ node: 'http://os:9200' })).toBeUndefined();
     expect(opensearchWireOptions({ engine: 'opensearch', node: 'http://os:9200', username: 'a' }).auth).toEqual({ username: 'a', password: '' });
   });
 
