@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// pino-pretty is loaded only for human-readable lines: a process logging JSON (to a file, a pipe or
+// a log collector) never holds it.
+const requireFromHere = createRequire(import.meta.url);
 
 /** The levels `--log-level` and SLUICE_LOG_LEVEL accept. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -32,7 +37,7 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTerminal: bool
  */
 export function createLogger(name: string, level: string = process.env.SLUICE_LOG_LEVEL ?? 'info', options: LoggerOptions = {}): Logger {
   const destination: DestinationStream =
-    logFormat() === 'pretty' ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }) : pino.destination(2);
+    logFormat() === 'pretty' ? prettyDestination() : pino.destination(2);
   return pino(
     {
       name,
@@ -42,6 +47,12 @@ export function createLogger(name: string, level: string = process.env.SLUICE_LO
     },
     destination,
   );
+}
+
+/** Human-readable lines on stderr, through pino-pretty (loaded here, on first use). */
+function prettyDestination(): DestinationStream {
+  const pretty = requireFromHere('pino-pretty') as typeof PinoPretty;
+  return pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
 }
 
 export type { Logger };

@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import { DEFAULT_HTTP_HOST, type PipelineConfig } from '../config/pipeline-config.js';
 import { redactUrl } from '../config/redact-url.js';
 import { defaultIndexName } from '../descriptors/compile-document.js';
-import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointSettings } from '../observability/http-server.js';
-import { SluiceMetrics } from '../observability/metrics.js';
-import { PipelineObserver, type PipelineOutline } from '../observability/pipeline-observer.js';
+import type { HttpEndpoint, HttpEndpointSettings } from '../observability/http-server.js';
+import type { PipelineObserver, PipelineOutline } from '../observability/pipeline-observer.js';
 import { observeRetries } from '../retry.js';
 import type { SearchEngine } from '../sinks/engine/search-engine.js';
 import { pipelineGroups, readGroupLag } from '../streams/consumer-lag.js';
@@ -61,6 +60,12 @@ export class Observability {
   static async start(config: PipelineConfig, command: string, options: HttpOptions, logger: Logger): Promise<Observability | undefined> {
     const settings = httpEndpointSettings(config, options);
     if (settings === undefined) return undefined;
+    // loaded here, with prom-client, only for a process that serves the endpoint
+    const [{ SluiceMetrics }, { PipelineObserver }, { startHttpEndpoint }] = await Promise.all([
+      import('../observability/metrics.js'),
+      import('../observability/pipeline-observer.js'),
+      import('../observability/http-server.js'),
+    ]);
     const metrics = new SluiceMetrics(config.pipeline, command);
     const observer = new PipelineObserver(pipelineOutline(config, command), metrics);
     const endpoint = await startHttpEndpoint(settings, observer, metrics);

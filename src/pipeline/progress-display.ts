@@ -1,5 +1,10 @@
-import { Presets, SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
 import type { Logger } from 'pino';
+
+// cli-progress is loaded only when a bar is drawn (on a terminal): a process whose stderr is a file
+// or a pipe never holds it.
+const requireFromHere = createRequire(import.meta.url);
 
 /** Shows how far long work is: a bar with rate and ETA on a terminal, a structured log line every `intervalMs` otherwise. */
 export interface ProgressDisplay {
@@ -26,10 +31,11 @@ export function progressDisplay(stream: NodeJS.WriteStream, logger: Logger, opti
   const startedMs = Date.now();
   const perSecond = (done: number): number => Math.round(done / Math.max((Date.now() - startedMs) / 1000, 0.001));
   if (stream.isTTY === true) {
-    let bar: SingleBar | undefined;
+    let bar: CliProgress.SingleBar | undefined;
     return {
       update: (done, total, fields) => {
         if (bar === undefined) {
+          const { Presets, SingleBar } = requireFromHere('cli-progress') as typeof CliProgress;
           bar = new SingleBar({ stream, format: options.format, etaBuffer: 50 }, Presets.shades_classic);
           bar.start(total, 0, { ...fields, rate: '0' });
         }
