@@ -2,9 +2,12 @@ import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions }
 import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from 'pino';
 import { fixKafkajsRequestQueue } from './kafkajs-request-queue.js';
+import { reduceKafkajsEncoderCopies } from './kafkajs-encoder.js';
 
-// every kafkajs client is made here: no connection opens before the idle timers are fixed
+// every kafkajs client is made here: no connection opens before the idle timers and the
+// request encoder are fixed
 fixKafkajsRequestQueue();
+reduceKafkajsEncoderCopies();
 
 /** Settings for {@link createKafka}. */
 export interface KafkaClientSettings {
