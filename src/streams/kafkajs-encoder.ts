@@ -5,20 +5,19 @@
  * kafkajs builds a request as nested `Encoder`s (record, record batch, partition, topic, request,
  * size prefix), and each level copies the whole of the level below into a buffer of its own, grown
  * by doubling (`Buffer.alloc` of the next power of two, and one more copy each time it grows). A
- * produce request's bytes were so copied about ten times, into buffers up to twice their size: in
- * the peers' 100,000-product catch-up (README, "Memory"), 830 MiB of buffers of 32 KiB or more for
- * a few tens of MiB sent, most of the ArrayBuffers that waited dead for a full GC at the peak.
+ * produce request of 1.5 MB allocated 14 times its size (unit test); in the peers' 100,000-product
+ * catch-up (README, "Memory"), 827 MiB of buffers of 32 KiB or more for a few tens of MiB sent.
  *
  * The patched encoder keeps a list of finished chunks ahead of its own buffer: writing a buffer of
  * {@link REFERENCED_CHUNK_MIN_BYTES} or more (a message's value, a child encoder's bytes) keeps a
  * reference to it instead of copying it, and writing a child encoder takes over the child's chunks.
  * The bytes are joined when `buffer` is read, and the joined buffer is kept, so reading it again
- * copies nothing. An uncompressed record batch is made by {@link recordBatch} below, which reads
- * the batch body's bytes once, for its CRC, where kafkajs's read them twice more (the CRC, then the
- * whole batch for its length prefix); a request's bytes are then copied twice in all: the batch
- * bodies for their CRCs, and the whole request when it is sent. Encoders only ever append and never
- * write again below their end, so a referenced chunk cannot change; the bytes produced are the same
- * as kafkajs's own (unit test `kafkajs-encoder.test.ts`, against the original methods).
+ * copies nothing. An uncompressed record batch is made by `recordBatchWithFewerCopies` below, which
+ * joins the batch body once, for its CRC, and writes the batch's length prefix from its size (kafkajs
+ * copied the whole batch again to write it). A request's bytes are then copied twice in all: the
+ * batch bodies for their CRCs, and the whole request when it is sent. Encoders only ever append and
+ * never write again below their end, so a referenced chunk cannot change; the bytes produced are
+ * the same as kafkajs's own (unit test `kafkajs-encoder.test.ts`, against the original methods).
  */
 import { createRequire } from 'node:module';
 import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion } from './kafkajs-request-queue.js';
@@ -287,9 +286,9 @@ export function reduceKafkajsEncoderCopies(): boolean {
 }
 
 /**
- * Puts kafkajs's own `Encoder` methods back (tests compare the patched bytes with kafkajs's). A
- * produce request module already loaded keeps the `RecordBatch` it read, which calls kafkajs's
- * function for what this one does not do itself.
+ * Puts kafkajs's own `Encoder` methods and `RecordBatch` back, for tests that compare the patched
+ * bytes with kafkajs's. A produce request module already loaded keeps the `RecordBatch` it read
+ * when it loaded (the tests load it anew).
  */
 export function restoreKafkajsEncoder(): void {
   const Encoder = kafkajsEncoder();
