@@ -25,7 +25,6 @@ import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion } from './kafkajs-reques
 /** Buffers at least this long are referenced instead of copied. */
 export const REFERENCED_CHUNK_MIN_BYTES = 256;
 
-const INT32_SIZE = 4;
 /** A record batch's magic byte (format v2) and the attributes' bits, as kafkajs writes them. */
 const RECORD_BATCH_MAGIC_BYTE = 2;
 const TRANSACTIONAL_ATTRIBUTE = 16;
@@ -106,7 +105,8 @@ function isEncoder(value: unknown): value is EncoderInternals {
   return value !== null && value !== undefined && Buffer.isBuffer((value as EncoderInternals).buf);
 }
 
-function patchedMembers(Encoder: EncoderClass): PatchedMembers {
+/** The replacements of kafkajs's members `own` (read before the patch). */
+function patchedMembers(Encoder: EncoderClass, own: PatchedMembers): PatchedMembers {
   return {
     ensureAvailable(this: EncoderInternals, length: number): void {
       if (this.offset + length <= this.buf.length) return;
@@ -129,9 +129,8 @@ function patchedMembers(Encoder: EncoderClass): PatchedMembers {
       this.offset += buffer.length;
     },
     writeBytes(this: EncoderInternals, value: unknown): EncoderInternals {
-      if (!Buffer.isBuffer(value)) return originalMembers(Encoder).writeBytes.call(this, value);
-      // kafkajs's own method first makes room for the whole value, which is now referenced
-      this.ensureAvailable(INT32_SIZE);
+      if (!Buffer.isBuffer(value)) return own.writeBytes.call(this, value);
+      // kafkajs's own method made room for the whole value first; here it is referenced
       this.writeInt32(value.length);
       this.writeBufferInternal(value);
       return this;
@@ -152,7 +151,9 @@ function patchedMembers(Encoder: EncoderClass): PatchedMembers {
     bufferGetter(this: EncoderInternals): Buffer {
       if (this.chunks === undefined) return pendingBytes(this);
       // joined once; the encoder then holds the joined bytes as its own buffer
-      const joined = Buffer.concat([...this.chunks, pendingBytes(this)], this.size());
+      const size = this.size();
+      this.chunks.push(pendingBytes(this));
+      const joined = Buffer.concat(this.chunks, size);
       this.buf = joined;
       this.offset = joined.length;
       this.chunkStart = 0;
@@ -163,31 +164,23 @@ function patchedMembers(Encoder: EncoderClass): PatchedMembers {
   };
 }
 
-const originals = new WeakMap<EncoderClass, PatchedMembers>();
-
-/** kafkajs's own methods, as they were before the patch (for `writeBytes` of strings, and tests). */
-export function originalMembers(Encoder: EncoderClass): PatchedMembers {
-  let saved = originals.get(Encoder);
-  if (saved === undefined) {
-    const prototype = Encoder.prototype as EncoderInternals;
-    const bufferDescriptor = Object.getOwnPropertyDescriptor(prototype, 'buffer') as { get: PatchedMembers['bufferGetter'] };
-    const bufferGetter = bufferDescriptor.get;
-    saved = {
-      ensureAvailable: prototype.ensureAvailable,
-      writeBufferInternal: prototype.writeBufferInternal,
-      writeBytes: prototype.writeBytes,
-      writeEncoder: prototype.writeEncoder,
-      writeEncoderArray: prototype.writeEncoderArray,
-      size: prototype.size,
-      bufferGetter,
-    };
-    originals.set(Encoder, saved);
-  }
-  return saved;
+/** kafkajs's own members of `Encoder`, as they were before the patch. */
+function ownMembers(Encoder: EncoderClass): PatchedMembers {
+  const prototype = Encoder.prototype as EncoderInternals;
+  const bufferDescriptor = Object.getOwnPropertyDescriptor(prototype, 'buffer') as { get: PatchedMembers['bufferGetter'] };
+  return {
+    ensureAvailable: prototype.ensureAvailable,
+    writeBufferInternal: prototype.writeBufferInternal,
+    writeBytes: prototype.writeBytes,
+    writeEncoder: prototype.writeEncoder,
+    writeEncoderArray: prototype.writeEncoderArray,
+    size: prototype.size,
+    bufferGetter: bufferDescriptor.get,
+  };
 }
 
 /** kafkajs's record batch options (src/protocol/recordBatch/v0/index.js), as its producer passes them. */
-export interface RecordBatchOptions {
+interface RecordBatchOptions {
   compression?: number;
   firstOffset?: unknown;
   firstTimestamp?: number;
@@ -259,6 +252,8 @@ function kafkajsRecordBatchModule(): RecordBatchModule {
 let originalRecordBatch: RecordBatchFunction | undefined;
 let patchedRecordBatch: RecordBatchFunction | undefined;
 
+/** kafkajs's own `Encoder` members (read once, before the first patch) and their replacements. */
+let kafkajsOwnMembers: PatchedMembers | undefined;
 let patchedMembersOfKafkajs: PatchedMembers | undefined;
 
 function applyMembers(Encoder: EncoderClass, members: PatchedMembers): void {
@@ -277,8 +272,8 @@ function applyMembers(Encoder: EncoderClass, members: PatchedMembers): void {
 export function reduceKafkajsEncoderCopies(): boolean {
   if (installedKafkajsVersion() !== FIXED_KAFKAJS_VERSION) return false;
   const Encoder = kafkajsEncoder();
-  originalMembers(Encoder);
-  applyMembers(Encoder, (patchedMembersOfKafkajs ??= patchedMembers(Encoder)));
+  const own = (kafkajsOwnMembers ??= ownMembers(Encoder));
+  applyMembers(Encoder, (patchedMembersOfKafkajs ??= patchedMembers(Encoder, own)));
   const recordBatchModule = kafkajsRecordBatchModule();
   originalRecordBatch ??= recordBatchModule.RecordBatch;
   recordBatchModule.RecordBatch = patchedRecordBatch ??= recordBatchWithFewerCopies(originalRecordBatch);
@@ -291,7 +286,6 @@ export function reduceKafkajsEncoderCopies(): boolean {
  * when it loaded (the tests load it anew).
  */
 export function restoreKafkajsEncoder(): void {
-  const Encoder = kafkajsEncoder();
-  applyMembers(Encoder, originalMembers(Encoder));
+  if (kafkajsOwnMembers !== undefined) applyMembers(kafkajsEncoder(), kafkajsOwnMembers);
   if (originalRecordBatch !== undefined) kafkajsRecordBatchModule().RecordBatch = originalRecordBatch;
 }
