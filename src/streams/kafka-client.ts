@@ -3,11 +3,13 @@ import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from 'pino';
 import { fixKafkajsRequestQueue } from './kafkajs-request-queue.js';
 import { reduceKafkajsEncoderCopies } from './kafkajs-encoder.js';
+import { speedUpKafkajsRecordDecoding } from './kafkajs-record-decoder.js';
 
-// every kafkajs client is made here: no connection opens before the idle timers and the
-// request encoder are fixed
+// every kafkajs client is made here: no connection opens before the idle timers, the request
+// encoder and the record decoder are fixed
 fixKafkajsRequestQueue();
 reduceKafkajsEncoderCopies();
+speedUpKafkajsRecordDecoding();
 
 /** Settings for {@link createKafka}. */
 export interface KafkaClientSettings {
