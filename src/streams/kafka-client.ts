@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import { fixKafkajsRequestQueue } from './kafkajs-request-queue.js';
 import { reduceKafkajsEncoderCopies } from './kafkajs-encoder.js';
 import { speedUpKafkajsRecordDecoding } from './kafkajs-record-decoder.js';
+import { speedUpKafkajsRecordEncoding } from './kafkajs-record-encoder.js';
 
 // every kafkajs client is made here: no connection opens before the idle timers, the request
-// encoder and the record decoder are fixed
+// encoder and the record encoder and decoder are fixed
 fixKafkajsRequestQueue();
 reduceKafkajsEncoderCopies();
+speedUpKafkajsRecordEncoding();
 speedUpKafkajsRecordDecoding();
 
 /** Settings for {@link createKafka}. */
