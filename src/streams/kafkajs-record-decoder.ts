@@ -1,6 +1,6 @@
 /**
- * A faster record batch decoder for kafkajs 2.2.4's fetch responses, whose per-record work was a
- * few per cent of a sink's CPU.
+ * A faster record batch decoder for kafkajs 2.2.4's fetch responses: 1.4 to 1.9 µs of CPU per
+ * record with kafkajs's, 0.8 to 1.0 with this one (`bench/kafkajs-codec-rate.ts`, best rounds).
  *
  * kafkajs decodes every record of a batch through a decoder of its own (a slice of the batch and a
  * `Decoder` object per record), reads the record's timestamp delta as a 64-bit varint through a

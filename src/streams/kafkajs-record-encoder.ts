@@ -4,10 +4,10 @@
  *
  * kafkajs encodes each record into an `Encoder` of 512 zeroed bytes, makes an array and a Buffer
  * for each of its varints, and reads and writes its timestamp delta (a 64-bit varint) through a
- * BigInt per 7 bits, twice (once to size the record, once to write it): 3.6 to 4.4 µs of CPU per
- * record of 600 bytes, against 1.0 for the encoder here, which writes the same bytes into an
- * encoder sized for the record's small fields, its varints in place, the timestamp delta from a
- * number (`bench/kafkajs-codec-rate.ts` measures both). It takes the records sluice produces
+ * BigInt per 7 bits, twice (once to size the record, once to write it): 5.1 to 5.3 µs of CPU per
+ * record of 600 bytes, against 1.4 to 1.5 for the encoder here (`bench/kafkajs-codec-rate.ts`,
+ * best rounds), which writes the same bytes into an encoder sized for the record's small fields,
+ * its varints in place, the timestamp delta from a number. It takes the records sluice produces
  * (key and value each a Buffer or null, no headers, a timestamp delta under 2^48 ms either way, an
  * offset delta that is an int32); any other record goes to kafkajs's own encoder. Unit tests
  * compare the records and whole produce requests with kafkajs's bytes.
