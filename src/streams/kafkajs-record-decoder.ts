@@ -16,7 +16,7 @@
  * `kafkajs-record-decoder.test.ts` compares the two decoders' output field by field.
  */
 import { createRequire } from 'node:module';
-import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion } from './kafkajs-request-queue.js';
+import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion, loadedKafkajsModule } from './kafkajs-request-queue.js';
 
 /** The members of kafkajs's `Decoder` (src/protocol/decoder.js) read here. */
 export interface DecoderInternals {
@@ -239,11 +239,9 @@ export function speedUpKafkajsRecordDecoding(): boolean {
   if (kafkajsOwnDecoder !== undefined) return true;
   if (installedKafkajsVersion() !== FIXED_KAFKAJS_VERSION) return false;
   if (requireFromHere.cache[requireFromHere.resolve(DECODE_MESSAGES_MODULE)] !== undefined) return false;
-  const decoderPath = requireFromHere.resolve(RECORD_BATCH_DECODER_MODULE);
-  const original = requireFromHere(decoderPath) as RecordBatchDecoder;
-  const cached = requireFromHere.cache[decoderPath];
-  if (cached === undefined) return false;
-  cached.exports = fasterRecordBatchDecoder(original);
+  const module = loadedKafkajsModule(RECORD_BATCH_DECODER_MODULE);
+  const original = module.exports as RecordBatchDecoder;
+  module.exports = fasterRecordBatchDecoder(original);
   kafkajsOwnDecoder = original;
   return true;
 }

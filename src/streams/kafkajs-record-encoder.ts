@@ -12,9 +12,8 @@
  * offset delta that is an int32); any other record goes to kafkajs's own encoder. Unit tests
  * compare the records and whole produce requests with kafkajs's bytes.
  */
-import { createRequire } from 'node:module';
 import { REFERENCED_CHUNK_MIN_BYTES, kafkajsEncoder, type EncoderClass, type EncoderInternals } from './kafkajs-encoder.js';
-import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion } from './kafkajs-request-queue.js';
+import { FIXED_KAFKAJS_VERSION, installedKafkajsVersion, loadedKafkajsModule } from './kafkajs-request-queue.js';
 
 /** kafkajs's record options (src/protocol/recordBatch/record/v0/index.js), as its produce request passes them. */
 export interface RecordOptions {
@@ -35,7 +34,6 @@ const FIXED_FIELDS_MAX_BYTES = 5 + 1 + 7 + 5 + 5 + 5 + 1;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
-const requireFromHere = createRequire(import.meta.url);
 const RECORD_ENCODER_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 
 /** A number's zigzag encoding (0, -1, 1, -2 ... as 0, 1, 2, 3 ...), for magnitudes below {@link NUMBER_VARLONG_LIMIT}. */
@@ -79,11 +77,10 @@ function writeVarIntBytes(encoder: EncoderInternals, bytes: Buffer | null): void
   if (bytes !== null) encoder.writeBufferInternal(bytes);
 }
 
-/** A record sluice produces: see the module comment. */
-function isPlainRecord(options: RecordOptions, timestampDelta: unknown, offsetDelta: unknown): boolean {
+/** A record sluice produces (see the module comment), from its fields with kafkajs's defaults. */
+function isPlainRecord(timestampDelta: unknown, offsetDelta: unknown, key: unknown, value: unknown, headers: Record<string, unknown> | undefined): boolean {
   if (typeof timestampDelta !== 'number' || !Number.isInteger(timestampDelta) || Math.abs(timestampDelta) >= NUMBER_VARLONG_LIMIT) return false;
   if (typeof offsetDelta !== 'number' || !Number.isInteger(offsetDelta) || offsetDelta < INT32_MIN || offsetDelta > INT32_MAX) return false;
-  const { key = null, value = null, headers } = options;
   if ((key !== null && !Buffer.isBuffer(key)) || (value !== null && !Buffer.isBuffer(value))) return false;
   if (headers !== undefined) for (const name in headers) if (Object.hasOwn(headers, name)) return false;
   return true;
@@ -100,20 +97,20 @@ function copiedLength(bytes: Buffer | null): number {
  */
 export function fasterRecordEncoder(original: RecordEncoder, Encoder: EncoderClass = kafkajsEncoder()): RecordEncoder {
   return (options) => {
-    const { offsetDelta = 0, timestampDelta = 0 } = options;
-    if (!isPlainRecord(options, timestampDelta, offsetDelta)) return original(options);
-    const key = (options.key ?? null) as Buffer | null;
-    const value = (options.value ?? null) as Buffer | null;
+    const { offsetDelta = 0, timestampDelta = 0, key = null, value = null, headers } = options;
+    if (!isPlainRecord(timestampDelta, offsetDelta, key, value, headers)) return original(options);
+    const keyBytes = key as Buffer | null;
+    const valueBytes = value as Buffer | null;
     const delta = timestampDelta as number;
     // attributes, timestamp delta, offset delta, key, value, no headers
-    const bodySize = 1 + varintSize(zigzag(delta)) + varintSize(zigzag(offsetDelta)) + varIntBytesSize(key) + varIntBytesSize(value) + 1;
-    const encoder = new Encoder(FIXED_FIELDS_MAX_BYTES + copiedLength(key) + copiedLength(value));
+    const bodySize = 1 + varintSize(zigzag(delta)) + varintSize(zigzag(offsetDelta)) + varIntBytesSize(keyBytes) + varIntBytesSize(valueBytes) + 1;
+    const encoder = new Encoder(FIXED_FIELDS_MAX_BYTES + copiedLength(keyBytes) + copiedLength(valueBytes));
     writeZigzagVarint(encoder, bodySize);
     encoder.writeInt8(0);
     writeZigzagVarint(encoder, delta);
     writeZigzagVarint(encoder, offsetDelta);
-    writeVarIntBytes(encoder, key);
-    writeVarIntBytes(encoder, value);
+    writeVarIntBytes(encoder, keyBytes);
+    writeVarIntBytes(encoder, valueBytes);
     writeZigzagVarint(encoder, 0);
     return encoder;
   };
@@ -122,15 +119,6 @@ export function fasterRecordEncoder(original: RecordEncoder, Encoder: EncoderCla
 /** kafkajs's own record encoder and its replacement, once {@link speedUpKafkajsRecordEncoding} ran. */
 let kafkajsOwnEncoder: RecordEncoder | undefined;
 let replacement: RecordEncoder | undefined;
-
-/** The record encoder module's entry in the require cache (loading it first). */
-function recordEncoderModule(): NodeJS.Module {
-  const path = requireFromHere.resolve(RECORD_ENCODER_MODULE);
-  requireFromHere(path);
-  const cached = requireFromHere.cache[path];
-  if (cached === undefined) throw new Error(`${RECORD_ENCODER_MODULE} is not in the require cache after loading it`);
-  return cached;
-}
 
 /**
  * Puts {@link fasterRecordEncoder} in place of kafkajs's record encoder for every kafkajs client of
@@ -143,7 +131,7 @@ function recordEncoderModule(): NodeJS.Module {
  */
 export function speedUpKafkajsRecordEncoding(): boolean {
   if (installedKafkajsVersion() !== FIXED_KAFKAJS_VERSION) return false;
-  const module = recordEncoderModule();
+  const module = loadedKafkajsModule(RECORD_ENCODER_MODULE);
   kafkajsOwnEncoder ??= module.exports as RecordEncoder;
   module.exports = replacement ??= fasterRecordEncoder(kafkajsOwnEncoder);
   return true;
@@ -151,10 +139,10 @@ export function speedUpKafkajsRecordEncoding(): boolean {
 
 /** Puts kafkajs's own record encoder back in its module, for tests that compare bytes with kafkajs's. */
 export function restoreKafkajsRecordEncoder(): void {
-  if (kafkajsOwnEncoder !== undefined) recordEncoderModule().exports = kafkajsOwnEncoder;
+  if (kafkajsOwnEncoder !== undefined) loadedKafkajsModule(RECORD_ENCODER_MODULE).exports = kafkajsOwnEncoder;
 }
 
 /** kafkajs's own record encoder (the one replaced, or the module's export when none was), for tests. */
 export function kafkajsOwnRecordEncoder(): RecordEncoder {
-  return kafkajsOwnEncoder ?? (recordEncoderModule().exports as RecordEncoder);
+  return kafkajsOwnEncoder ?? (loadedKafkajsModule(RECORD_ENCODER_MODULE).exports as RecordEncoder);
 }

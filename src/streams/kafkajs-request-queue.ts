@@ -46,6 +46,19 @@ export function installedKafkajsVersion(): string {
   return (requireFromHere('kafkajs/package.json') as { version: string }).version;
 }
 
+/**
+ * The require cache's entry of kafkajs module `specifier` (loading it first): a module of kafkajs
+ * that reads another's export when it loads gets the entry's `exports` as they are then, so a
+ * replacement put there before that load is the one kafkajs uses.
+ */
+export function loadedKafkajsModule(specifier: string): NodeJS.Module {
+  const path = requireFromHere.resolve(specifier);
+  requireFromHere(path);
+  const cached = requireFromHere.cache[path];
+  if (cached === undefined) throw new Error(`${specifier} is not in the require cache after loading it`);
+  return cached;
+}
+
 /** Arms the check of waiting requests only when one waits (see the module comment). */
 function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
   if (this.throttleCheckTimeoutId !== null || this.pending.length === 0) return;
