@@ -101,6 +101,7 @@ export async function sluiceCatchUp(options: PeersOptions, products: number, nod
       },
       { timeoutMs: options.timeoutMs, check: () => processes.forEach((process) => process.assertRunning()), label: `sluice catch-up (${layout})` },
     );
+    note(`peers: sluice peak RSS ${processes.map((process) => `${process.name} ${(process.peakRss() / 1_048_576).toFixed(0)} MiB`).join(', ')}`);
     return { products, seconds, peakRss: processes.reduce((sum, process) => sum + process.peakRss(), 0) };
   } finally {
     for (const process of processes.reverse()) await process.stop();

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 const launcher = fileURLToPath(new URL('../../../bin/sluice-node', import.meta.url));
 const command = fileURLToPath(new URL('../../../bin/sluice', import.meta.url));
 
-/** The heap limit (MiB: the old space plus the young generation, 3 semi-spaces) of a Node.js started by bin/sluice-node with `env` and `flags`. */
-function oldSpaceLimitMiB(env: Record<string, string>, flags: string[] = []): number {
+/** The heap limit (MiB: the old space plus the young generation, 3 semi-spaces) of a Node.js started by bin/sluice-node with `env` and `flags`, its script given `commandArguments`. */
+function oldSpaceLimitMiB(env: Record<string, string>, flags: string[] = [], commandArguments: string[] = []): number {
   const { NODE_OPTIONS: _ignored, SLUICE_MAX_OLD_SPACE_MIB: _alsoIgnored, SLUICE_MAX_SEMI_SPACE_MIB: _ignoredToo, ...inherited } = process.env;
   const script = "const v8 = require('node:v8'); process.stdout.write(String(v8.getHeapStatistics().heap_size_limit))";
-  const limit = Number(execFileSync(launcher, [...flags, '-e', script], { env: { ...inherited, ...env }, encoding: 'utf8' }));
+  const limit = Number(execFileSync(launcher, [...flags, '-e', script, ...commandArguments], { env: { ...inherited, ...env }, encoding: 'utf8' }));
   return limit / 1024 / 1024;
 }
 
@@ -40,6 +40,16 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' })).toBe(12);
     expect(youngGeneration({ NODE_OPTIONS: '--max-semi-space-size=16' })).toBe(48);
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
+  });
+
+  it('sets 1 MiB semi-spaces for `sluice source` (the argument after the script) unless SLUICE_MAX_SEMI_SPACE_MIB or a flag sets them', () => {
+    const youngGeneration = (env: Record<string, string>, flags: string[], commandArguments: string[]): number =>
+      oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '500', ...env }, flags, commandArguments) - 500;
+    expect(youngGeneration({}, [], ['source', '-c', 'pipeline.yml'])).toBe(3);
+    expect(youngGeneration({}, ['--no-warnings'], ['source'])).toBe(3);
+    for (const command of ['sink', 'run', 'sync', 'sources']) expect(youngGeneration({}, [], [command, 'source']), command).toBe(24);
+    expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, [], ['source'])).toBe(12);
+    expect(youngGeneration({}, ['--max-semi-space-size=2'], ['source'])).toBe(6);
   });
 
   it('passes --heap-growing-percent only when SLUICE_HEAP_GROWING_PERCENT is set, unless a flag sets it', () => {
