@@ -42,14 +42,14 @@ describe('bin/sluice-node, the Node.js that runs the sluice command', () => {
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, ['--max-semi-space-size=2'])).toBe(6);
   });
 
-  it('sets 1 MiB semi-spaces for `sluice source` (the argument after the script) unless SLUICE_MAX_SEMI_SPACE_MIB or a flag sets them', () => {
+  it('sets 2 MiB semi-spaces for `sluice source` (the argument after the script) unless SLUICE_MAX_SEMI_SPACE_MIB or a flag sets them', () => {
     const youngGeneration = (env: Record<string, string>, flags: string[], commandArguments: string[]): number =>
       oldSpaceLimitMiB({ SLUICE_MAX_OLD_SPACE_MIB: '500', ...env }, flags, commandArguments) - 500;
-    expect(youngGeneration({}, [], ['source', '-c', 'pipeline.yml'])).toBe(3);
-    expect(youngGeneration({}, ['--no-warnings'], ['source'])).toBe(3);
+    expect(youngGeneration({}, [], ['source', '-c', 'pipeline.yml'])).toBe(6);
+    expect(youngGeneration({}, ['--no-warnings'], ['source'])).toBe(6);
     for (const command of ['sink', 'run', 'sync', 'sources']) expect(youngGeneration({}, [], [command, 'source']), command).toBe(24);
     expect(youngGeneration({ SLUICE_MAX_SEMI_SPACE_MIB: '4' }, [], ['source'])).toBe(12);
-    expect(youngGeneration({}, ['--max-semi-space-size=2'], ['source'])).toBe(6);
+    expect(youngGeneration({}, ['--max-semi-space-size=1'], ['source'])).toBe(3);
   });
 
   it('passes --heap-growing-percent only when SLUICE_HEAP_GROWING_PERCENT is set, unless a flag sets it', () => {
