@@ -17,10 +17,8 @@ import { jsonMappingOption } from './lib/json-mapping-option.js';
 import { cpuSeconds, SluiceProcess } from './lib/processes.js';
 import { KafkaWatch } from './lib/progress.js';
 import { writeBenchPipeline } from './lib/pipeline-file.js';
-import { createShop, SHOP_DOCUMENTS } from './lib/shop.js';
+import { createShop, SHOP_DOCUMENTS, SHOP_TABLES } from './lib/shop.js';
 import { openSql, sleep } from './lib/services.js';
-
-const SHOP_TABLES = ['product', 'product_tag', 'review', 'category', 'tag'];
 
 const roots = Number(process.argv[2] ?? 100_000);
 if (!Number.isInteger(roots) || roots < 1) {

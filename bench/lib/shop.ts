@@ -40,6 +40,9 @@ export interface ShopCounts {
   readonly tags: number;
 }
 
+/** The shop's tables, each with its change topic. */
+export const SHOP_TABLES = ['product', 'category', 'tag', 'product_tag', 'review'] as const;
+
 /** Creates `database` and fills it with `roots` products and their children. */
 export async function createShop(sql: Connection, database: string, roots: number): Promise<ShopCounts> {
   const db = `\`${database}\``;

@@ -18,7 +18,7 @@ import { writeBenchPipeline, type BenchPipeline } from './pipeline-file.js';
 import { cpuSeconds, CpuMeter, nodeOptionsEnv, servicePids, SluiceProcess } from './processes.js';
 import { indexOperations, type KafkaWatch } from './progress.js';
 import type { BulkCeiling } from './report.js';
-import { createShop, SHOP_DOCUMENTS } from './shop.js';
+import { createShop, SHOP_DOCUMENTS, SHOP_TABLES } from './shop.js';
 import { note, now, openSql, sleep } from './services.js';
 import { integer, mebibytes } from './stats.js';
 
@@ -136,7 +136,7 @@ async function runSync(context: SyncLoadContext, roots: number): Promise<SyncRun
 async function runFirstLoad(context: SyncLoadContext, roots: number, firstLoad: boolean): Promise<FirstLoadRun> {
   const pipeline = await shopPipeline(context, firstLoad ? 'load' : 'stream', roots, { firstLoad });
   const index = pipeline.indexes.products ?? '';
-  const topics = ['product', 'category', 'tag', 'product_tag', 'review'].map((table) => pipeline.topic(table));
+  const topics = SHOP_TABLES.map((table) => pipeline.topic(table));
   // the snapshot: every row of every table
   const rows = roots * 5 + 200;
   note(`first load ${tagOf(roots)}: sluice run with sink.firstLoad ${firstLoad}`);
